@@ -1,0 +1,156 @@
+/* Actor type descriptors, references, contexts and the send/request calls
+ * that generated proxies are made of.
+ *
+ * This header is the runtime's only contract with actor types. backstage-gen
+ * emits a bs_actor_type per `// @generate-proxy` struct; tests and users may
+ * also write one by hand (see docs/actors.md for a complete example).
+ */
+#ifndef BACKSTAGE_ACTOR_H
+#define BACKSTAGE_ACTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct bs_engine bs_engine;
+typedef struct bs_cell bs_cell;       /* opaque: one virtual actor */
+typedef struct bs_context bs_context; /* opaque: an active actor's view */
+
+/* A generic function pointer, for passing typed continuations through the
+ * runtime without converting them to void * (which ISO C does not allow). */
+typedef void (*bs_fnptr)(void);
+
+/* Longest actor or stream id, in bytes (not counting the NUL). */
+#define BS_ID_MAX 255
+
+/* ---- Type descriptor ---------------------------------------------------- */
+
+/* One dispatch of one message. The thunk reads the arguments from `args`
+ * (positioned after the method id), calls the method, stores an int method's
+ * return value in `result`, and, when `reply` is not NULL, encodes the
+ * method's return value into it. */
+typedef struct bs_call {
+  bs_reader args;
+  bs_writer *reply; /* NULL unless the caller asked for a reply */
+  int result;       /* method's own status (0 or negative), 0 for void */
+} bs_call;
+
+/* Returns 0, or the reader's/writer's error when the arguments could not be
+ * decoded (the engine then dead-letters the message as undecodable and the
+ * method is not called) or the reply could not be encoded. */
+typedef int (*bs_invoke_fn)(void *self, bs_call *call);
+
+typedef struct bs_method {
+  const char *name;    /* "sayHello" */
+  uint32_t id;         /* stable wire id, unique within the type */
+  uint32_t argc;       /* number of encoded arguments */
+  bs_invoke_fn invoke;
+} bs_method;
+
+typedef struct bs_actor_type {
+  const char *name;       /* "Greeter" */
+  size_t state_size;      /* sizeof(Greeter); zeroed by the engine */
+  size_t state_align;     /* alignof(Greeter); 0 means max_align_t */
+  /* Runs on activation, before the first message. 0 or a negative code: a
+   * failing init leaves the actor inactive (see docs/actors.md). */
+  int (*init)(void *self, bs_context *ctx);
+  /* Runs when the actor stops or the engine is freed. May be NULL. */
+  void (*deinit)(void *self);
+  const bs_method *methods; /* sorted by ascending id */
+  size_t method_count;
+  /* Optional: encodes the state for the inspector. May be NULL. */
+  int (*encode_state)(const void *self, bs_writer *w);
+} bs_actor_type;
+
+/* Checks a descriptor (names, sizes, ids sorted and unique). The engine runs
+ * it the first time it sees a type; exposed for tests of hand-written ones. */
+int bs_actor_type_check(const bs_actor_type *type);
+
+/* ---- References --------------------------------------------------------- */
+
+/* A reference to a virtual actor: valid for the lifetime of the engine,
+ * whether the actor is active, stopped or never yet activated. Copy freely.
+ * A zeroed bs_ref is "no actor"; sends to it fail with BS_EINVAL. */
+typedef struct bs_ref {
+  bs_engine *engine;
+  bs_cell *cell;
+} bs_ref;
+
+/* Get-or-create the actor `id` of `type`. Does not activate it: init runs
+ * on the actor's turn when its first message is dispatched. Errors:
+ * BS_EINVAL (NULL argument or bad descriptor), BS_EIDLEN, BS_ETYPE (the id
+ * exists with another type), BS_ENOMEM. */
+int bs_actor_get(bs_engine *e, const bs_actor_type *type, const char *id,
+                 bs_ref *out);
+/* The interned id (valid as long as the engine), or NULL for a bad ref. */
+const char *bs_ref_id(bs_ref r);
+const bs_actor_type *bs_ref_type(bs_ref r);
+/* true while the actor has an initialised instance. */
+bool bs_ref_active(bs_ref r);
+/* Mailbox depth (messages queued, not yet dispatched). */
+size_t bs_ref_pending(bs_ref r);
+
+/* Poison pill: the actor handles the mail queued before this call, then
+ * deinit runs and its state is freed. Mail queued after the pill is
+ * dead-lettered (BS_DL_STOPPED). The next message sent after the stop has
+ * completed activates a fresh instance. Stopping an inactive actor with an
+ * empty mailbox is a no-op returning 0. */
+int bs_stop(bs_ref r);
+
+/* ---- Context: what an active actor sees --------------------------------- */
+
+bs_engine *bs_context_engine(const bs_context *ctx);
+const char *bs_context_id(const bs_context *ctx);
+bs_ref bs_context_self(const bs_context *ctx);
+
+/* bs_engine_of(x): the engine from a bs_engine * or a bs_context *. */
+#define bs_engine_of(x)                                                        \
+  _Generic((x), bs_engine *: (bs_engine *)(x),                                 \
+           bs_context *: bs_context_engine((const bs_context *)(x)),           \
+           const bs_context *: bs_context_engine((const bs_context *)(x)))
+
+/* ---- Sending (used by generated proxies) --------------------------------- */
+
+/* Starts a message to `to` calling `m`: takes a pooled message and writes
+ * the array header and method id; the caller then writes exactly m->argc
+ * arguments into `w` and finishes with one of the *_end calls below, which
+ * always release or queue the message (also on error). */
+int bs_send_begin(bs_ref to, const bs_method *m, bs_writer *w);
+/* Queues a one-way message. Returns 0 or the writer's/engine's error. */
+int bs_send_end(bs_writer *w);
+
+/* A reply continuation as the runtime sees it. `status` is 0 when `value`
+ * holds the encoded return value, or a negative code (callee stopped, init
+ * failed, undecodable, timed out, ...) with `value` NULL. `fn` and `ud` are
+ * what the caller passed to bs_request_end. The generated thunk decodes the
+ * value and calls the typed user continuation `fn`. Its return value is the
+ * result of an await. */
+typedef int (*bs_reply_fn)(int status, bs_reader *value, bs_fnptr fn,
+                           void *ud);
+
+/* Queues a request. The continuation runs later, exactly once: on the
+ * calling actor's turn when called from inside an actor, otherwise from the
+ * engine's loop. If the calling actor stops first, it never runs (the reply
+ * is dead-lettered as BS_DL_ORPHAN_REPLY). */
+int bs_request_end(bs_writer *w, bs_reply_fn thunk, bs_fnptr fn, void *ud);
+
+/* Queues a request and runs the loop until its reply arrives or
+ * `timeout_ms` passes (0: no timeout). Only outside actor turns: inside one
+ * it returns BS_EDEADLK without sending. Returns the thunk's return value,
+ * called with (status, value, NULL, out), or BS_ETIMEDOUT. */
+int bs_request_await(bs_writer *w, bs_reply_fn thunk, void *out,
+                     uint64_t timeout_ms);
+
+/* true while the engine is dispatching a message (inside an actor turn). */
+bool bs_in_turn(const bs_engine *e);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

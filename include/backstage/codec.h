@@ -1,0 +1,186 @@
+/* CBOR codec helpers: the push-style writer and pull-style reader that the
+ * generated proxies and dispatch thunks are made of.
+ *
+ * Writing goes through libcbor's streaming encoders (cbor_encode_*), reading
+ * through its streaming decoder (cbor_stream_decode). Neither allocates: a
+ * writer writes into a caller-provided buffer (or one the engine grows from
+ * its message pools), and a reader hands out pointers into the buffer it
+ * reads (zero-copy text and bytes). The only exception is a NUL-terminated
+ * copy of a text string (bs_read_cstr) or memory a decoder needs for decoded
+ * arrays (bs_reader_alloc): those come from the reader's arena, which the
+ * engine resets after every dispatch, so they stay valid for the duration of
+ * the call and cost no malloc in steady state.
+ *
+ * Errors are sticky: the first failure is stored in `err` and every later
+ * call on the same writer/reader does nothing and returns that error. The
+ * generated code therefore checks once, at the end.
+ */
+#ifndef BACKSTAGE_CODEC_H
+#define BACKSTAGE_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloc.h"
+#include "error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Arena: scratch memory for decoding, released all at once. ---------- */
+
+typedef struct bs__arena_chunk bs__arena_chunk;
+
+typedef struct bs_arena {
+  bs_allocator alloc;     /* where chunks come from */
+  bs__arena_chunk *head;  /* chunk being filled; older ones follow */
+  size_t used;            /* bytes used in head */
+  size_t total;           /* bytes held in all chunks */
+} bs_arena;
+
+void bs_arena_init(bs_arena *a, bs_allocator alloc);
+/* Returns `size` bytes aligned to `align` (a power of two <= 16), or NULL
+ * when the allocator fails. `size` 0 returns a valid non-NULL pointer. */
+void *bs_arena_alloc(bs_arena *a, size_t size, size_t align);
+/* Forgets every allocation but keeps the largest chunk for reuse, so a
+ * reset/alloc cycle of the same shape does not allocate again. */
+void bs_arena_reset(bs_arena *a);
+/* Frees every chunk. The arena may be reused after bs_arena_init. */
+void bs_arena_free(bs_arena *a);
+
+/* ---- Writer ------------------------------------------------------------- */
+
+typedef struct bs_writer bs_writer;
+
+/* Called when a write of `need` more bytes does not fit. Must make at least
+ * `need` bytes available past w->len (moving w->buf if it likes) and return
+ * 0, or return a negative BS_E* code. */
+typedef int (*bs_writer_grow_fn)(bs_writer *w, size_t need);
+
+struct bs_writer {
+  uint8_t *buf;           /* start of the encoded data */
+  size_t len;             /* bytes written so far */
+  size_t cap;             /* bytes available at buf */
+  int err;                /* first error (sticky), 0 if none */
+  bs_writer_grow_fn grow; /* NULL: fixed buffer, overflow is BS_ETOOBIG */
+  void *owner;            /* private to whoever set `grow` (the engine) */
+  void *owner2;
+};
+
+/* A writer over a fixed buffer: overflowing it sets BS_ETOOBIG. */
+void bs_writer_init(bs_writer *w, void *buf, size_t cap);
+
+/* Each returns w->err after the write (0 on success). */
+int bs_write_uint(bs_writer *w, uint64_t v);
+int bs_write_int(bs_writer *w, int64_t v);     /* major type 0 or 1 */
+int bs_write_bool(bs_writer *w, bool v);
+int bs_write_null(bs_writer *w);
+int bs_write_float(bs_writer *w, float v);     /* single precision */
+int bs_write_double(bs_writer *w, double v);   /* double precision */
+int bs_write_text(bs_writer *w, const char *s, size_t len);
+int bs_write_cstr(bs_writer *w, const char *s); /* NULL is written as null */
+int bs_write_bytes(bs_writer *w, const void *p, size_t len);
+int bs_write_array(bs_writer *w, uint64_t n);  /* definite-length header */
+int bs_write_map(bs_writer *w, uint64_t n);    /* definite-length header */
+int bs_write_tag(bs_writer *w, uint64_t tag);
+int bs_write_raw(bs_writer *w, const void *p, size_t len); /* pre-encoded */
+
+/* ---- Reader ------------------------------------------------------------- */
+
+typedef enum bs_cbor_type {
+  BS_CBOR_END = 0,  /* no more input */
+  BS_CBOR_UINT,     /* major type 0 */
+  BS_CBOR_NEGINT,   /* major type 1 */
+  BS_CBOR_BYTES,    /* major type 2, definite or indefinite */
+  BS_CBOR_TEXT,     /* major type 3, definite or indefinite */
+  BS_CBOR_ARRAY,    /* major type 4, definite or indefinite */
+  BS_CBOR_MAP,      /* major type 5, definite or indefinite */
+  BS_CBOR_TAG,      /* major type 6 */
+  BS_CBOR_FLOAT,    /* half, single or double */
+  BS_CBOR_BOOL,
+  BS_CBOR_NULL,
+  BS_CBOR_UNDEFINED,
+  BS_CBOR_SIMPLE,   /* other simple values */
+  BS_CBOR_BREAK,    /* 0xff, end of an indefinite item */
+  BS_CBOR_INVALID   /* malformed or truncated */
+} bs_cbor_type;
+
+/* Nesting deeper than this is rejected by bs_read_skip (BS_EDECODE), so
+ * hostile input cannot exhaust the stack. */
+#define BS_CBOR_MAX_DEPTH 64
+
+typedef struct bs_reader {
+  const uint8_t *p;   /* next byte to read */
+  const uint8_t *end; /* one past the last byte */
+  int err;            /* first error (sticky), 0 if none */
+  bs_arena *arena;    /* for bs_read_cstr / bs_reader_alloc; may be NULL */
+} bs_reader;
+
+void bs_reader_init(bs_reader *r, const void *buf, size_t len, bs_arena *arena);
+
+/* Type of the next item without consuming it (BS_CBOR_END at end of input,
+ * BS_CBOR_INVALID if malformed). Does not touch r->err. */
+bs_cbor_type bs_peek(const bs_reader *r);
+
+static inline bool bs_reader_at_end(const bs_reader *r) { return r->p >= r->end; }
+
+/* Each consumes one item and returns r->err afterwards (0 on success). On a
+ * type mismatch or malformed input they set BS_EDECODE and leave *out
+ * untouched; integers out of the target's range are BS_EDECODE too. */
+int bs_read_uint(bs_reader *r, uint64_t *out);
+int bs_read_int(bs_reader *r, int64_t *out);
+int bs_read_bool(bs_reader *r, bool *out);
+int bs_read_null(bs_reader *r);
+/* Floats accept half, single and double encodings. */
+int bs_read_float(bs_reader *r, float *out);
+int bs_read_double(bs_reader *r, double *out);
+/* Zero-copy: *s points into the input, not NUL-terminated. An indefinite
+ * string is joined into the arena (BS_ENOMEM without one). */
+int bs_read_text(bs_reader *r, const char **s, size_t *len);
+int bs_read_bytes(bs_reader *r, const void **p, size_t *len);
+/* A NUL-terminated copy of a text string in the arena; a CBOR null yields
+ * *s == NULL. */
+int bs_read_cstr(bs_reader *r, const char **s);
+/* Definite-length container headers; indefinite ones are BS_EDECODE here
+ * (use bs_read_skip to step over them). */
+int bs_read_array(bs_reader *r, uint64_t *n);
+int bs_read_map(bs_reader *r, uint64_t *n);
+int bs_read_tag(bs_reader *r, uint64_t *tag);
+/* Skips one complete item of any type, nested and indefinite ones
+ * included, up to BS_CBOR_MAX_DEPTH. */
+int bs_read_skip(bs_reader *r);
+/* `size` bytes from the reader's arena (BS_ENOMEM, sticky, on failure). */
+void *bs_reader_alloc(bs_reader *r, size_t size, size_t align);
+
+/* Fixed-width helpers for generated code: range-checked. */
+#define BS__READ_UNSIGNED(name, T, MAX)                                        \
+  static inline int bs_read_##name(bs_reader *r, T *out) {                     \
+    uint64_t v = 0;                                                            \
+    if (bs_read_uint(r, &v) == 0) {                                            \
+      if (v > (MAX)) r->err = BS_EDECODE; else *out = (T)v;                    \
+    }                                                                          \
+    return r->err;                                                             \
+  }
+#define BS__READ_SIGNED(name, T, MIN, MAX)                                     \
+  static inline int bs_read_##name(bs_reader *r, T *out) {                     \
+    int64_t v = 0;                                                             \
+    if (bs_read_int(r, &v) == 0) {                                             \
+      if (v < (MIN) || v > (MAX)) r->err = BS_EDECODE; else *out = (T)v;       \
+    }                                                                          \
+    return r->err;                                                             \
+  }
+BS__READ_UNSIGNED(u8, uint8_t, UINT8_MAX)
+BS__READ_UNSIGNED(u16, uint16_t, UINT16_MAX)
+BS__READ_UNSIGNED(u32, uint32_t, UINT32_MAX)
+BS__READ_UNSIGNED(u64, uint64_t, UINT64_MAX)
+BS__READ_SIGNED(i8, int8_t, INT8_MIN, INT8_MAX)
+BS__READ_SIGNED(i16, int16_t, INT16_MIN, INT16_MAX)
+BS__READ_SIGNED(i32, int32_t, INT32_MIN, INT32_MAX)
+BS__READ_SIGNED(i64, int64_t, INT64_MIN, INT64_MAX)
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,151 @@
+/* The engine: a registry of virtual actors, their mailboxes and a run queue,
+ * driven by a libuv loop. Single-threaded: every function here must be
+ * called on the loop's thread, except bs_engine_post.
+ */
+#ifndef BACKSTAGE_ENGINE_H
+#define BACKSTAGE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "actor.h"
+#include "alloc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Dead letters -------------------------------------------------------- */
+
+/* XX(NAME, description) */
+#define BS_DEAD_LETTER_MAP(XX)                                                 \
+  XX(UNKNOWN_METHOD, "no method with that id")                                 \
+  XX(UNDECODABLE, "message body could not be decoded")                         \
+  XX(STOPPED, "queued behind a stop")                                          \
+  XX(INIT_FAILED, "actor init failed")                                         \
+  XX(ENGINE_FREED, "engine freed with the message pending")                    \
+  XX(ORPHAN_REPLY, "reply to a caller that stopped or timed out")              \
+  XX(REPLY_UNENCODABLE, "return value could not be encoded")                   \
+  XX(MAILBOX_FULL, "mailbox full")
+
+typedef enum bs_dead_letter_reason {
+#define BS__DL_ENUM(name, desc) BS_DL_##name,
+  BS_DEAD_LETTER_MAP(BS__DL_ENUM)
+#undef BS__DL_ENUM
+  BS_DL__COUNT
+} bs_dead_letter_reason;
+
+const char *bs_dead_letter_reason_name(bs_dead_letter_reason r);
+
+typedef struct bs_dead_letter {
+  const char *target_id;     /* actor the message was for */
+  const char *type_name;     /* its type */
+  const char *method_name;   /* NULL for an unknown method or a reply */
+  uint32_t method_id;
+  bs_dead_letter_reason reason;
+  int code;                  /* the BS_E* code behind the reason, if any */
+} bs_dead_letter;
+
+/* Called on the loop thread for every dead letter. Must not free the engine;
+ * may send messages. */
+typedef void (*bs_dead_letter_fn)(void *ud, const bs_dead_letter *dl);
+
+/* ---- Options ------------------------------------------------------------- */
+
+typedef struct bs_engine_options {
+  bs_allocator allocator;        /* {NULL, NULL}: malloc/realloc/free */
+  uint32_t batch;                /* max messages per actor turn (64) */
+  uint32_t drain_budget;         /* max messages per loop iteration (4096) */
+  uint64_t request_timeout_ms;   /* deadline of every request; 0 = none */
+  bs_dead_letter_fn on_dead_letter;
+  void *dead_letter_ud;
+} bs_engine_options;
+
+/* Fills `o` with the defaults above. */
+void bs_engine_options_init(bs_engine_options *o);
+
+/* ---- Lifecycle ----------------------------------------------------------- */
+
+/* A new engine on a loop of its own. `opts` may be NULL (defaults). */
+int bs_engine_new(bs_engine **out, const bs_engine_options *opts);
+
+/* A new engine on the caller's loop, which must outlive the engine. After
+ * bs_engine_free the caller runs the loop once more (as with any libuv
+ * handle) so the engine's handles finish closing and release their memory. */
+int bs_engine_new_on_loop(bs_engine **out, uv_loop_t *loop,
+                          const bs_engine_options *opts);
+
+/* Stops every active actor (deinit runs), dead-letters pending mail
+ * (BS_DL_ENGINE_FREED; request continuations are not run), and frees all
+ * the engine's memory. Not from inside an actor turn. NULL is a no-op. */
+void bs_engine_free(bs_engine *e);
+
+/* The loop, for the user's own handles, timers and I/O. */
+uv_loop_t *bs_engine_loop(bs_engine *e);
+
+typedef enum bs_run_mode {
+  BS_RUN_UNTIL_DONE, /* until no mail, timers or I/O remain */
+  BS_RUN_ONCE,       /* one loop iteration, waiting for I/O if no mail */
+  BS_RUN_NOWAIT      /* one loop iteration, never waiting */
+} bs_run_mode;
+
+/* Runs the loop. Returns 0 when nothing is left to do, 1 when work remains
+ * (ONCE/NOWAIT, or after bs_engine_stop), BS_EBUSY when called from inside
+ * a running engine. */
+int bs_engine_run(bs_engine *e, bs_run_mode mode);
+
+/* Makes the current bs_engine_run return after the current iteration. */
+void bs_engine_stop(bs_engine *e);
+
+/* While the hold count is positive, BS_RUN_UNTIL_DONE keeps running with no
+ * other work, waiting for bs_engine_post from other threads. */
+void bs_engine_hold(bs_engine *e);
+void bs_engine_release(bs_engine *e);
+
+/* ---- Foreign threads ---------------------------------------------------- */
+
+typedef struct bs_post bs_post;
+typedef void (*bs_post_fn)(bs_engine *e, bs_post *post);
+
+/* Caller-owned: embed it in your own struct and recover that with
+ * offsetof/container_of inside `fn`. Do not touch it between the post and
+ * the call to `fn`. */
+struct bs_post {
+  bs_post *next;
+  bs_post_fn fn;
+};
+
+/* Thread-safe: runs fn(e, post) on the loop thread, soon, in post order per
+ * thread. The only engine function callable from another thread; not after
+ * bs_engine_free has started. Posts still queued when the engine is freed
+ * are run with a NULL engine so their owners can release them. */
+int bs_engine_post(bs_engine *e, bs_post *post, bs_post_fn fn);
+
+/* ---- Statistics ---------------------------------------------------------- */
+
+typedef struct bs_engine_stats {
+  uint64_t sent;            /* messages queued (requests and replies too) */
+  uint64_t delivered;       /* dispatched to a method or a continuation */
+  uint64_t dead_letters;    /* sum of dead_by_reason */
+  uint64_t dead_by_reason[BS_DL__COUNT];
+  uint64_t method_errors;   /* methods that returned a negative status */
+  uint64_t activations;     /* successful inits */
+  uint64_t init_failures;
+  uint64_t actors;          /* known ids (cells) */
+  uint64_t active;          /* initialised instances */
+  uint64_t requests_pending;
+  uint64_t alloc_calls;     /* allocations and resizes through the allocator */
+  uint64_t free_calls;
+  uint64_t alloc_failures;
+  size_t bytes_live;        /* bytes currently held from the allocator */
+} bs_engine_stats;
+
+void bs_engine_stats_get(const bs_engine *e, bs_engine_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
