@@ -9,14 +9,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <uv.h>
-
 #include "actor.h"
 #include "alloc.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* libuv's loop type, declared here so this header does not pull <uv.h>
+ * (and its POSIX feature requirements) into every user file. It is the same
+ * type as uv_loop_t. */
+struct uv_loop_s;
 
 /* ---- Dead letters -------------------------------------------------------- */
 
@@ -75,7 +78,7 @@ int bs_engine_new(bs_engine **out, const bs_engine_options *opts);
 /* A new engine on the caller's loop, which must outlive the engine. After
  * bs_engine_free the caller runs the loop once more (as with any libuv
  * handle) so the engine's handles finish closing and release their memory. */
-int bs_engine_new_on_loop(bs_engine **out, uv_loop_t *loop,
+int bs_engine_new_on_loop(bs_engine **out, struct uv_loop_s *loop,
                           const bs_engine_options *opts);
 
 /* Stops every active actor (deinit runs), dead-letters pending mail
@@ -84,7 +87,7 @@ int bs_engine_new_on_loop(bs_engine **out, uv_loop_t *loop,
 void bs_engine_free(bs_engine *e);
 
 /* The loop, for the user's own handles, timers and I/O. */
-uv_loop_t *bs_engine_loop(bs_engine *e);
+struct uv_loop_s *bs_engine_loop(bs_engine *e);
 
 typedef enum bs_run_mode {
   BS_RUN_UNTIL_DONE, /* until no mail, timers or I/O remain */

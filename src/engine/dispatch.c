@@ -1,0 +1,282 @@
+/* Draining the run queue: actor turns, activation, dispatch of one message,
+ * stopping, and dead letters. */
+#include "internal.h"
+
+/* ---- Activation --------------------------------------------------------- */
+
+static size_t state_offset(const bs_actor_type *t) {
+  size_t align = t->state_align ? t->state_align : alignof(max_align_t);
+  return (sizeof(bs_context) + align - 1) & ~(align - 1);
+}
+
+static size_t state_block_size(const bs_actor_type *t) {
+  return state_offset(t) + t->state_size;
+}
+
+/* Allocates zeroed state behind a bs_context and runs init on the actor's
+ * turn. A failing init leaves the cell inactive. */
+static int activate(bs_engine *e, bs_cell *c) {
+  const bs_actor_type *t = c->type;
+  uint8_t *block = bs__calloc(&e->heap, state_block_size(t));
+  if (!block) return BS_ENOMEM;
+  bs_context *ctx = (bs_context *)block;
+  ctx->engine = e;
+  ctx->cell = c;
+  c->state = block + state_offset(t);
+  c->epoch++;
+  int rc = t->init ? t->init(c->state, ctx) : 0;
+  if (rc < 0) {
+    bs__free(&e->heap, block, state_block_size(t));
+    c->state = NULL;
+    e->stats.init_failures++;
+    return rc;
+  }
+  e->stats.activations++;
+  e->stats.active++;
+  return 0;
+}
+
+void bs__deactivate(bs_engine *e, bs_cell *c) {
+  const bs_actor_type *t = c->type;
+  bs_cell *prev = e->current;
+  e->current = c;
+  if (t->deinit) t->deinit(c->state);
+  e->current = prev;
+  bs__free(&e->heap, (uint8_t *)c->state - state_offset(t), state_block_size(t));
+  c->state = NULL;
+  e->stats.active--;
+}
+
+/* ---- Dead letters ------------------------------------------------------- */
+
+static int status_for(bs_dead_letter_reason reason, int code) {
+  switch (reason) {
+  case BS_DL_UNKNOWN_METHOD: return BS_ENOMETHOD;
+  case BS_DL_UNDECODABLE: return BS_EDECODE;
+  case BS_DL_STOPPED: return BS_ESTOPPED;
+  case BS_DL_INIT_FAILED: return BS_EINIT;
+  case BS_DL_MAILBOX_FULL: return BS_EFULL;
+  default: return code < 0 ? code : BS_ECANCELED;
+  }
+}
+
+/* Reads the method id from a CALL body for reporting; 0 if unreadable. */
+static uint32_t peek_method_id(const bs__msg *m) {
+  bs_reader r;
+  uint64_t n = 0;
+  uint32_t id = 0;
+  bs_reader_init(&r, m->body, m->len, NULL);
+  if (bs_read_array(&r, &n) == 0 && n > 0) bs_read_u32(&r, &id);
+  return id;
+}
+
+void bs__report(bs_engine *e, bs_cell *c, const bs__msg *m,
+                bs_dead_letter_reason reason, int code) {
+  e->stats.dead_letters++;
+  e->stats.dead_by_reason[reason]++;
+  if (!e->opts.on_dead_letter) return;
+  bs_dead_letter dl = {0};
+  dl.target_id = c->id;
+  dl.type_name = c->type ? c->type->name : NULL;
+  dl.reason = reason;
+  dl.code = code;
+  if (m->kind == BS__MSG_CALL) {
+    dl.method_id = m->method ? m->method->id : peek_method_id(m);
+    dl.method_name = m->method ? m->method->name : NULL;
+  }
+  e->opts.on_dead_letter(e->opts.dead_letter_ud, &dl);
+}
+
+/* Ends `m` as a dead letter: counted, reported, and, for a request, the
+ * caller's continuation completed with an error (except when the engine is
+ * being freed: then no continuation runs). Consumes `m`. */
+void bs__dead_letter(bs_engine *e, bs_cell *c, bs__msg *m,
+                     bs_dead_letter_reason reason, int code) {
+  if (m->kind == BS__MSG_STOP) {
+    bs__msg_put(&e->pool, &e->heap, m);
+    return;
+  }
+  if (m->kind == BS__MSG_REPLY) {
+    /* A completion nobody can receive any more. */
+    bs__report(e, c, m, reason == BS_DL_ENGINE_FREED ? reason : BS_DL_ORPHAN_REPLY, code);
+    if (m->req) bs__msg_put(&e->pool, &e->heap, m->req);
+    m->req = NULL;
+    bs__req(m)->state = BS__REQ_DONE;
+    bs__request_unref(e, m);
+    return;
+  }
+  bs__report(e, c, m, reason, code);
+  if (m->req) {
+    bs__request_complete(e, m->req, status_for(reason, code), NULL);
+    bs__request_unref(e, m->req);
+  }
+  bs__msg_put(&e->pool, &e->heap, m);
+}
+
+void bs__sweep_mailbox(bs_engine *e, bs_cell *c, bs_dead_letter_reason reason,
+                       int code) {
+  bs__msg *m;
+  while ((m = bs__mb_pop(&c->mb))) bs__dead_letter(e, c, m, reason, code);
+}
+
+/* ---- Dispatch ----------------------------------------------------------- */
+
+static const bs_method *find_method(const bs_actor_type *t, uint32_t id) {
+  size_t lo = 0, hi = t->method_count;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    uint32_t mid_id = t->methods[mid].id;
+    if (mid_id == id) return &t->methods[mid];
+    if (mid_id < id) lo = mid + 1; else hi = mid;
+  }
+  return NULL;
+}
+
+/* The sender's method pointer is a hint: trusted only if it belongs to the
+ * receiver's table and carries the id written in the body. */
+static const bs_method *resolve(const bs_actor_type *t, const bs__msg *m,
+                                uint32_t id) {
+  const bs_method *h = m->method;
+  if (h && h >= t->methods && h < t->methods + t->method_count && h->id == id)
+    return h;
+  return find_method(t, id);
+}
+
+/* Runs the method for a CALL; the reply, if wanted, is encoded into a pooled
+ * message and completes the request. */
+static void invoke(bs_engine *e, bs_cell *c, bs__msg *m, const bs_method *meth,
+                   bs_reader *args) {
+  bs_call call;
+  bs_writer rw;
+  bs__msg *value = NULL;
+  call.args = *args;
+  call.reply = NULL;
+  call.result = 0;
+  if (m->req) {
+    value = bs__msg_get(&e->pool, &e->heap, 0);
+    if (value) {
+      bs__writer_bind(e, &rw, value);
+      call.reply = &rw;
+    }
+  }
+  int rc = meth->invoke(c->state, &call);
+  bs_arena_reset(&e->arena);
+  bool reply_failed = call.reply && rw.err;
+  if (rc < 0 && !reply_failed) {
+    if (call.reply) bs__msg_put(&e->pool, &e->heap, bs__writer_unbind(&rw));
+    bs__dead_letter(e, c, m, BS_DL_UNDECODABLE, rc);
+    return;
+  }
+  e->stats.delivered++;
+  if (call.result < 0) e->stats.method_errors++;
+  if (m->req) {
+    int status = 0;
+    if (!call.reply) {
+      status = BS_ENOMEM;
+    } else if (reply_failed) {
+      status = rw.err;
+      e->stats.sent++;
+      bs__report(e, c, m, BS_DL_REPLY_UNENCODABLE, rw.err);
+      bs__msg_put(&e->pool, &e->heap, bs__writer_unbind(&rw));
+      call.reply = NULL;
+    }
+    value = call.reply ? bs__writer_finish(&rw) : NULL;
+    bs__request_complete(e, m->req, value ? 0 : status, value);
+    bs__request_unref(e, m->req);
+  }
+  bs__msg_put(&e->pool, &e->heap, m);
+}
+
+static void dispatch_call(bs_engine *e, bs_cell *c, bs__msg *m) {
+  bs_reader r;
+  uint64_t n = 0;
+  uint32_t id = 0;
+  bs_reader_init(&r, m->body, m->len, &e->arena);
+  if (bs_read_array(&r, &n) < 0 || n == 0 || bs_read_u32(&r, &id) < 0) {
+    bs__dead_letter(e, c, m, BS_DL_UNDECODABLE, BS_EDECODE);
+    return;
+  }
+  const bs_method *meth = resolve(c->type, m, id);
+  if (!meth) {
+    bs__dead_letter(e, c, m, BS_DL_UNKNOWN_METHOD, BS_ENOMETHOD);
+    return;
+  }
+  if (n != 1u + meth->argc) {
+    bs__dead_letter(e, c, m, BS_DL_UNDECODABLE, BS_EDECODE);
+    return;
+  }
+  invoke(e, c, m, meth, &r);
+}
+
+/* Activation failure: the whole mailbox is dead-lettered (one init attempt
+ * per batch, not one per message); the next message tries again. */
+static void fail_activation(bs_engine *e, bs_cell *c, bs__msg *m, int rc) {
+  bs__dead_letter(e, c, m, BS_DL_INIT_FAILED, rc);
+  bs__sweep_mailbox(e, c, BS_DL_INIT_FAILED, rc);
+}
+
+/* Poison pill: mail before it has run; deinit, then everything behind it is
+ * dead-lettered. */
+static void dispatch_stop(bs_engine *e, bs_cell *c, bs__msg *m) {
+  bs__msg_put(&e->pool, &e->heap, m);
+  if (c->state) bs__deactivate(e, c);
+  bs__sweep_mailbox(e, c, BS_DL_STOPPED, BS_ESTOPPED);
+}
+
+/* Returns false when the turn must end (actor stopped or failed to start). */
+static bool dispatch(bs_engine *e, bs_cell *c, bs__msg *m) {
+  switch (m->kind) {
+  case BS__MSG_REPLY:
+    bs__deliver_reply(e, c, m);
+    return true;
+  case BS__MSG_STOP:
+    dispatch_stop(e, c, m);
+    return false;
+  default:
+    break;
+  }
+  if (BS__UNLIKELY(!c->state)) {
+    int rc = activate(e, c);
+    if (rc < 0) {
+      fail_activation(e, c, m, rc);
+      return false;
+    }
+  }
+  dispatch_call(e, c, m);
+  return true;
+}
+
+/* One turn: up to `batch` messages of one actor. Returns messages handled. */
+static uint32_t turn(bs_engine *e, bs_cell *c) {
+  uint32_t n = 0;
+  bs_cell *saved = e->current;
+  e->current = c->type ? c : NULL; /* the external box is not an actor */
+  while (n < e->opts.batch) {
+    bs__msg *m = bs__mb_pop(&c->mb);
+    if (!m) break;
+    n++;
+    if (!dispatch(e, c, m)) break;
+  }
+  e->current = saved;
+  return n;
+}
+
+/* The drain handle's callback: turns in run-queue order until the queue is
+ * empty or the per-iteration budget is spent, so I/O and timers still get
+ * their share of the loop. An actor with mail left goes to the back. */
+void bs__drain(bs_engine *e) {
+  uint32_t budget = e->opts.drain_budget;
+  while (e->rq_head && budget > 0) {
+    bs_cell *c = e->rq_head;
+    e->rq_head = c->rq_next;
+    if (!e->rq_head) e->rq_tail = NULL;
+    c->flags &= (uint8_t)~BS__CELL_IN_RUNQ;
+    uint32_t n = turn(e, c);
+    budget = n < budget ? budget - n : 0;
+    if (c->mb.len) bs__schedule(e, c);
+  }
+  if (!e->rq_head && e->drain_active) {
+    e->drain_active = false;
+    uv_idle_stop(&e->h->drain);
+  }
+}

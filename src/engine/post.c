@@ -1,0 +1,38 @@
+/* Foreign threads: an MPSC list of caller-owned bs_post nodes behind a
+ * mutex, drained on the loop thread when the uv_async_t fires. The mutex is
+ * held only to link or to take the whole list, never while running posts. */
+#include "internal.h"
+
+int bs__post_init(bs_engine *e) {
+  return uv_async_init(e->loop, &e->h->async, bs__post_async_cb);
+}
+
+int bs_engine_post(bs_engine *e, bs_post *post, bs_post_fn fn) {
+  if (!e || !post || !fn) return BS_EINVAL;
+  post->fn = fn;
+  post->next = NULL;
+  uv_mutex_lock(&e->post_lock);
+  if (e->post_tail) e->post_tail->next = post; else e->post_head = post;
+  e->post_tail = post;
+  uv_mutex_unlock(&e->post_lock);
+  return uv_async_send(&e->h->async) == 0 ? 0 : BS_EUV;
+}
+
+/* Runs every queued post, including ones posted meanwhile. With `run`
+ * false (engine gone) owners get fn(NULL, post) to release their memory. */
+void bs__post_flush(bs_engine *e, bool run) {
+  for (;;) {
+    uv_mutex_lock(&e->post_lock);
+    bs_post *p = e->post_head;
+    e->post_head = e->post_tail = NULL;
+    uv_mutex_unlock(&e->post_lock);
+    if (!p) return;
+    while (p) {
+      bs_post *next = p->next;
+      p->fn(run ? e : NULL, p);
+      p = next;
+    }
+  }
+}
+
+void bs__post_async_cb(uv_async_t *a) { bs__post_flush(a->data, true); }

@@ -1,0 +1,238 @@
+/* Internal declarations shared by the runtime's modules. Names are bs__*:
+ * visible across files of the library, never part of the public API. */
+#ifndef BACKSTAGE_INTERNAL_H
+#define BACKSTAGE_INTERNAL_H
+
+#include <stdalign.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "backstage.h"
+
+#define BS__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define BS__LIKELY(x) __builtin_expect(!!(x), 1)
+
+/* ---- Heap: the engine's allocator plus accounting (src/util/alloc.c) ---- */
+
+typedef struct bs__heap {
+  bs_allocator a;
+  uint64_t alloc_calls;
+  uint64_t free_calls;
+  uint64_t failures;
+  size_t bytes_live;
+} bs__heap;
+
+void bs__heap_init(bs__heap *h, bs_allocator a);
+void *bs__alloc(bs__heap *h, size_t n);
+void *bs__calloc(bs__heap *h, size_t n);
+void *bs__realloc(bs__heap *h, void *p, size_t old_n, size_t new_n);
+void bs__free(bs__heap *h, void *p, size_t n);
+
+/* ---- Messages (src/mailbox/pool.c) -------------------------------------- */
+
+typedef enum bs__msg_kind {
+  BS__MSG_CALL,  /* [method_id, args...] for an actor method */
+  BS__MSG_STOP,  /* poison pill, empty body */
+  BS__MSG_REPLY  /* completion of a request; the block holds a bs__request */
+} bs__msg_kind;
+
+typedef struct bs__msg bs__msg;
+
+/* Header-first: the body follows the header in the same pooled block
+ * (`data`), unless `body` points at a shared buffer. */
+struct bs__msg {
+  bs__msg *next;            /* mailbox link */
+  uint8_t *body;            /* encoded body (usually data) */
+  uint32_t len;             /* body length */
+  uint32_t cap;             /* capacity of data[] */
+  uint8_t kind;             /* bs__msg_kind */
+  uint8_t klass;            /* pool size class, BS__CLASS_HUGE if none */
+  uint8_t refs;             /* REPLY blocks only: see bs__request */
+  uint8_t pad_;
+  int32_t status;           /* REPLY: completion status */
+  bs_cell *target;          /* CALL/STOP: the receiving actor */
+  const bs_method *method;  /* CALL: the sender's method (lookup hint) */
+  bs__msg *req;             /* CALL: request block wanting the reply;
+                               REPLY: message holding the encoded value */
+  alignas(16) uint8_t data[];
+};
+
+#define BS__NCLASSES 11                 /* data capacities 64 B .. 64 KiB */
+#define BS__CLASS_MIN 64u
+#define BS__CLASS_HUGE 0xff
+
+typedef struct bs__pool {
+  bs__msg *free[BS__NCLASSES];
+  uint32_t nfree[BS__NCLASSES];
+  uint32_t keep[BS__NCLASSES];          /* most blocks cached per class */
+} bs__pool;
+
+void bs__pool_init(bs__pool *p);
+bs__msg *bs__msg_get(bs__pool *p, bs__heap *h, size_t cap);
+void bs__msg_put(bs__pool *p, bs__heap *h, bs__msg *m);
+void bs__pool_free(bs__pool *p, bs__heap *h);
+
+/* A FIFO of messages, intrusive through bs__msg.next. */
+typedef struct bs__mailbox {
+  bs__msg *head;
+  bs__msg *tail;
+  uint32_t len;
+} bs__mailbox;
+
+static inline void bs__mb_push(bs__mailbox *mb, bs__msg *m) {
+  m->next = NULL;
+  if (mb->tail) mb->tail->next = m; else mb->head = m;
+  mb->tail = m;
+  mb->len++;
+}
+
+static inline bs__msg *bs__mb_pop(bs__mailbox *mb) {
+  bs__msg *m = mb->head;
+  if (m) {
+    mb->head = m->next;
+    if (!mb->head) mb->tail = NULL;
+    mb->len--;
+  }
+  return m;
+}
+
+/* ---- Requests (src/engine/request.c) ------------------------------------ */
+
+typedef enum bs__req_state {
+  BS__REQ_PENDING,   /* waiting for the callee */
+  BS__REQ_COMPLETED, /* completion queued to the caller */
+  BS__REQ_DONE,      /* continuation ran (or the reply was dropped) */
+} bs__req_state;
+
+/* Lives in the data of a REPLY-kind block, which is itself the node queued
+ * to the caller on completion, so completing a request (even with an error,
+ * even out of memory) never needs to allocate. The block is shared by the
+ * CALL message (one ref) and the caller side (one ref, plus one while an
+ * await is watching it); it returns to the pool when the last ref drops. */
+typedef struct bs__request {
+  bs__msg *dl_prev;       /* deadline list, sorted by deadline */
+  bs__msg *dl_next;
+  bs_cell *caller;        /* NULL: outside any actor (engine's external box) */
+  bs_reply_fn thunk;
+  bs_fnptr fn;
+  void *ud;
+  uint64_t deadline;      /* loop time in ms; 0 = none */
+  uint32_t caller_epoch;  /* caller's activation the continuation belongs to */
+  int32_t result;         /* thunk's return, for await */
+  uint8_t state;          /* bs__req_state */
+} bs__request;
+
+static inline bs__request *bs__req(bs__msg *m) { return (bs__request *)m->data; }
+
+/* ---- Actor cells (src/engine/registry.c) -------------------------------- */
+
+enum {
+  BS__CELL_IN_RUNQ = 1u << 0,
+};
+
+struct bs_cell {
+  bs__mailbox mb;
+  bs_cell *rq_next;           /* run queue link */
+  const bs_actor_type *type;
+  void *state;                /* NULL while inactive */
+  uint32_t hash;
+  uint32_t epoch;             /* activations so far */
+  uint8_t flags;
+  uint8_t id_len;
+  char id[];                  /* NUL-terminated, interned */
+};
+
+/* What bs_context points at: prepended to the actor's state block. */
+struct bs_context {
+  bs_engine *engine;
+  bs_cell *cell;
+};
+
+typedef struct bs__registry {
+  bs_cell **slots;  /* open addressing, linear probing; never shrinks */
+  size_t cap;       /* power of two, or 0 */
+  size_t count;
+} bs__registry;
+
+uint32_t bs__hash_id(const char *id, size_t len);
+bs_cell *bs__registry_find(const bs__registry *r, const char *id, size_t len,
+                           uint32_t hash);
+/* Makes room for one more entry (may allocate). */
+int bs__registry_reserve(bs__registry *r, bs__heap *h);
+void bs__registry_insert(bs__registry *r, bs_cell *c);
+void bs__registry_free(bs__registry *r, bs__heap *h);
+
+/* ---- Engine ------------------------------------------------------------- */
+
+/* libuv handles live in their own block so that an engine on a borrowed loop
+ * can be freed before the handles' close callbacks run (they free this
+ * block, with a copy of the allocator, when the last one has closed). */
+typedef struct bs__handles {
+  uv_idle_t drain;     /* active only while the run queue is non-empty */
+  uv_async_t async;    /* foreign-thread posts; referenced only while held */
+  uv_timer_t deadline; /* earliest request deadline */
+  uv_loop_t own_loop;  /* used when the engine owns its loop */
+  bs_allocator a;
+  int open;            /* handles not yet closed */
+} bs__handles;
+
+struct bs_engine {
+  bs__heap heap;
+  uv_loop_t *loop;
+  bs__handles *h;
+  bool own_loop;
+  bool drain_active;
+  bool freeing;
+  bool running;
+  bs_engine_options opts;
+  bs__registry reg;
+  bs_cell *rq_head;           /* run queue of cells with mail */
+  bs_cell *rq_tail;
+  bs_cell *current;           /* actor whose turn it is, or NULL */
+  bs__pool pool;
+  bs_arena arena;             /* scratch for decoding, reset per dispatch */
+  const bs_actor_type *checked_type; /* last descriptor that passed checks */
+  bs__msg *dl_head;           /* requests with deadlines, soonest first */
+  bs__msg *dl_tail;
+  uint32_t holds;
+  uv_mutex_t post_lock;
+  bs_post *post_head;
+  bs_post *post_tail;
+  bs_engine_stats stats;
+  /* Replies to callers outside actors are queued here; it sits in the run
+   * queue like an actor's cell, with no type and no state. */
+  bs_cell *external;
+};
+
+/* engine.c */
+void bs__schedule(bs_engine *e, bs_cell *c);
+/* dispatch.c */
+void bs__drain(bs_engine *e);
+void bs__dead_letter(bs_engine *e, bs_cell *c, bs__msg *m,
+                     bs_dead_letter_reason reason, int code);
+void bs__deactivate(bs_engine *e, bs_cell *c);
+void bs__sweep_mailbox(bs_engine *e, bs_cell *c, bs_dead_letter_reason reason,
+                       int code);
+/* dispatch.c: counts and reports a dead letter without consuming `m`. */
+void bs__report(bs_engine *e, bs_cell *c, const bs__msg *m,
+                bs_dead_letter_reason reason, int code);
+/* request.c */
+void bs__writer_bind(bs_engine *e, bs_writer *w, bs__msg *m);
+bs__msg *bs__writer_unbind(bs_writer *w);
+bs__msg *bs__writer_finish(bs_writer *w);
+void bs__enqueue(bs_engine *e, bs_cell *c, bs__msg *m);
+void bs__request_complete(bs_engine *e, bs__msg *req, int status,
+                          bs__msg *value);
+void bs__request_unref(bs_engine *e, bs__msg *req);
+void bs__deliver_reply(bs_engine *e, bs_cell *c, bs__msg *m);
+void bs__deadline_cb(uv_timer_t *t);
+/* post.c */
+int bs__post_init(bs_engine *e);
+void bs__post_async_cb(uv_async_t *a);
+void bs__post_flush(bs_engine *e, bool run);
+
+#endif

@@ -1,0 +1,54 @@
+#include <stdlib.h>
+
+#include "internal.h"
+
+void *bs_default_alloc(void *ud, void *ptr, size_t old_size, size_t new_size) {
+  (void)ud;
+  (void)old_size;
+  if (new_size == 0) {
+    free(ptr);
+    return NULL;
+  }
+  return realloc(ptr, new_size);
+}
+
+void bs__heap_init(bs__heap *h, bs_allocator a) {
+  memset(h, 0, sizeof *h);
+  h->a.fn = a.fn ? a.fn : bs_default_alloc;
+  h->a.ud = a.fn ? a.ud : NULL;
+}
+
+void *bs__alloc(bs__heap *h, size_t n) {
+  void *p = h->a.fn(h->a.ud, NULL, 0, n);
+  h->alloc_calls++;
+  if (BS__UNLIKELY(!p)) {
+    h->failures++;
+    return NULL;
+  }
+  h->bytes_live += n;
+  return p;
+}
+
+void *bs__calloc(bs__heap *h, size_t n) {
+  void *p = bs__alloc(h, n);
+  if (p) memset(p, 0, n);
+  return p;
+}
+
+void *bs__realloc(bs__heap *h, void *p, size_t old_n, size_t new_n) {
+  void *q = h->a.fn(h->a.ud, p, old_n, new_n);
+  h->alloc_calls++;
+  if (BS__UNLIKELY(!q)) {
+    h->failures++;
+    return NULL;
+  }
+  h->bytes_live += new_n - old_n;
+  return q;
+}
+
+void bs__free(bs__heap *h, void *p, size_t n) {
+  if (!p) return;
+  h->a.fn(h->a.ud, p, n, 0);
+  h->free_calls++;
+  h->bytes_live -= n;
+}
