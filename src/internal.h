@@ -31,6 +31,7 @@ void *bs__alloc(bs__heap *h, size_t n);
 void *bs__calloc(bs__heap *h, size_t n);
 void *bs__realloc(bs__heap *h, void *p, size_t old_n, size_t new_n);
 void bs__free(bs__heap *h, void *p, size_t n);
+bs_allocator bs__heap_allocator(bs__heap *h);
 
 /* ---- Messages (src/mailbox/pool.c) -------------------------------------- */
 

@@ -56,6 +56,7 @@ static int status_for(bs_dead_letter_reason reason, int code) {
   case BS_DL_STOPPED: return BS_ESTOPPED;
   case BS_DL_INIT_FAILED: return BS_EINIT;
   case BS_DL_MAILBOX_FULL: return BS_EFULL;
+  case BS_DL_NO_MEMORY: return BS_ENOMEM;
   default: return code < 0 ? code : BS_ECANCELED;
   }
 }
@@ -164,7 +165,7 @@ static void invoke(bs_engine *e, bs_cell *c, bs__msg *m, const bs_method *meth,
   bool reply_failed = call.reply && rw.err;
   if (rc < 0 && !reply_failed) {
     if (call.reply) bs__msg_put(&e->pool, &e->heap, bs__writer_unbind(&rw));
-    bs__dead_letter(e, c, m, BS_DL_UNDECODABLE, rc);
+    bs__dead_letter(e, c, m, rc == BS_ENOMEM ? BS_DL_NO_MEMORY : BS_DL_UNDECODABLE, rc);
     return;
   }
   e->stats.delivered++;
@@ -211,8 +212,9 @@ static void dispatch_call(bs_engine *e, bs_cell *c, bs__msg *m) {
 /* Activation failure: the whole mailbox is dead-lettered (one init attempt
  * per batch, not one per message); the next message tries again. */
 static void fail_activation(bs_engine *e, bs_cell *c, bs__msg *m, int rc) {
-  bs__dead_letter(e, c, m, BS_DL_INIT_FAILED, rc);
-  bs__sweep_mailbox(e, c, BS_DL_INIT_FAILED, rc);
+  bs_dead_letter_reason why = rc == BS_ENOMEM ? BS_DL_NO_MEMORY : BS_DL_INIT_FAILED;
+  bs__dead_letter(e, c, m, why, rc);
+  bs__sweep_mailbox(e, c, why, rc);
 }
 
 /* Poison pill: mail before it has run; deinit, then everything behind it is

@@ -80,8 +80,8 @@ static int engine_alloc(bs_engine **out, const bs_engine_options *opts) {
   if (!e) return BS_ENOMEM;
   e->heap = heap;
   e->opts = o;
+  bs_arena_init(&e->arena, bs__heap_allocator(&e->heap));
   bs__pool_init(&e->pool);
-  bs_arena_init(&e->arena, heap.a);
   if (uv_mutex_init(&e->post_lock) != 0) {
     bs__free(&e->heap, e, sizeof *e);
     return BS_EUV;

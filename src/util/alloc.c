@@ -52,3 +52,19 @@ void bs__free(bs__heap *h, void *p, size_t n) {
   h->free_calls++;
   h->bytes_live -= n;
 }
+
+/* An allocator that routes through `h`, so memory taken by helpers that
+ * speak bs_allocator (the decoding arena) is counted like the engine's own. */
+static void *heap_fn(void *ud, void *ptr, size_t old_size, size_t new_size) {
+  bs__heap *h = ud;
+  if (new_size == 0) {
+    bs__free(h, ptr, old_size);
+    return NULL;
+  }
+  return ptr ? bs__realloc(h, ptr, old_size, new_size) : bs__alloc(h, new_size);
+}
+
+bs_allocator bs__heap_allocator(bs__heap *h) {
+  bs_allocator a = {heap_fn, h};
+  return a;
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Backstage developer entry point.
+#
+#   ./dev.sh demo   install missing Debian packages, build, run the demo
+#   ./dev.sh test   install missing Debian packages, build and run the whole
+#                   test suite: plain (-Werror), ASan+UBSan, and TSan for the
+#                   foreign-thread tests
+#   ./dev.sh build  just configure and build (build/)
+#
+# Build trees: build/ (plain), build-asan/, build-tsan/. Set JOBS to limit
+# parallelism (default: number of cores).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+JOBS=${JOBS:-$(nproc)}
+GEN=(-G Ninja)
+
+deps() { scripts/deps.sh; }
+
+configure() { # dir, extra cmake args...
+  local dir=$1; shift
+  cmake -S . -B "$dir" "${GEN[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+}
+
+build() { # dir, extra cmake args...
+  local dir=$1; shift
+  configure "$dir" "$@"
+  cmake --build "$dir" -j "$JOBS"
+}
+
+PASSED=0
+FAILED=0
+run_ctest() { # dir, label, extra ctest args...
+  local dir=$1 label=$2; shift 2
+  echo "== ctest: $label"
+  local log
+  log=$(mktemp)
+  set +e
+  ctest --test-dir "$dir" --output-on-failure -j "$JOBS" "$@" 2>&1 | tee "$log"
+  set -e
+  local line
+  line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n1 || true)
+  rm -f "$log"
+  if [ -z "$line" ]; then
+    echo "ctest ($label) printed no summary"; FAILED=$((FAILED + 1)); return
+  fi
+  local failed total
+  failed=$(sed -E 's/.*tests passed, ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
+  total=$(sed -E 's/.*tests passed, ([0-9]+) tests failed out of ([0-9]+).*/\2/' <<<"$line")
+  PASSED=$((PASSED + total - failed))
+  FAILED=$((FAILED + failed))
+}
+
+cmd_test() {
+  deps
+  build build -DBACKSTAGE_WERROR=ON
+  run_ctest build "plain, -Werror"
+  build build-asan -DBACKSTAGE_WERROR=ON -DBACKSTAGE_ASAN=ON -DCMAKE_BUILD_TYPE=Debug
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    run_ctest build-asan "ASan+UBSan" -L unit
+  build build-tsan -DBACKSTAGE_TSAN=ON -DBACKSTAGE_BUILD_GEN=OFF -DCMAKE_BUILD_TYPE=Debug
+  TSAN_OPTIONS=halt_on_error=1 run_ctest build-tsan "TSan (threads)" -R '^test_threads$'
+  echo
+  echo "all: $PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ]
+}
+
+cmd_demo() {
+  deps
+  build build
+  ./build/examples/demo "$@"
+}
+
+case "${1:-}" in
+  test) shift; cmd_test "$@" ;;
+  demo) shift; cmd_demo "$@" ;;
+  build) shift; deps; build build "$@" ;;
+  *) echo "usage: $0 demo|test|build" >&2; exit 2 ;;
+esac

@@ -1,0 +1,123 @@
+/* Arena: a chunked bump allocator for decode scratch memory.
+ *
+ * Chunks come from the arena's bs_allocator and form a list, newest first
+ * (a->head). Allocation bumps a->used inside the head chunk; when the head is
+ * full a new chunk at least twice the size of everything held so far becomes
+ * the head, so the number of chunks stays logarithmic in the peak demand.
+ *
+ * bs_arena_reset keeps only the largest chunk. Because chunk sizes double,
+ * a cycle that needed several chunks grows the largest one each time, so a
+ * steady cycle of the same shape stops allocating after a short warm-up
+ * (one cycle in the common case that the demand fits one chunk).
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "backstage/codec.h"
+
+/* Smallest chunk we ask for: big enough that typical messages (a few short
+ * strings and arrays) fit in one chunk from the first dispatch on. */
+#define BS__ARENA_MIN_CHUNK 1024u
+#define BS__ARENA_MAX_ALIGN 16u
+
+struct bs__arena_chunk {
+  bs__arena_chunk *next; /* older chunk */
+  size_t size;           /* usable bytes after the header */
+};
+
+/* Chunk data starts right after the header; alignment is computed from
+ * actual addresses, so any allocator alignment works. */
+static unsigned char *chunk_data(bs__arena_chunk *c) {
+  return (unsigned char *)(c + 1);
+}
+
+static bs_alloc_fn arena_fn(const bs_arena *a) {
+  return a->alloc.fn ? a->alloc.fn : bs_default_alloc;
+}
+
+static void chunk_release(bs_arena *a, bs__arena_chunk *c) {
+  arena_fn(a)(a->alloc.ud, c, sizeof(*c) + c->size, 0);
+}
+
+void bs_arena_init(bs_arena *a, bs_allocator alloc) {
+  a->alloc = alloc;
+  a->head = NULL;
+  a->used = 0;
+  a->total = 0;
+}
+
+/* Bytes of padding that align `used` bytes into chunk `c` to `align`. */
+static size_t align_pad(bs__arena_chunk *c, size_t used, size_t align) {
+  uintptr_t at = (uintptr_t)(chunk_data(c) + used);
+  return (size_t)(-at & (uintptr_t)(align - 1));
+}
+
+/* Pushes a fresh chunk that can hold `size` bytes at any alignment <= 16.
+ * Returns false (arena unchanged) when the allocator fails or sizes overflow. */
+static bool arena_grow(bs_arena *a, size_t size) {
+  size_t want = size + (BS__ARENA_MAX_ALIGN - 1);
+  if (want < size) return false;
+  size_t doubled = a->total <= SIZE_MAX / 2 ? a->total * 2 : SIZE_MAX;
+  if (want < doubled) want = doubled;
+  if (want < BS__ARENA_MIN_CHUNK) want = BS__ARENA_MIN_CHUNK;
+  if (want > SIZE_MAX - sizeof(bs__arena_chunk)) return false;
+
+  bs__arena_chunk *c = arena_fn(a)(a->alloc.ud, NULL, 0, sizeof(*c) + want);
+  if (c == NULL) return false;
+  c->next = a->head;
+  c->size = want;
+  a->head = c;
+  a->used = 0;
+  a->total += want;
+  return true;
+}
+
+void *bs_arena_alloc(bs_arena *a, size_t size, size_t align) {
+  if (align == 0) align = 1;
+  if (align > BS__ARENA_MAX_ALIGN || (align & (align - 1)) != 0) return NULL;
+
+  bs__arena_chunk *c = a->head;
+  if (c != NULL) {
+    size_t pad = align_pad(c, a->used, align);
+    size_t left = c->size - a->used;
+    if (pad <= left && size <= left - pad) {
+      void *p = chunk_data(c) + a->used + pad;
+      a->used += pad + size;
+      return p;
+    }
+  }
+  if (!arena_grow(a, size)) return NULL;
+  c = a->head;
+  size_t pad = align_pad(c, 0, align);
+  a->used = pad + size;
+  return chunk_data(c) + pad;
+}
+
+void bs_arena_reset(bs_arena *a) {
+  bs__arena_chunk *keep = a->head;
+  for (bs__arena_chunk *c = a->head; c != NULL; c = c->next) {
+    if (c->size > keep->size) keep = c;
+  }
+  bs__arena_chunk *c = a->head;
+  while (c != NULL) {
+    bs__arena_chunk *next = c->next;
+    if (c != keep) chunk_release(a, c);
+    c = next;
+  }
+  if (keep != NULL) keep->next = NULL;
+  a->head = keep;
+  a->used = 0;
+  a->total = keep != NULL ? keep->size : 0;
+}
+
+void bs_arena_free(bs_arena *a) {
+  bs__arena_chunk *c = a->head;
+  while (c != NULL) {
+    bs__arena_chunk *next = c->next;
+    chunk_release(a, c);
+    c = next;
+  }
+  a->head = NULL;
+  a->used = 0;
+  a->total = 0;
+}
