@@ -15,6 +15,8 @@
 #include "backstage/codec.h"
 #include "backstage/actor.h"
 #include "backstage/engine.h"
+#include "backstage/gen.h"
+#include "backstage/stream.h"
 
 /* bs_get_actor(engine_or_ctx, Type, "id", &proxy): the generated
  * TypeProxy_get, from outside or inside an actor. */

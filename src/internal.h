@@ -38,7 +38,8 @@ bs_allocator bs__heap_allocator(bs__heap *h);
 typedef enum bs__msg_kind {
   BS__MSG_CALL,  /* [method_id, args...] for an actor method */
   BS__MSG_STOP,  /* poison pill, empty body */
-  BS__MSG_REPLY  /* completion of a request; the block holds a bs__request */
+  BS__MSG_REPLY, /* completion of a request; the block holds a bs__request */
+  BS__MSG_ELEM   /* stream element: body shared with other subscribers */
 } bs__msg_kind;
 
 typedef struct bs__msg bs__msg;
@@ -52,13 +53,15 @@ struct bs__msg {
   uint32_t cap;             /* capacity of data[] */
   uint8_t kind;             /* bs__msg_kind */
   uint8_t klass;            /* pool size class, BS__CLASS_HUGE if none */
-  uint8_t refs;             /* REPLY blocks only: see bs__request */
-  uint8_t pad_;
+  uint16_t pad_;
+  uint32_t refs;            /* REPLY blocks (see bs__request) and shared
+                               stream bodies: holders of this block */
   int32_t status;           /* REPLY: completion status */
   bs_cell *target;          /* CALL/STOP: the receiving actor */
   const bs_method *method;  /* CALL: the sender's method (lookup hint) */
   bs__msg *req;             /* CALL: request block wanting the reply;
-                               REPLY: message holding the encoded value */
+                               REPLY: message holding the encoded value;
+                               ELEM: the shared block holding the body */
   alignas(16) uint8_t data[];
 };
 
@@ -191,6 +194,7 @@ struct bs_engine {
   bool running;
   bs_engine_options opts;
   bs__registry reg;
+  bs__registry streams;       /* cells with no type whose state is a bs_stream */
   bs_cell *rq_head;           /* run queue of cells with mail */
   bs_cell *rq_tail;
   bs_cell *current;           /* actor whose turn it is, or NULL */
@@ -211,6 +215,15 @@ struct bs_engine {
 
 /* engine.c */
 void bs__schedule(bs_engine *e, bs_cell *c);
+int bs__check_id(const char *id, size_t *len);
+/* Creates and registers a cell for `id` (not yet present) in `r`. */
+int bs__cell_new(bs_engine *e, bs__registry *r, const bs_actor_type *t,
+                 const char *id, size_t len, uint32_t hash, bs_cell **out);
+void bs__cell_free(bs_engine *e, bs_cell *c);
+/* Releases a finished message (and its share of a stream body). */
+void bs__msg_release(bs_engine *e, bs__msg *m);
+/* stream.c */
+void bs__streams_free(bs_engine *e);
 /* dispatch.c */
 void bs__drain(bs_engine *e);
 void bs__dead_letter(bs_engine *e, bs_cell *c, bs__msg *m,

@@ -81,8 +81,8 @@ void bs__report(bs_engine *e, bs_cell *c, const bs__msg *m,
   dl.type_name = c->type ? c->type->name : NULL;
   dl.reason = reason;
   dl.code = code;
-  if (m->kind == BS__MSG_CALL) {
-    dl.method_id = m->method ? m->method->id : peek_method_id(m);
+  if (m->kind == BS__MSG_CALL || m->kind == BS__MSG_ELEM) {
+    dl.method_id = m->method || m->kind == BS__MSG_ELEM ? m->method->id : peek_method_id(m);
     dl.method_name = m->method ? m->method->name : NULL;
   }
   e->opts.on_dead_letter(e->opts.dead_letter_ud, &dl);
@@ -107,11 +107,11 @@ void bs__dead_letter(bs_engine *e, bs_cell *c, bs__msg *m,
     return;
   }
   bs__report(e, c, m, reason, code);
-  if (m->req) {
+  if (m->kind == BS__MSG_CALL && m->req) {
     bs__request_complete(e, m->req, status_for(reason, code), NULL);
     bs__request_unref(e, m->req);
   }
-  bs__msg_put(&e->pool, &e->heap, m);
+  bs__msg_release(e, m);
 }
 
 void bs__sweep_mailbox(bs_engine *e, bs_cell *c, bs_dead_letter_reason reason,
@@ -143,17 +143,17 @@ static const bs_method *resolve(const bs_actor_type *t, const bs__msg *m,
   return find_method(t, id);
 }
 
-/* Runs the method for a CALL; the reply, if wanted, is encoded into a pooled
- * message and completes the request. */
+/* Runs the method; for a request (`req`), the return value is encoded into
+ * a pooled message that completes it. */
 static void invoke(bs_engine *e, bs_cell *c, bs__msg *m, const bs_method *meth,
-                   bs_reader *args) {
+                   bs_reader *args, bs__msg *req) {
   bs_call call;
   bs_writer rw;
   bs__msg *value = NULL;
   call.args = *args;
   call.reply = NULL;
   call.result = 0;
-  if (m->req) {
+  if (req) {
     value = bs__msg_get(&e->pool, &e->heap, 0);
     if (value) {
       bs__writer_bind(e, &rw, value);
@@ -170,7 +170,7 @@ static void invoke(bs_engine *e, bs_cell *c, bs__msg *m, const bs_method *meth,
   }
   e->stats.delivered++;
   if (call.result < 0) e->stats.method_errors++;
-  if (m->req) {
+  if (req) {
     int status = 0;
     if (!call.reply) {
       status = BS_ENOMEM;
@@ -182,10 +182,11 @@ static void invoke(bs_engine *e, bs_cell *c, bs__msg *m, const bs_method *meth,
       call.reply = NULL;
     }
     value = call.reply ? bs__writer_finish(&rw) : NULL;
-    bs__request_complete(e, m->req, value ? 0 : status, value);
-    bs__request_unref(e, m->req);
+    bs__request_complete(e, req, value ? 0 : status, value);
+    bs__request_unref(e, req);
+    m->req = NULL;
   }
-  bs__msg_put(&e->pool, &e->heap, m);
+  bs__msg_release(e, m);
 }
 
 static void dispatch_call(bs_engine *e, bs_cell *c, bs__msg *m) {
@@ -206,7 +207,15 @@ static void dispatch_call(bs_engine *e, bs_cell *c, bs__msg *m) {
     bs__dead_letter(e, c, m, BS_DL_UNDECODABLE, BS_EDECODE);
     return;
   }
-  invoke(e, c, m, meth, &r);
+  invoke(e, c, m, meth, &r, m->req);
+}
+
+/* A stream element: the body is the element alone, shared with the other
+ * subscribers; the method was checked against the type at subscribe time. */
+static void dispatch_elem(bs_engine *e, bs_cell *c, bs__msg *m) {
+  bs_reader r;
+  bs_reader_init(&r, m->body, m->len, &e->arena);
+  invoke(e, c, m, m->method, &r, NULL);
 }
 
 /* Activation failure: the whole mailbox is dead-lettered (one init attempt
@@ -244,7 +253,7 @@ static bool dispatch(bs_engine *e, bs_cell *c, bs__msg *m) {
       return false;
     }
   }
-  dispatch_call(e, c, m);
+  if (m->kind == BS__MSG_ELEM) dispatch_elem(e, c, m); else dispatch_call(e, c, m);
   return true;
 }
 

@@ -187,13 +187,10 @@ static void stop_all(bs_engine *e) {
 }
 
 static void free_cells(bs_engine *e) {
-  for (size_t i = 0; i < e->reg.cap; i++) {
-    bs_cell *c = e->reg.slots[i];
-    if (c) bs__free(&e->heap, c, offsetof(bs_cell, id) + c->id_len + 1u);
-  }
+  for (size_t i = 0; i < e->reg.cap; i++)
+    if (e->reg.slots[i]) bs__cell_free(e, e->reg.slots[i]);
   bs__registry_free(&e->reg, &e->heap);
-  bs_cell *x = e->external;
-  bs__free(&e->heap, x, offsetof(bs_cell, id) + x->id_len + 1u);
+  bs__cell_free(e, e->external);
 }
 
 void bs_engine_free(bs_engine *e) {
@@ -201,6 +198,7 @@ void bs_engine_free(bs_engine *e) {
   if (e->loop) bs__post_flush(e, true); /* their sends die as ENGINE_FREED */
   e->freeing = true;
   stop_all(e);
+  bs__streams_free(e);
   free_cells(e);
   close_handles(e);
   if (e->loop) bs__post_flush(e, false);
@@ -278,12 +276,31 @@ int bs_actor_type_check(const bs_actor_type *t) {
   return 0;
 }
 
-static int check_id(const char *id, size_t *len) {
+int bs__check_id(const char *id, size_t *len) {
   if (!id) return BS_EINVAL;
   size_t n = strnlen(id, BS_ID_MAX + 1);
   if (n == 0 || n > BS_ID_MAX) return BS_EIDLEN;
   *len = n;
   return 0;
+}
+
+int bs__cell_new(bs_engine *e, bs__registry *r, const bs_actor_type *t,
+                 const char *id, size_t len, uint32_t hash, bs_cell **out) {
+  if (bs__registry_reserve(r, &e->heap) < 0) return BS_ENOMEM;
+  bs_cell *c = bs__calloc(&e->heap, offsetof(bs_cell, id) + len + 1);
+  if (!c) return BS_ENOMEM;
+  c->type = t;
+  c->hash = hash;
+  c->id_len = (uint8_t)len;
+  memcpy(c->id, id, len);
+  c->id[len] = '\0';
+  bs__registry_insert(r, c);
+  *out = c;
+  return 0;
+}
+
+void bs__cell_free(bs_engine *e, bs_cell *c) {
+  bs__free(&e->heap, c, offsetof(bs_cell, id) + c->id_len + 1u);
 }
 
 static int new_cell(bs_engine *e, const bs_actor_type *t, const char *id,
@@ -292,24 +309,14 @@ static int new_cell(bs_engine *e, const bs_actor_type *t, const char *id,
     if (bs_actor_type_check(t) < 0) return BS_EINVAL;
     e->checked_type = t;
   }
-  if (bs__registry_reserve(&e->reg, &e->heap) < 0) return BS_ENOMEM;
-  bs_cell *c = bs__calloc(&e->heap, offsetof(bs_cell, id) + len + 1);
-  if (!c) return BS_ENOMEM;
-  c->type = t;
-  c->hash = hash;
-  c->id_len = (uint8_t)len;
-  memcpy(c->id, id, len);
-  c->id[len] = '\0';
-  bs__registry_insert(&e->reg, c);
-  *out = c;
-  return 0;
+  return bs__cell_new(e, &e->reg, t, id, len, hash, out);
 }
 
 int bs_actor_get(bs_engine *e, const bs_actor_type *type, const char *id,
                  bs_ref *out) {
   size_t len = 0;
   if (!e || !type || !out) return BS_EINVAL;
-  int rc = check_id(id, &len);
+  int rc = bs__check_id(id, &len);
   if (rc < 0) return rc;
   if (e->freeing) return BS_ECANCELED;
   uint32_t hash = bs__hash_id(id, len);

@@ -72,3 +72,9 @@ void bs__pool_free(bs__pool *p, bs__heap *h) {
     p->nfree[k] = 0;
   }
 }
+
+void bs__msg_release(bs_engine *e, bs__msg *m) {
+  if (m->kind == BS__MSG_ELEM && m->req && --m->req->refs == 0)
+    bs__msg_put(&e->pool, &e->heap, m->req);
+  bs__msg_put(&e->pool, &e->heap, m);
+}
