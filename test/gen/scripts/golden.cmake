@@ -1,0 +1,52 @@
+# Golden test: the generator's output for the fixtures equals the checked-in
+# files, and a second run is byte-identical to the first (determinism).
+#   cmake -DGEN=... -DINPUT=<fixtures> -DEXPECTED=<dir> -DWORK=<dir>
+#         -DINCLUDE=<include dir> [-DUPDATE=ON] -P golden.cmake
+# UPDATE=ON rewrites EXPECTED from the current generator instead.
+foreach(run a b)
+  file(REMOVE_RECURSE ${WORK}/${run})
+  execute_process(COMMAND ${GEN} ${WORK}/${run} ${INPUT} -- -I${INCLUDE}
+    RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "backstage-gen failed (${rc}):\n${err}")
+  endif()
+endforeach()
+
+file(GLOB_RECURSE produced RELATIVE ${WORK}/a ${WORK}/a/*)
+list(SORT produced)
+if(UPDATE)
+  file(REMOVE_RECURSE ${EXPECTED})
+  foreach(f IN LISTS produced)
+    configure_file(${WORK}/a/${f} ${EXPECTED}/${f} COPYONLY)
+  endforeach()
+  message(STATUS "golden files updated in ${EXPECTED}")
+  return()
+endif()
+
+file(GLOB_RECURSE expected RELATIVE ${EXPECTED} ${EXPECTED}/*)
+list(SORT expected)
+if(NOT produced STREQUAL expected)
+  message(FATAL_ERROR "file sets differ:\n produced: ${produced}\n expected: ${expected}")
+endif()
+set(failed "")
+foreach(f IN LISTS produced)
+  file(READ ${WORK}/a/${f} a)
+  file(READ ${WORK}/b/${f} b)
+  file(READ ${EXPECTED}/${f} e)
+  if(NOT a STREQUAL b)
+    list(APPEND failed "${f}: two runs differ (not deterministic)")
+  endif()
+  if(NOT a STREQUAL e)
+    execute_process(COMMAND diff -u ${EXPECTED}/${f} ${WORK}/a/${f})
+    list(APPEND failed "${f}: differs from the golden file")
+  endif()
+  if(a MATCHES "${INPUT}|${WORK}")
+    list(APPEND failed "${f}: contains an absolute path")
+  endif()
+endforeach()
+if(failed)
+  string(REPLACE ";" "\n  " failed "${failed}")
+  message(FATAL_ERROR "golden test failed:\n  ${failed}\n"
+    "(if the change is intended: cmake --build <build> --target gen-update-golden)")
+endif()
+message(STATUS "${produced}: match, deterministic")

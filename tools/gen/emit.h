@@ -1,0 +1,40 @@
+/* Emitting C: values (emit_value.c), struct codecs and state encoders
+ * (emit_codec.c), actors (emit_actor.c) and whole files (emit_file.c).
+ *
+ * Generated code is meant to be read when debugging: one statement per
+ * line, two-space indents, the wire keys and ids in comments. Every
+ * function here appends to a gen_sbuf; none can fail. */
+#ifndef BS_GEN_EMIT_H
+#define BS_GEN_EMIT_H
+
+#include "model.h"
+
+/* "T name", also for arrays ("int32_t name[4]") and pointers. */
+const char *emit_decl(const gen_type *t, const char *name);
+
+/* Statements writing `expr` (and `count`, for pointer + length pairs) to
+ * the bs_writer * expression `w`. `depth` keeps loop variables unique. */
+void emit_encode(gen_sbuf *b, const gen_type *t, const char *w,
+                 const char *expr, const char *count, int depth, int ind);
+/* Statements reading into the lvalue `lv` (and `count`) from the
+ * bs_reader * expression `r`. Errors stay in r->err (sticky). */
+void emit_decode(gen_sbuf *b, const gen_type *t, const char *r,
+                 const char *lv, const char *count, int depth, int ind);
+/* A zero-initialised local `name` of type `t` (plus `name_n` for pairs). */
+void emit_local(gen_sbuf *b, const gen_type *t, const char *name, int ind);
+/* true if decoded values of `t` point into the message. */
+bool emit_has_pointers(const gen_type *t);
+bool emit_is_pair(const gen_type *t);
+
+void emit_struct_prototypes(gen_sbuf *h, const gen_struct *st);
+void emit_struct_codec(gen_sbuf *c, const gen_struct *st);
+
+void emit_state_encoder(gen_sbuf *c, const gen_actor *a);
+void emit_actor_header(gen_sbuf *h, const gen_actor *a);
+void emit_actor_source(gen_sbuf *c, const gen_actor *a);
+
+/* The .bs.h and .bs.c of one input. */
+void emit_file_header(gen_sbuf *h, const gen_input *in);
+void emit_file_source(gen_sbuf *c, const gen_input *in, const gen_vec *inputs);
+
+#endif

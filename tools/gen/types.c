@@ -1,0 +1,419 @@
+#include "types.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const gen_vec *g_inputs;
+static gen_vec g_structs; /* gen_struct *, every struct resolved so far */
+
+void gen_types_init(const gen_vec *inputs) { g_inputs = inputs; }
+
+gen_vec *gen_struct_all(void) { return &g_structs; }
+
+gen_struct *gen_struct_find(const char *real, unsigned offset) {
+  for (size_t i = 0; i < g_structs.len; i++) {
+    gen_struct *st = g_structs.items[i];
+    if (st->def_offset == offset && strcmp(st->def_real, real) == 0) return st;
+  }
+  return NULL;
+}
+
+void gen_struct_add(gen_struct *st) { gen_vec_push(&g_structs, st); }
+
+/* ---- libclang helpers ---------------------------------------------------- */
+
+char *gen_cx_string(CXString s) {
+  char *out = gen_strdup(clang_getCString(s) ? clang_getCString(s) : "");
+  clang_disposeString(s);
+  return out;
+}
+
+gen_loc gen_cursor_loc(CXCursor c) {
+  CXFile file;
+  unsigned line, col;
+  clang_getSpellingLocation(clang_getCursorLocation(c), &file, &line, &col,
+                            NULL);
+  gen_loc loc = {file ? gen_cx_string(clang_getFileName(file)) : "<unknown>",
+                 line, col};
+  return loc;
+}
+
+static bool starts_with(const char *s, const char *p) {
+  return strncmp(s, p, strlen(p)) == 0;
+}
+
+/* Strips a trailing qualifier word ("char *const", "int * restrict"). */
+static bool strip_suffix(char *s, const char *word) {
+  size_t n = strlen(s), m = strlen(word);
+  if (n <= m || strcmp(s + n - m, word) != 0 ||
+      (s[n - m - 1] != ' ' && s[n - m - 1] != '*'))
+    return false;
+  for (n -= m; n > 0 && s[n - 1] == ' '; n--) {
+  }
+  s[n] = '\0';
+  return true;
+}
+
+/* clang spells top-level qualifiers in front of plain types ("const int")
+ * and behind pointers ("char *const"); locals and codec signatures want the
+ * type without them. */
+char *gen_type_spelling(CXType t) {
+  char *s = gen_cx_string(clang_getTypeSpelling(t));
+  if (clang_getCanonicalType(t).kind == CXType_Pointer) {
+    while (strip_suffix(s, "const") || strip_suffix(s, "restrict") ||
+           strip_suffix(s, "volatile")) {
+    }
+  } else {
+    while (starts_with(s, "const ") || starts_with(s, "volatile "))
+      s = strchr(s, ' ') + 1;
+  }
+  if (strcmp(s, "_Bool") == 0) s = "bool";
+  return s;
+}
+
+bool gen_is_size_t(CXType t) {
+  char *s = gen_type_spelling(t);
+  return strcmp(s, "size_t") == 0;
+}
+
+static gen_type *new_type(gen_kind kind, const char *spelling) {
+  gen_type *t = gen_alloc(sizeof *t);
+  t->kind = kind;
+  t->spelling = spelling;
+  return t;
+}
+
+static gen_type *fail(gen_err *err, gen_loc loc, const char *what,
+                      CXType t, const char *why) {
+  err->loc = loc;
+  err->msg = gen_printf("%s has type '%s': %s", what,
+                        gen_cx_string(clang_getTypeSpelling(t)), why);
+  return NULL;
+}
+
+static bool is_char(enum CXTypeKind k) {
+  return k == CXType_Char_S || k == CXType_Char_U;
+}
+
+static bool is_signed_int(enum CXTypeKind k) {
+  return k == CXType_Char_S || k == CXType_SChar || k == CXType_Short ||
+         k == CXType_Int || k == CXType_Long || k == CXType_LongLong;
+}
+
+static bool is_unsigned_int(enum CXTypeKind k) {
+  return k == CXType_Char_U || k == CXType_UChar || k == CXType_UShort ||
+         k == CXType_UInt || k == CXType_ULong || k == CXType_ULongLong;
+}
+
+/* ---- Structs --------------------------------------------------------------- */
+
+static gen_input *input_of(const char *real) {
+  for (size_t i = 0; g_inputs && i < g_inputs->len; i++) {
+    gen_input *in = g_inputs->items[i];
+    if (strcmp(in->real, real) == 0) return in;
+  }
+  return NULL;
+}
+
+static gen_type *resolve_fields(gen_struct *st, CXCursor def, gen_err *err);
+
+static enum CXChildVisitResult collect_fields(CXCursor c, CXCursor parent,
+                                              CXClientData data) {
+  (void)parent;
+  /* An anonymous struct/union member shows up as a record declaration,
+   * not a field: keep it so that it is reported, never silently dropped. */
+  enum CXCursorKind k = clang_getCursorKind(c);
+  if (k == CXCursor_FieldDecl ||
+      ((k == CXCursor_StructDecl || k == CXCursor_UnionDecl) &&
+       clang_Cursor_isAnonymousRecordDecl(c))) {
+    CXCursor *copy = gen_alloc(sizeof *copy);
+    *copy = c;
+    gen_vec_push(data, copy);
+  }
+  return CXChildVisit_Continue;
+}
+
+/* The struct behind `c` (canonical record type), created on first sight.
+ * Identity is the definition's file and offset: the same header parsed
+ * from several translation units yields one struct. */
+static gen_struct *struct_get(CXType c, CXType spelled, CXCursor *def_out) {
+  CXCursor def = clang_getCursorDefinition(clang_getTypeDeclaration(c));
+  if (clang_Cursor_isNull(def)) return NULL;
+  *def_out = def;
+  CXFile file;
+  unsigned offset;
+  clang_getSpellingLocation(clang_getCursorLocation(def), &file, NULL, NULL,
+                            &offset);
+  char *path = gen_cx_string(clang_getFileName(file));
+  char *real = realpath(path, NULL);
+  const char *key = real ? gen_strdup(real) : path;
+  free(real);
+  gen_struct *st = gen_struct_find(key, offset);
+  if (st != NULL) return st;
+  st = gen_alloc(sizeof *st);
+  st->def_real = key;
+  st->def_offset = offset;
+  st->loc = gen_cursor_loc(def);
+  st->home = input_of(key);
+  char *tag = gen_cx_string(clang_getCursorSpelling(def));
+  if (!clang_Cursor_isAnonymous(def) && tag[0] && !strchr(tag, ' ')) {
+    st->name = tag;
+    st->spelling = gen_printf("struct %s", tag);
+  } else {
+    /* Anonymous: only reachable through its typedef name. */
+    char *s = gen_type_spelling(spelled);
+    st->name = strchr(s, ' ') ? NULL : s;
+    st->spelling = st->name;
+  }
+  gen_struct_add(st);
+  return st;
+}
+
+/* `t` names the struct (typedef or tag), `shown` is the type the error
+ * messages quote (the pointer, for a `const S *`). */
+static gen_type *resolve_struct(CXType t, CXType shown, CXType c, gen_loc loc,
+                                const char *what, gen_err *err) {
+  CXCursor def;
+  gen_struct *st = struct_get(c, t, &def);
+  if (st == NULL)
+    return fail(err, loc, what, shown,
+                "incomplete struct types are not supported (the generator "
+                "needs the definition)");
+  if (st->name == NULL)
+    return fail(err, loc, what, shown,
+                "anonymous struct types are not supported (give the struct "
+                "a tag or a typedef name)");
+  if (st->home == NULL) {
+    err->loc = loc;
+    err->msg = gen_printf(
+        "%s has type '%s', defined in '%s', which is not among the scanned "
+        "headers: add that header (or its directory) to the generator's "
+        "inputs",
+        what, gen_cx_string(clang_getTypeSpelling(shown)), st->loc.file);
+    return NULL;
+  }
+  if (st->state == GEN_RESOLVING)
+    return fail(err, loc, what, shown,
+                "recursive struct types are not supported (the wire format "
+                "has no references)");
+  gen_type *r = new_type(GEN_STRUCT, st->spelling);
+  r->st = st;
+  return resolve_fields(st, def, err) ? r : NULL;
+}
+
+static gen_type *resolve_field(CXCursor f, const CXCursor *next,
+                               const char *sname, bool *pair, gen_err *err) {
+  char *name = gen_cx_string(clang_getCursorSpelling(f));
+  gen_loc loc = gen_cursor_loc(f);
+  const char *what = gen_printf("field '%s' of %s", name, sname);
+  if (clang_getCursorKind(f) != CXCursor_FieldDecl || name[0] == '\0') {
+    err->loc = loc;
+    err->msg = gen_printf("anonymous member of %s: anonymous struct and union "
+                          "members are not supported (name the member)",
+                          sname);
+    return NULL;
+  }
+  if (clang_Cursor_isBitField(f)) {
+    err->loc = loc;
+    err->msg = gen_printf("%s is a bit-field: bit-fields are not supported "
+                          "(use a plain integer type)", what);
+    return NULL;
+  }
+  CXType nt = next ? clang_getCursorType(*next) : (CXType){0};
+  return gen_resolve(clang_getCursorType(f), next ? &nt : NULL, loc, what,
+                     pair, err);
+}
+
+static bool add_field(gen_vec *fields, CXCursor f, const CXCursor *next,
+                      gen_type *t, bool pair, gen_err *err) {
+  gen_field *fd = gen_alloc(sizeof *fd);
+  fd->name = gen_cx_string(clang_getCursorSpelling(f));
+  fd->count_name = pair ? gen_cx_string(clang_getCursorSpelling(*next)) : NULL;
+  fd->key = gen_fnv1a32(fd->name);
+  fd->type = t;
+  fd->loc = gen_cursor_loc(f);
+  for (size_t i = 0; i < fields->len; i++) {
+    gen_field *o = fields->items[i];
+    if (o->key == fd->key) {
+      err->loc = fd->loc;
+      err->msg = gen_printf("the wire keys of fields '%s' and '%s' collide "
+                            "(0x%08x): rename one of them",
+                            o->name, fd->name, fd->key);
+      return false;
+    }
+  }
+  gen_vec_push(fields, fd);
+  return true;
+}
+
+static gen_type *resolve_fields(gen_struct *st, CXCursor def, gen_err *err) {
+  if (st->state == GEN_OK) return (gen_type *)st; /* any non-NULL */
+  if (st->state == GEN_FAILED) {
+    err->loc = st->err_loc;
+    err->msg = st->err;
+    return NULL;
+  }
+  st->state = GEN_RESOLVING;
+  gen_vec cursors = {0};
+  clang_visitChildren(def, collect_fields, &cursors);
+  const char *sname = gen_printf("struct '%s'", st->name);
+  for (size_t i = 0; i < cursors.len; i++) {
+    CXCursor *f = cursors.items[i];
+    CXCursor *next = i + 1 < cursors.len ? cursors.items[i + 1] : NULL;
+    bool pair = false;
+    gen_type *t = resolve_field(*f, next, sname, &pair, err);
+    if (t == NULL || !add_field(&st->fields, *f, next, t, pair, err)) {
+      st->state = GEN_FAILED;
+      st->err_loc = err->loc;
+      st->err = err->msg;
+      return NULL;
+    }
+    if (pair) i++;
+  }
+  st->state = GEN_OK;
+  return (gen_type *)st;
+}
+
+void gen_resolve_lenient_fields(CXCursor def, gen_vec *out) {
+  gen_vec cursors = {0};
+  clang_visitChildren(def, collect_fields, &cursors);
+  for (size_t i = 0; i < cursors.len; i++) {
+    CXCursor *f = cursors.items[i];
+    CXCursor *next = i + 1 < cursors.len ? cursors.items[i + 1] : NULL;
+    bool pair = false;
+    gen_err err;
+    gen_type *t = resolve_field(*f, next, "the actor state", &pair, &err);
+    if (t != NULL && add_field(out, *f, next, t, pair, &err))
+      gen_type_mark_used(t);
+    if (t != NULL && pair) i++;
+  }
+}
+
+/* ---- Pointers and arrays --------------------------------------------------- */
+
+static gen_type *resolve_pointer(CXType t, CXType c, const CXType *next,
+                                 gen_loc loc, const char *what, bool *pair,
+                                 gen_err *err) {
+  CXType pt = clang_getPointeeType(t.kind == CXType_Pointer ? t : c);
+  CXType pc = clang_getCanonicalType(pt);
+  if (pc.kind == CXType_FunctionProto || pc.kind == CXType_FunctionNoProto)
+    return fail(err, loc, what, t,
+                "function pointers are not supported (code addresses cannot "
+                "travel in a message)");
+  if (!clang_isConstQualifiedType(pt) && !clang_isConstQualifiedType(pc))
+    return fail(err, loc, what, t,
+                "non-const pointers are not supported (the receiver gets a "
+                "decoded copy; pass inputs as const, return outputs)");
+  if (is_char(pc.kind)) return new_type(GEN_CSTR, gen_type_spelling(t));
+  if (next != NULL && gen_is_size_t(*next)) {
+    *pair = true;
+    if (pc.kind == CXType_Void || pc.kind == CXType_UChar)
+      return new_type(GEN_BYTEPAIR, gen_type_spelling(t));
+    if (pc.kind == CXType_ConstantArray)
+      return fail(err, loc, what, t,
+                  "arrays of arrays cannot be dynamic (wrap the inner array "
+                  "in a struct)");
+    gen_type *elem = gen_resolve(pt, NULL, loc, what, pair, err);
+    *pair = elem != NULL;
+    if (elem == NULL) return NULL;
+    gen_type *r = new_type(GEN_DYNARRAY, gen_type_spelling(t));
+    r->elem = elem;
+    return r;
+  }
+  if (pc.kind == CXType_Record &&
+      clang_getCursorKind(clang_getTypeDeclaration(pc)) == CXCursor_StructDecl) {
+    gen_type *st = resolve_struct(pt, t, pc, loc, what, err);
+    if (st == NULL) return NULL;
+    gen_type *r = new_type(GEN_STRUCT_REF, gen_type_spelling(t));
+    r->st = st->st;
+    return r;
+  }
+  return fail(err, loc, what, t,
+              "a const pointer must be 'const char *' (a string), a pointer "
+              "to one struct, or be followed by a size_t length (an array)");
+}
+
+static gen_type *resolve_array(CXType t, CXType c, gen_loc loc,
+                               const char *what, gen_err *err) {
+  CXType arr = t.kind == CXType_ConstantArray ? t : c;
+  CXType et = clang_getArrayElementType(arr);
+  enum CXTypeKind ek = clang_getCanonicalType(et).kind;
+  gen_kind kind = is_char(ek)              ? GEN_CHARBUF
+                  : ek == CXType_UChar     ? GEN_FIXBYTES
+                                           : GEN_ARRAY;
+  gen_type *r = new_type(kind, gen_type_spelling(t));
+  r->len = (unsigned long long)clang_getArraySize(arr);
+  bool pair = false;
+  r->elem = gen_resolve(et, NULL, loc, what, &pair, err);
+  return r->elem ? r : NULL;
+}
+
+static gen_type *resolve_enum(CXType t, CXType c) {
+  CXType it = clang_getEnumDeclIntegerType(clang_getTypeDeclaration(c));
+  gen_type *r = new_type(GEN_ENUM, gen_type_spelling(t));
+  r->bits = (unsigned)clang_Type_getSizeOf(it) * 8;
+  r->is_signed = is_signed_int(clang_getCanonicalType(it).kind);
+  return r;
+}
+
+static gen_type *resolve_record(CXType t, CXType c, gen_loc loc,
+                                const char *what, gen_err *err) {
+  CXCursor decl = clang_getTypeDeclaration(c);
+  if (clang_getCursorKind(decl) == CXCursor_UnionDecl)
+    return fail(err, loc, what, t,
+                "unions are not supported (the encoder cannot know which "
+                "member is live)");
+  char *name = gen_cx_string(clang_getCursorSpelling(decl));
+  if (strcmp(name, "bs_bytes") == 0)
+    return new_type(GEN_BYTES, gen_type_spelling(t));
+  return resolve_struct(t, t, c, loc, what, err);
+}
+
+gen_type *gen_resolve(CXType t, const CXType *next, gen_loc loc,
+                      const char *what, bool *pair, gen_err *err) {
+  CXType c = clang_getCanonicalType(t);
+  *pair = false;
+  if (clang_isVolatileQualifiedType(t) || clang_isVolatileQualifiedType(c) ||
+      c.kind == CXType_Atomic)
+    return fail(err, loc, what, t,
+                "volatile and _Atomic types are not supported (a message is "
+                "a snapshot of a value)");
+  if (is_signed_int(c.kind) || is_unsigned_int(c.kind)) {
+    gen_type *r = new_type(is_signed_int(c.kind) ? GEN_INT : GEN_UINT,
+                           gen_type_spelling(t));
+    r->bits = (unsigned)clang_Type_getSizeOf(c) * 8;
+    return r;
+  }
+  switch (c.kind) {
+  case CXType_Bool: return new_type(GEN_BOOL, "bool");
+  case CXType_Float: return new_type(GEN_FLOAT, gen_type_spelling(t));
+  case CXType_Double: return new_type(GEN_DOUBLE, gen_type_spelling(t));
+  case CXType_Enum: return resolve_enum(t, c);
+  case CXType_Record: return resolve_record(t, c, loc, what, err);
+  case CXType_Pointer:
+    return resolve_pointer(t, c, next, loc, what, pair, err);
+  case CXType_ConstantArray: return resolve_array(t, c, loc, what, err);
+  case CXType_IncompleteArray:
+    return fail(err, loc, what, t,
+                "flexible array members are not supported (use a const "
+                "pointer + size_t pair)");
+  case CXType_LongDouble:
+    return fail(err, loc, what, t,
+                "long double is not supported (it has no portable encoding)");
+  case CXType_FunctionProto:
+  case CXType_FunctionNoProto:
+    return fail(err, loc, what, t, "function types are not supported");
+  default:
+    return fail(err, loc, what, t, "this type is not supported");
+  }
+}
+
+void gen_type_mark_used(gen_type *t) {
+  if (t == NULL) return;
+  if ((t->kind == GEN_STRUCT || t->kind == GEN_STRUCT_REF) && !t->st->used) {
+    t->st->used = true;
+    for (size_t i = 0; i < t->st->fields.len; i++)
+      gen_type_mark_used(((gen_field *)t->st->fields.items[i])->type);
+  }
+  gen_type_mark_used(t->elem);
+}
