@@ -248,5 +248,6 @@ void bs__deadline_cb(uv_timer_t *t);
 int bs__post_init(bs_engine *e);
 void bs__post_async_cb(uv_async_t *a);
 void bs__post_flush(bs_engine *e, bool run);
+bool bs__post_pending(bs_engine *e);
 
 #endif

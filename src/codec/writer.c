@@ -96,7 +96,14 @@ int bs_write_double(bs_writer *w, double v) {
 
 /* libcbor takes lengths and counts as size_t; a 64-bit count that does not
  * fit (32-bit targets only) could never be followed by its items anyway. */
-static bool fits_size(uint64_t n) { return n <= (uint64_t)SIZE_MAX; }
+static bool fits_size(uint64_t n) {
+#if SIZE_MAX < UINT64_MAX
+  return n <= SIZE_MAX;
+#else
+  (void)n;
+  return true;
+#endif
+}
 
 /* Copies a payload after its head; grows for exactly the payload. */
 static int put_payload(bs_writer *w, const void *p, size_t len) {

@@ -49,6 +49,30 @@ void bs__deactivate(bs_engine *e, bs_cell *c) {
 
 /* ---- Dead letters ------------------------------------------------------- */
 
+static const bs_method *resolve(const bs_actor_type *t, const bs__msg *m,
+                                uint32_t id);
+
+/* The receiver's method a CALL or ELEM names, and its id, for reporting:
+ * the id comes from the body (the sender's hint may be of another type). */
+static const bs_method *method_of(const bs_actor_type *t, const bs__msg *m,
+                                  uint32_t *id) {
+  if (m->kind == BS__MSG_ELEM) {
+    *id = m->method->id;
+    return m->method;
+  }
+  bs_reader r;
+  uint64_t n = 0;
+  *id = 0;
+  bs_reader_init(&r, m->body, m->len, NULL);
+  if (bs_read_array(&r, &n) == 0 && n > 0 && bs_read_u32(&r, id) == 0)
+    return t ? resolve(t, m, *id) : NULL;
+  /* A malformed body: trust the sender's method if it is one of ours. */
+  const bs_method *h = m->method;
+  if (!t || !h || h < t->methods || h >= t->methods + t->method_count) return NULL;
+  *id = h->id;
+  return h;
+}
+
 static int status_for(bs_dead_letter_reason reason, int code) {
   switch (reason) {
   case BS_DL_UNKNOWN_METHOD: return BS_ENOMETHOD;
@@ -59,16 +83,6 @@ static int status_for(bs_dead_letter_reason reason, int code) {
   case BS_DL_NO_MEMORY: return BS_ENOMEM;
   default: return code < 0 ? code : BS_ECANCELED;
   }
-}
-
-/* Reads the method id from a CALL body for reporting; 0 if unreadable. */
-static uint32_t peek_method_id(const bs__msg *m) {
-  bs_reader r;
-  uint64_t n = 0;
-  uint32_t id = 0;
-  bs_reader_init(&r, m->body, m->len, NULL);
-  if (bs_read_array(&r, &n) == 0 && n > 0) bs_read_u32(&r, &id);
-  return id;
 }
 
 void bs__report(bs_engine *e, bs_cell *c, const bs__msg *m,
@@ -82,8 +96,8 @@ void bs__report(bs_engine *e, bs_cell *c, const bs__msg *m,
   dl.reason = reason;
   dl.code = code;
   if (m->kind == BS__MSG_CALL || m->kind == BS__MSG_ELEM) {
-    dl.method_id = m->method || m->kind == BS__MSG_ELEM ? m->method->id : peek_method_id(m);
-    dl.method_name = m->method ? m->method->name : NULL;
+    const bs_method *meth = method_of(c->type, m, &dl.method_id);
+    dl.method_name = meth ? meth->name : NULL;
   }
   e->opts.on_dead_letter(e->opts.dead_letter_ud, &dl);
 }
@@ -257,12 +271,12 @@ static bool dispatch(bs_engine *e, bs_cell *c, bs__msg *m) {
   return true;
 }
 
-/* One turn: up to `batch` messages of one actor. Returns messages handled. */
-static uint32_t turn(bs_engine *e, bs_cell *c) {
+/* One turn: up to `limit` messages of one actor. Returns messages handled. */
+static uint32_t turn(bs_engine *e, bs_cell *c, uint32_t limit) {
   uint32_t n = 0;
   bs_cell *saved = e->current;
   e->current = c->type ? c : NULL; /* the external box is not an actor */
-  while (n < e->opts.batch) {
+  while (n < limit) {
     bs__msg *m = bs__mb_pop(&c->mb);
     if (!m) break;
     n++;
@@ -282,8 +296,8 @@ void bs__drain(bs_engine *e) {
     e->rq_head = c->rq_next;
     if (!e->rq_head) e->rq_tail = NULL;
     c->flags &= (uint8_t)~BS__CELL_IN_RUNQ;
-    uint32_t n = turn(e, c);
-    budget = n < budget ? budget - n : 0;
+    uint32_t n = turn(e, c, budget < e->opts.batch ? budget : e->opts.batch);
+    budget -= n;
     if (c->mb.len) bs__schedule(e, c);
   }
   if (!e->rq_head && e->drain_active) {

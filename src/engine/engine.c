@@ -195,7 +195,6 @@ static void free_cells(bs_engine *e) {
 
 void bs_engine_free(bs_engine *e) {
   if (!e || e->current || e->running) return;
-  if (e->loop) bs__post_flush(e, true); /* their sends die as ENGINE_FREED */
   e->freeing = true;
   stop_all(e);
   bs__streams_free(e);
@@ -220,7 +219,14 @@ int bs_engine_run(bs_engine *e, bs_run_mode mode) {
   if (mode != BS_RUN_UNTIL_DONE && mode != BS_RUN_ONCE && mode != BS_RUN_NOWAIT)
     return BS_EINVAL;
   e->running = true;
-  int alive = uv_run(e->loop, m);
+  int alive;
+  /* Posts made while the loop was not running (its async handle is
+   * unreferenced, so uv_run may not poll for them): run them first, and
+   * once more before returning for ones that raced with the loop's end. */
+  do {
+    bs__post_flush(e, true);
+    alive = uv_run(e->loop, m);
+  } while (m == UV_RUN_DEFAULT && !alive && bs__post_pending(e));
   e->running = false;
   return alive ? 1 : 0;
 }

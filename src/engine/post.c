@@ -35,4 +35,11 @@ void bs__post_flush(bs_engine *e, bool run) {
   }
 }
 
+bool bs__post_pending(bs_engine *e) {
+  uv_mutex_lock(&e->post_lock);
+  bool pending = e->post_head != NULL;
+  uv_mutex_unlock(&e->post_lock);
+  return pending;
+}
+
 void bs__post_async_cb(uv_async_t *a) { bs__post_flush(a->data, true); }
