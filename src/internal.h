@@ -136,6 +136,7 @@ static inline bs__request *bs__req(bs__msg *m) { return (bs__request *)m->data; 
 
 enum {
   BS__CELL_IN_RUNQ = 1u << 0,
+  BS__CELL_PROBED = 1u << 1, /* test kit: mail is captured; state is the probe */
 };
 
 struct bs_cell {
@@ -178,7 +179,7 @@ void bs__registry_free(bs__registry *r, bs__heap *h);
 typedef struct bs__handles {
   uv_idle_t drain;     /* active only while the run queue is non-empty */
   uv_async_t async;    /* foreign-thread posts; referenced only while held */
-  uv_timer_t deadline; /* earliest request deadline */
+  uv_timer_t clock;    /* earliest bs_timer or request deadline */
   uv_loop_t own_loop;  /* used when the engine owns its loop */
   bs_allocator a;
   int open;            /* handles not yet closed */
@@ -203,6 +204,16 @@ struct bs_engine {
   const bs_actor_type *checked_type; /* last descriptor that passed checks */
   bs__msg *dl_head;           /* requests with deadlines, soonest first */
   bs__msg *dl_tail;
+  bs_timer **timers;          /* min-heap on (due, seq) */
+  size_t ntimers;
+  size_t captimers;
+  uint64_t timer_seq;
+  uint64_t vnow;              /* virtual clock (test mode), ms */
+  uint64_t rng;               /* seeded scheduling state (test mode) */
+  uint32_t rq_len;            /* cells on the run queue */
+  void (*trace_fn)(void *ud, const char *actor_id, const char *what);
+  void *trace_ud;
+  struct bs_probe *probes;    /* test kit probes, linked */
   uint32_t holds;
   uv_mutex_t post_lock;
   bs_post *post_head;
@@ -234,6 +245,12 @@ void bs__sweep_mailbox(bs_engine *e, bs_cell *c, bs_dead_letter_reason reason,
 /* dispatch.c: counts and reports a dead letter without consuming `m`. */
 void bs__report(bs_engine *e, bs_cell *c, const bs__msg *m,
                 bs_dead_letter_reason reason, int code);
+uint32_t bs__turn_next(bs_engine *e, uint32_t limit);
+/* testkit.c */
+uint64_t bs__rand(bs_engine *e);
+void bs__trace(bs_engine *e, bs_cell *c, const bs__msg *m);
+void bs__probe_capture(bs_engine *e, bs_cell *c, bs__msg *m);
+void bs__probes_free(bs_engine *e);
 /* request.c */
 void bs__writer_bind(bs_engine *e, bs_writer *w, bs__msg *m);
 bs__msg *bs__writer_unbind(bs_writer *w);
@@ -243,7 +260,12 @@ void bs__request_complete(bs_engine *e, bs__msg *req, int status,
                           bs__msg *value);
 void bs__request_unref(bs_engine *e, bs__msg *req);
 void bs__deliver_reply(bs_engine *e, bs_cell *c, bs__msg *m);
-void bs__deadline_cb(uv_timer_t *t);
+/* clock.c */
+uint64_t bs__now(const bs_engine *e);
+bool bs__clock_next(const bs_engine *e, uint64_t *due);
+void bs__clock_arm(bs_engine *e);
+void bs__clock_fire(bs_engine *e, uint64_t now);
+void bs__timers_free(bs_engine *e);
 /* post.c */
 int bs__post_init(bs_engine *e);
 void bs__post_async_cb(uv_async_t *a);

@@ -66,6 +66,13 @@ typedef struct bs_engine_options {
   uint64_t request_timeout_ms;   /* deadline of every request; 0 = none */
   bs_dead_letter_fn on_dead_letter;
   void *dead_letter_ud;
+  /* Test mode (see backstage/testkit.h). virtual_time: the engine's clock
+   * starts at 0 and moves only by bs_test_advance, which fires bs_timers and
+   * request deadlines; nothing waits on real time. schedule_seed: non-zero
+   * picks the next actor to run pseudo-randomly from this seed, one message
+   * per turn (0: FIFO turns of `batch` messages). */
+  bool virtual_time;
+  uint64_t schedule_seed;
 } bs_engine_options;
 
 /* Fills `o` with the defaults above. */
@@ -108,6 +115,40 @@ void bs_engine_stop(bs_engine *e);
  * other work, waiting for bs_engine_post from other threads. */
 void bs_engine_hold(bs_engine *e);
 void bs_engine_release(bs_engine *e);
+
+/* ---- Timers --------------------------------------------------------------- */
+
+/* Engine timers: driven by the loop in normal mode and by the virtual clock
+ * in test mode, so code that ticks through them is testable without real
+ * time. The callback runs on the loop thread outside actor turns; send to
+ * actors from it. Timers due at the same time fire in the order they were
+ * started. Caller-owned memory, like uv_timer_t: keep it alive (or stop it)
+ * until bs_engine_free; an active timer keeps BS_RUN_UNTIL_DONE running. */
+typedef struct bs_timer bs_timer;
+typedef void (*bs_timer_fn)(bs_timer *t);
+
+struct bs_timer {
+  void *data;          /* yours */
+  /* private */
+  bs_engine *engine;
+  bs_timer_fn cb;
+  uint64_t due;
+  uint64_t repeat;
+  uint64_t seq;
+  size_t slot;         /* 1 + index in the engine's heap; 0 when inactive */
+};
+
+int bs_timer_init(bs_engine *e, bs_timer *t);
+/* Fires after `timeout_ms`, then every `repeat_ms` if that is non-zero.
+ * Restarting an active timer reschedules it. BS_ENOMEM, BS_EINVAL. */
+int bs_timer_start(bs_timer *t, bs_timer_fn cb, uint64_t timeout_ms,
+                   uint64_t repeat_ms);
+void bs_timer_stop(bs_timer *t);
+bool bs_timer_active(const bs_timer *t);
+
+/* The engine's clock in milliseconds: the loop's time, or the virtual
+ * clock in test mode. */
+uint64_t bs_engine_now(const bs_engine *e);
 
 /* ---- Foreign threads ---------------------------------------------------- */
 

@@ -348,7 +348,7 @@ int bs_read_cstr(bs_reader *r, const char **s) {
     n = (size_t)it.u;
     r->p += it.len;
   }
-  if (0) {
+  if (memchr(text, '\0', n) != NULL) {
     r->p = start;
     return fail(r, BS_EDECODE);
   }

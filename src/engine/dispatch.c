@@ -250,6 +250,7 @@ static void dispatch_stop(bs_engine *e, bs_cell *c, bs__msg *m) {
 
 /* Returns false when the turn must end (actor stopped or failed to start). */
 static bool dispatch(bs_engine *e, bs_cell *c, bs__msg *m) {
+  if (BS__UNLIKELY(e->trace_fn)) bs__trace(e, c, m);
   switch (m->kind) {
   case BS__MSG_REPLY:
     bs__deliver_reply(e, c, m);
@@ -286,20 +287,41 @@ static uint32_t turn(bs_engine *e, bs_cell *c, uint32_t limit) {
   return n;
 }
 
+/* Takes the next actor off the run queue: the head, or in seeded test mode
+ * a pseudo-random one (mailboxes stay FIFO, so each sender-receiver pair
+ * keeps its order whatever is picked). */
+static bs_cell *pick(bs_engine *e) {
+  bs_cell *prev = NULL, *c = e->rq_head;
+  if (BS__UNLIKELY(e->opts.schedule_seed)) {
+    for (uint32_t k = (uint32_t)(bs__rand(e) % e->rq_len); k > 0; k--) {
+      prev = c;
+      c = c->rq_next;
+    }
+  }
+  if (prev) prev->rq_next = c->rq_next; else e->rq_head = c->rq_next;
+  if (e->rq_tail == c) e->rq_tail = prev;
+  e->rq_len--;
+  c->flags &= (uint8_t)~BS__CELL_IN_RUNQ;
+  return c;
+}
+
+/* One turn of the next actor, at most `limit` messages (one in seeded
+ * mode, for the most interleavings). Returns messages handled. */
+uint32_t bs__turn_next(bs_engine *e, uint32_t limit) {
+  bs_cell *c = pick(e);
+  if (e->opts.schedule_seed) limit = 1;
+  uint32_t n = turn(e, c, limit);
+  if (c->mb.len) bs__schedule(e, c);
+  return n;
+}
+
 /* The drain handle's callback: turns in run-queue order until the queue is
  * empty or the per-iteration budget is spent, so I/O and timers still get
  * their share of the loop. An actor with mail left goes to the back. */
 void bs__drain(bs_engine *e) {
   uint32_t budget = e->opts.drain_budget;
-  while (e->rq_head && budget > 0) {
-    bs_cell *c = e->rq_head;
-    e->rq_head = c->rq_next;
-    if (!e->rq_head) e->rq_tail = NULL;
-    c->flags &= (uint8_t)~BS__CELL_IN_RUNQ;
-    uint32_t n = turn(e, c, budget < e->opts.batch ? budget : e->opts.batch);
-    budget -= n;
-    if (c->mb.len) bs__schedule(e, c);
-  }
+  while (e->rq_head && budget > 0)
+    budget -= bs__turn_next(e, budget < e->opts.batch ? budget : e->opts.batch);
   if (!e->rq_head && e->drain_active) {
     e->drain_active = false;
     uv_idle_stop(&e->h->drain);

@@ -24,6 +24,7 @@ void bs__schedule(bs_engine *e, bs_cell *c) {
   c->rq_next = NULL;
   if (e->rq_tail) e->rq_tail->rq_next = c; else e->rq_head = c;
   e->rq_tail = c;
+  e->rq_len++;
   if (!e->drain_active && !e->freeing) {
     e->drain_active = true;
     uv_idle_start(&e->h->drain, drain_cb);
@@ -46,7 +47,7 @@ static int open_handles(bs_engine *e) {
   int rc = uv_idle_init(e->loop, &h->drain);
   if (rc == 0) {
     h->open++;
-    rc = uv_timer_init(e->loop, &h->deadline);
+    rc = uv_timer_init(e->loop, &h->clock);
   }
   if (rc == 0) {
     h->open++;
@@ -54,7 +55,7 @@ static int open_handles(bs_engine *e) {
   }
   if (rc == 0) h->open++;
   h->drain.data = e;
-  h->deadline.data = e;
+  h->clock.data = e;
   h->async.data = e;
   return rc;
 }
@@ -80,6 +81,7 @@ static int engine_alloc(bs_engine **out, const bs_engine_options *opts) {
   if (!e) return BS_ENOMEM;
   e->heap = heap;
   e->opts = o;
+  e->rng = o.schedule_seed;
   bs_arena_init(&e->arena, bs__heap_allocator(&e->heap));
   bs__pool_init(&e->pool);
   if (uv_mutex_init(&e->post_lock) != 0) {
@@ -150,7 +152,7 @@ static void close_handles(bs_engine *e) {
     bs__free(&e->heap, h, sizeof *h);
     return;
   }
-  uv_handle_t *hs[] = {(uv_handle_t *)&h->drain, (uv_handle_t *)&h->deadline,
+  uv_handle_t *hs[] = {(uv_handle_t *)&h->drain, (uv_handle_t *)&h->clock,
                        (uv_handle_t *)&h->async};
   int open = h->open;
   for (int i = 0; i < open; i++) {
@@ -175,6 +177,7 @@ static void close_handles(bs_engine *e) {
  * may send from deinit; with `freeing` set those sends are dead-lettered at
  * once, so this terminates. */
 static void stop_all(bs_engine *e) {
+  bs__probes_free(e);
   for (size_t i = 0; i < e->reg.cap; i++) {
     bs_cell *c = e->reg.slots[i];
     if (c && c->state) bs__deactivate(e, c);
@@ -197,6 +200,7 @@ void bs_engine_free(bs_engine *e) {
   if (!e || e->current || e->running) return;
   e->freeing = true;
   stop_all(e);
+  bs__timers_free(e);
   bs__streams_free(e);
   free_cells(e);
   close_handles(e);
@@ -336,7 +340,9 @@ int bs_actor_get(bs_engine *e, const bs_actor_type *type, const char *id,
 
 const char *bs_ref_id(bs_ref r) { return r.cell ? r.cell->id : NULL; }
 const bs_actor_type *bs_ref_type(bs_ref r) { return r.cell ? r.cell->type : NULL; }
-bool bs_ref_active(bs_ref r) { return r.cell && r.cell->state; }
+bool bs_ref_active(bs_ref r) {
+  return r.cell && r.cell->state && !(r.cell->flags & BS__CELL_PROBED);
+}
 size_t bs_ref_pending(bs_ref r) { return r.cell ? r.cell->mb.len : 0; }
 
 int bs_stop(bs_ref r) {
@@ -349,6 +355,10 @@ int bs_stop(bs_ref r) {
   if (!m) return BS_ENOMEM;
   m->kind = BS__MSG_STOP;
   m->target = c;
+  if (BS__UNLIKELY(c->flags & BS__CELL_PROBED)) {
+    bs__probe_capture(e, c, m);
+    return 0;
+  }
   bs__mb_push(&c->mb, m);
   bs__schedule(e, c);
   return 0;

@@ -55,6 +55,10 @@ bs__msg *bs__writer_finish(bs_writer *w) {
 
 void bs__enqueue(bs_engine *e, bs_cell *c, bs__msg *m) {
   e->stats.sent++;
+  if (BS__UNLIKELY(c->flags & BS__CELL_PROBED)) {
+    bs__probe_capture(e, c, m);
+    return;
+  }
   bs__mb_push(&c->mb, m);
   bs__schedule(e, c);
 }
@@ -98,23 +102,12 @@ int bs_send_end(bs_writer *w) {
 
 /* ---- Deadlines ----------------------------------------------------------- */
 
-static void arm(bs_engine *e) {
-  bs__msg *head = e->dl_head;
-  if (!head) {
-    uv_timer_stop(&e->h->deadline);
-    return;
-  }
-  uint64_t now = uv_now(e->loop);
-  uint64_t d = bs__req(head)->deadline;
-  uv_timer_start(&e->h->deadline, bs__deadline_cb, d > now ? d - now : 0, 0);
-}
-
 /* Sorted insert from the tail: with one timeout for every request, new
  * deadlines are the latest, so this is O(1). */
 static void add_deadline(bs_engine *e, bs__msg *r, uint64_t timeout_ms) {
   bs__request *q = bs__req(r);
-  uv_update_time(e->loop);
-  q->deadline = uv_now(e->loop) + timeout_ms;
+  if (!e->opts.virtual_time) uv_update_time(e->loop);
+  q->deadline = bs__now(e) + timeout_ms;
   bs__msg *after = e->dl_tail;
   while (after && bs__req(after)->deadline > q->deadline)
     after = bs__req(after)->dl_prev;
@@ -122,7 +115,7 @@ static void add_deadline(bs_engine *e, bs__msg *r, uint64_t timeout_ms) {
   q->dl_next = after ? bs__req(after)->dl_next : e->dl_head;
   if (q->dl_next) bs__req(q->dl_next)->dl_prev = r; else e->dl_tail = r;
   if (after) bs__req(after)->dl_next = r; else e->dl_head = r;
-  if (e->dl_head == r) arm(e);
+  if (e->dl_head == r) bs__clock_arm(e);
 }
 
 /* Unlinks without re-arming: a timer firing early for a request that has
@@ -134,15 +127,7 @@ static void remove_deadline(bs_engine *e, bs__msg *r) {
   if (q->dl_next) bs__req(q->dl_next)->dl_prev = q->dl_prev; else e->dl_tail = q->dl_prev;
   q->dl_prev = q->dl_next = NULL;
   q->deadline = 0;
-  if (!e->dl_head) uv_timer_stop(&e->h->deadline);
-}
-
-void bs__deadline_cb(uv_timer_t *t) {
-  bs_engine *e = t->data;
-  uint64_t now = uv_now(e->loop);
-  while (e->dl_head && bs__req(e->dl_head)->deadline <= now)
-    bs__request_complete(e, e->dl_head, BS_ETIMEDOUT, NULL);
-  arm(e);
+  if (!e->dl_head && !e->ntimers) bs__clock_arm(e);
 }
 
 /* ---- Requests ----------------------------------------------------------- */
