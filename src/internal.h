@@ -151,10 +151,11 @@ struct bs_cell {
   char id[];                  /* NUL-terminated, interned */
 };
 
-/* What bs_context points at: prepended to the actor's state block. */
+/* What bs_context points at: placed right before the actor's state. */
 struct bs_context {
   bs_engine *engine;
   bs_cell *cell;
+  void *block;   /* the allocation holding both */
 };
 
 typedef struct bs__registry {

@@ -4,13 +4,19 @@
 
 /* ---- Activation --------------------------------------------------------- */
 
-static size_t state_offset(const bs_actor_type *t) {
-  size_t align = t->state_align ? t->state_align : alignof(max_align_t);
-  return (sizeof(bs_context) + align - 1) & ~(align - 1);
+/* A state block is [padding][bs_context][state]: the context sits right
+ * before the state, which is aligned to the type's alignment (at least
+ * max_align_t's) whatever the allocator's own alignment is. */
+static size_t state_align(const bs_actor_type *t) {
+  return t->state_align > alignof(max_align_t) ? t->state_align : alignof(max_align_t);
 }
 
 static size_t state_block_size(const bs_actor_type *t) {
-  return state_offset(t) + t->state_size;
+  return sizeof(bs_context) + state_align(t) - 1 + t->state_size;
+}
+
+static bs_context *context_of(void *state) {
+  return (bs_context *)((uint8_t *)state - sizeof(bs_context));
 }
 
 /* Allocates zeroed state behind a bs_context and runs init on the actor's
@@ -19,10 +25,13 @@ static int activate(bs_engine *e, bs_cell *c) {
   const bs_actor_type *t = c->type;
   uint8_t *block = bs__calloc(&e->heap, state_block_size(t));
   if (!block) return BS_ENOMEM;
-  bs_context *ctx = (bs_context *)block;
+  size_t align = state_align(t);
+  uintptr_t at = ((uintptr_t)block + sizeof(bs_context) + align - 1) & ~(uintptr_t)(align - 1);
+  c->state = (void *)at;
+  bs_context *ctx = context_of(c->state);
   ctx->engine = e;
   ctx->cell = c;
-  c->state = block + state_offset(t);
+  ctx->block = block;
   c->epoch++;
   int rc = t->init ? t->init(c->state, ctx) : 0;
   if (rc < 0) {
@@ -42,7 +51,7 @@ void bs__deactivate(bs_engine *e, bs_cell *c) {
   e->current = c;
   if (t->deinit) t->deinit(c->state);
   e->current = prev;
-  bs__free(&e->heap, (uint8_t *)c->state - state_offset(t), state_block_size(t));
+  bs__free(&e->heap, context_of(c->state)->block, state_block_size(t));
   c->state = NULL;
   e->stats.active--;
 }

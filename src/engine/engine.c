@@ -85,7 +85,7 @@ static int engine_alloc(bs_engine **out, const bs_engine_options *opts) {
   bs_arena_init(&e->arena, bs__heap_allocator(&e->heap));
   bs__pool_init(&e->pool);
   if (uv_mutex_init(&e->post_lock) != 0) {
-    bs__free(&e->heap, e, sizeof *e);
+    bs__free(&heap, e, sizeof *e);
     return BS_EUV;
   }
   e->h = bs__calloc(&e->heap, sizeof *e->h);
@@ -93,7 +93,8 @@ static int engine_alloc(bs_engine **out, const bs_engine_options *opts) {
   if (!e->external) {
     bs__free(&e->heap, e->h, sizeof *e->h);
     uv_mutex_destroy(&e->post_lock);
-    bs__free(&e->heap, e, sizeof *e);
+    heap = e->heap; /* the engine's heap lives inside the block being freed */
+    bs__free(&heap, e, sizeof *e);
     return BS_ENOMEM;
   }
   *out = e;
