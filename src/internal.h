@@ -139,6 +139,30 @@ enum {
   BS__CELL_PROBED = 1u << 1, /* test kit: mail is captured; state is the probe */
 };
 
+/* ---- Inspector counters (compiled in with -DBACKSTAGE_INSPECTOR=ON) ------
+ * BS__INSP(statement) keeps the hooks on the hot paths to one line each and
+ * compiles them out entirely otherwise. */
+#ifdef BS_WITH_INSPECTOR
+#define BS__INSP(x) x
+#define BS__INSP_TRACE_N 16
+typedef struct bs__insp_trace {
+  const char *what[BS__INSP_TRACE_N]; /* method names, oldest overwritten */
+  uint32_t next;                      /* total recorded */
+} bs__insp_trace;
+typedef struct bs__insp_cell {
+  uint64_t received;      /* messages queued to it */
+  uint64_t processed;     /* messages dispatched (incl. dead-lettered ones) */
+  uint64_t activated_at;  /* engine ms of the current activation; 0 if none */
+  uint64_t last_activity; /* engine ms of the last dispatch */
+  uint64_t sampled;       /* inspector: `processed` at its last sample */
+  float rate;             /* inspector: msg/s over the last sample */
+  float avg1, avg10, avg60; /* inspector: rolling averages, msg/s */
+  bs__insp_trace *trace;  /* per-actor tracing; NULL (no cost) when off */
+} bs__insp_cell;
+#else
+#define BS__INSP(x) ((void)0)
+#endif
+
 struct bs_cell {
   bs__mailbox mb;
   bs_cell *rq_next;           /* run queue link */
@@ -148,6 +172,9 @@ struct bs_cell {
   uint32_t epoch;             /* activations so far */
   uint8_t flags;
   uint8_t id_len;
+#ifdef BS_WITH_INSPECTOR
+  bs__insp_cell insp;
+#endif
   char id[];                  /* NUL-terminated, interned */
 };
 
@@ -215,6 +242,7 @@ struct bs_engine {
   void (*trace_fn)(void *ud, const char *actor_id, const char *what);
   void *trace_ud;
   struct bs_probe *probes;    /* test kit probes, linked */
+  struct bs__inspector *inspector; /* NULL unless started */
   uint32_t holds;
   uv_mutex_t post_lock;
   bs_post *post_head;
@@ -247,6 +275,10 @@ void bs__sweep_mailbox(bs_engine *e, bs_cell *c, bs_dead_letter_reason reason,
 void bs__report(bs_engine *e, bs_cell *c, const bs__msg *m,
                 bs_dead_letter_reason reason, int code);
 uint32_t bs__turn_next(bs_engine *e, uint32_t limit);
+#ifdef BS_WITH_INSPECTOR
+/* inspector/: counters on dispatch (and the optional trace ring). */
+void bs__insp_dispatched(bs_engine *e, bs_cell *c, const bs__msg *m);
+#endif
 /* testkit.c */
 uint64_t bs__rand(bs_engine *e);
 void bs__trace(bs_engine *e, bs_cell *c, const bs__msg *m);

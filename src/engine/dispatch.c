@@ -42,6 +42,7 @@ static int activate(bs_engine *e, bs_cell *c) {
   }
   e->stats.activations++;
   e->stats.active++;
+  BS__INSP(c->insp.activated_at = bs__now(e));
   return 0;
 }
 
@@ -54,6 +55,7 @@ void bs__deactivate(bs_engine *e, bs_cell *c) {
   bs__free(&e->heap, context_of(c->state)->block, state_block_size(t));
   c->state = NULL;
   e->stats.active--;
+  BS__INSP(c->insp.activated_at = 0);
 }
 
 /* ---- Dead letters ------------------------------------------------------- */
@@ -260,6 +262,7 @@ static void dispatch_stop(bs_engine *e, bs_cell *c, bs__msg *m) {
 /* Returns false when the turn must end (actor stopped or failed to start). */
 static bool dispatch(bs_engine *e, bs_cell *c, bs__msg *m) {
   if (BS__UNLIKELY(e->trace_fn)) bs__trace(e, c, m);
+  BS__INSP(bs__insp_dispatched(e, c, m));
   switch (m->kind) {
   case BS__MSG_REPLY:
     bs__deliver_reply(e, c, m);

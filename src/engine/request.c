@@ -55,6 +55,7 @@ bs__msg *bs__writer_finish(bs_writer *w) {
 
 void bs__enqueue(bs_engine *e, bs_cell *c, bs__msg *m) {
   e->stats.sent++;
+  BS__INSP(c->insp.received++);
   if (BS__UNLIKELY(c->flags & BS__CELL_PROBED)) {
     bs__probe_capture(e, c, m);
     return;
