@@ -94,6 +94,8 @@ void *bs_arena_alloc(bs_arena *a, size_t size, size_t align) {
 }
 
 void bs_arena_reset(bs_arena *a) {
+  /* Nothing taken since the last reset (the common case per dispatch). */
+  if (a->used == 0 && (a->head == NULL || a->head->next == NULL)) return;
   bs__arena_chunk *keep = a->head;
   for (bs__arena_chunk *c = a->head; c != NULL; c = c->next) {
     if (c->size > keep->size) keep = c;

@@ -132,12 +132,30 @@ static bs_cbor_type decode_gap(const uint8_t *p, const uint8_t *end,
   return it->type = BS_CBOR_INVALID;
 }
 
+/* Major types whose one-byte heads decode without libcbor. */
+static const bs_cbor_type immediate[8] = {
+    BS_CBOR_UINT,    BS_CBOR_NEGINT,  BS_CBOR_INVALID, BS_CBOR_INVALID,
+    BS_CBOR_ARRAY,   BS_CBOR_MAP,     BS_CBOR_INVALID, BS_CBOR_INVALID};
+
 /* Decodes the head at p (p < end not required: an empty range is
  * truncated input). Returns it->type; BS_CBOR_INVALID for malformed or
  * truncated input. */
 static bs_cbor_type decode(const uint8_t *p, const uint8_t *end, bs__item *it) {
   it->type = BS_CBOR_INVALID;
   it->indef = false;
+  if (p < end && (*p & 31) < 28 && immediate[*p >> 5] != BS_CBOR_INVALID) {
+    /* Fast path: integer heads and container counts in definite form - the
+     * bulk of message framing (method ids are 32-bit). */
+    unsigned info = *p & 31u;
+    size_t extra = info < 24 ? 0 : (size_t)1 << (info - 24);
+    if ((size_t)(end - p) > extra) {
+      uint64_t v = info < 24 ? info : 0;
+      for (size_t i = 1; i <= extra; i++) v = v << 8 | p[i];
+      it->u = v;
+      it->len = 1 + extra;
+      return it->type = immediate[*p >> 5];
+    }
+  }
   struct cbor_decoder_result res =
       cbor_stream_decode(p, (size_t)(end - p), &bs__callbacks, it);
   if (res.status == CBOR_DECODER_FINISHED) {

@@ -61,7 +61,18 @@ static int make_room(bs_writer *w, size_t need) {
     w->len += n_;                                                              \
   } while (0)
 
+/* Fast path for a one-byte head (argument < 24): the bulk of message
+ * framing (array headers, small ints). Anything else goes to libcbor. */
+#define BS__IMMEDIATE(major, v)                                                \
+  do {                                                                         \
+    if ((v) < 24 && w->err == 0 && w->len < w->cap) {                          \
+      w->buf[w->len++] = (uint8_t)((major) << 5 | (v));                        \
+      return 0;                                                                \
+    }                                                                          \
+  } while (0)
+
 int bs_write_uint(bs_writer *w, uint64_t v) {
+  BS__IMMEDIATE(0u, v);
   BS__ENCODE(BS__HEAD_MAX, cbor_encode_uint(v, DST, LEFT));
   return 0;
 }
@@ -70,6 +81,7 @@ int bs_write_int(bs_writer *w, int64_t v) {
   if (v >= 0) return bs_write_uint(w, (uint64_t)v);
   /* -1 - v cannot overflow for negative v: it lies in [0, INT64_MAX]. */
   uint64_t arg = (uint64_t)(-1 - v);
+  BS__IMMEDIATE(1u, arg);
   BS__ENCODE(BS__HEAD_MAX, cbor_encode_negint(arg, DST, LEFT));
   return 0;
 }
@@ -136,12 +148,14 @@ int bs_write_bytes(bs_writer *w, const void *p, size_t len) {
 }
 
 int bs_write_array(bs_writer *w, uint64_t n) {
+  BS__IMMEDIATE(4u, n);
   if (!fits_size(n) && w->err == 0) w->err = BS_ETOOBIG;
   BS__ENCODE(BS__HEAD_MAX, cbor_encode_array_start((size_t)n, DST, LEFT));
   return 0;
 }
 
 int bs_write_map(bs_writer *w, uint64_t n) {
+  BS__IMMEDIATE(5u, n);
   if (!fits_size(n) && w->err == 0) w->err = BS_ETOOBIG;
   BS__ENCODE(BS__HEAD_MAX, cbor_encode_map_start((size_t)n, DST, LEFT));
   return 0;
