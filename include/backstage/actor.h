@@ -54,11 +54,15 @@ typedef struct bs_method {
 } bs_method;
 
 typedef struct bs_actor_type {
-  const char *name;       /* "Greeter" */
-  size_t state_size;      /* sizeof(Greeter); zeroed by the engine */
-  size_t state_align;     /* alignof(Greeter); 0 means max_align_t */
-  /* Runs on activation, before the first message. 0 or a negative code: a
-   * failing init leaves the actor inactive (see docs/actors.md). */
+  const char *name;       /* "Greeter"; required */
+  size_t state_size;      /* sizeof(Greeter), > 0; zeroed by the engine */
+  size_t state_align;     /* alignof(Greeter), a power of two; 0 means
+                             max_align_t */
+  /* Runs on activation, before the first message; may be NULL. 0 or a
+   * negative code: a failing init leaves the actor inactive, every message
+   * in its mailbox is dead-lettered (INIT_FAILED) and requests among them
+   * complete with BS_EINIT whatever init returned (the dead letter's `code`
+   * carries init's own code). */
   int (*init)(void *self, bs_context *ctx);
   /* Runs when the actor stops or the engine is freed. May be NULL. */
   void (*deinit)(void *self);
@@ -100,7 +104,9 @@ size_t bs_ref_pending(bs_ref r);
  * deinit runs and its state is freed. Mail queued after the pill is
  * dead-lettered (BS_DL_STOPPED). The next message sent after the stop has
  * completed activates a fresh instance. Stopping an inactive actor with an
- * empty mailbox is a no-op returning 0. */
+ * empty mailbox is a no-op returning 0. A pill is control, not a message:
+ * it is not counted in sent/delivered, never activates an actor, and a
+ * second pill queued behind the first is simply dropped with the rest. */
 int bs_stop(bs_ref r);
 
 /* ---- Context: what an active actor sees --------------------------------- */
@@ -120,7 +126,9 @@ bs_ref bs_context_self(const bs_context *ctx);
 /* Starts a message to `to` calling `m`: takes a pooled message and writes
  * the array header and method id; the caller then writes exactly m->argc
  * arguments into `w` and finishes with one of the *_end calls below, which
- * always release or queue the message (also on error). */
+ * always release or queue the message (also on error). If bs_send_begin
+ * itself fails, the writer holds its error: writes do nothing and *_end
+ * returns that error, so callers may check once at the end. */
 int bs_send_begin(bs_ref to, const bs_method *m, bs_writer *w);
 /* Queues a one-way message. Returns 0 or the writer's/engine's error. */
 int bs_send_end(bs_writer *w);
@@ -137,12 +145,17 @@ typedef int (*bs_reply_fn)(int status, bs_reader *value, bs_fnptr fn,
 /* Queues a request. The continuation runs later, exactly once: on the
  * calling actor's turn when called from inside an actor, otherwise from the
  * engine's loop. If the calling actor stops first, it never runs (the reply
- * is dead-lettered as BS_DL_ORPHAN_REPLY). */
+ * is dead-lettered as BS_DL_ORPHAN_REPLY). Status 0 means the method ran and
+ * `value` holds what the thunk encoded (an int method's own negative status
+ * is counted in method_errors, not passed back); if the return value could
+ * not be encoded the status is the writer's error (BS_EENCODE, BS_ETOOBIG,
+ * BS_ENOMEM). */
 int bs_request_end(bs_writer *w, bs_reply_fn thunk, bs_fnptr fn, void *ud);
 
 /* Queues a request and runs the loop until its reply arrives or
- * `timeout_ms` passes (0: no timeout). Only outside actor turns: inside one
- * it returns BS_EDEADLK without sending. Returns the thunk's return value,
+ * `timeout_ms` passes (0: no timeout). Only outside actor turns and outside
+ * a running loop: inside either (an actor method, or a libuv callback during
+ * bs_engine_run) it returns BS_EDEADLK without sending. Returns the thunk's return value,
  * called with (status, value, NULL, out), or BS_ETIMEDOUT. */
 int bs_request_await(bs_writer *w, bs_reply_fn thunk, void *out,
                      uint64_t timeout_ms);

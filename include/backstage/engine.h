@@ -32,7 +32,7 @@ struct uv_loop_s;
   XX(ENGINE_FREED, "engine freed with the message pending")                    \
   XX(ORPHAN_REPLY, "reply to a caller that stopped or timed out")              \
   XX(REPLY_UNENCODABLE, "return value could not be encoded")                   \
-  XX(MAILBOX_FULL, "mailbox full")                                             \
+  XX(MAILBOX_FULL, "mailbox full (reserved: mailboxes are unbounded)")                                             \
   XX(NO_MEMORY, "out of memory while dispatching")
 
 typedef enum bs_dead_letter_reason {
@@ -42,6 +42,8 @@ typedef enum bs_dead_letter_reason {
   BS_DL__COUNT
 } bs_dead_letter_reason;
 
+/* The symbolic name without the prefix ("UNKNOWN_METHOD"); "UNKNOWN"
+ * outside the table. */
 const char *bs_dead_letter_reason_name(bs_dead_letter_reason r);
 
 typedef struct bs_dead_letter {
