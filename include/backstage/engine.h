@@ -32,7 +32,7 @@ struct uv_loop_s;
   XX(ENGINE_FREED, "engine freed with the message pending")                    \
   XX(ORPHAN_REPLY, "reply to a caller that stopped or timed out")              \
   XX(REPLY_UNENCODABLE, "return value could not be encoded")                   \
-  XX(MAILBOX_FULL, "mailbox full (reserved: mailboxes are unbounded)")                                             \
+  XX(MAILBOX_FULL, "mailbox full") /* reserved */                              \
   XX(NO_MEMORY, "out of memory while dispatching")
 
 typedef enum bs_dead_letter_reason {
