@@ -95,7 +95,7 @@ static Tick last_tick;
 static char last_label[32];
 
 static int enc_tick(bs_writer *w, const void *v) {
-  const Tick *t = v;
+  const Tick *t = *(const Tick *const *)v; /* a pointer to the ValueT */
   bs_write_map(w, 3);
   bs_write_uint(w, 1), bs_write_int(w, t->x);
   bs_write_uint(w, 2), bs_write_int(w, t->y);
@@ -304,7 +304,8 @@ Test(stream, struct_elements_arrive_intact, .timeout = 10) {
   cr_assert_eq(bs_stream_get(e, &tick_elem, "ticks", &s), 0);
   cr_assert_eq(bs_stream_add_subscriber(s, &sub_type, "t", &sub_methods[2]), 0);
   Tick t = {-7, 123456, "north-east"};
-  cr_assert_eq(bs_stream_publish(s, &t), 1);
+  const Tick *value = &t;
+  cr_assert_eq(bs_stream_publish(s, &value), 1);
   bst_run(e);
   cr_assert_eq(last_tick.x, -7);
   cr_assert_eq(last_tick.y, 123456);

@@ -42,8 +42,9 @@ extern "C" {
 typedef struct bs_stream bs_stream;
 
 /* An element type: identity (compared by address) and encoder. `value`
- * points at one element: for `const char *` elements a `const char **`,
- * for a struct a pointer to the struct. */
+ * points at one ValueT, the type bs_stream_next takes: for `const char *`
+ * elements a `const char **`, for int64_t an `int64_t *`, for a struct S
+ * (ValueT `const S *`) a `const S **`. */
 typedef struct bs_elem_type {
   const char *name;
   int (*encode)(bs_writer *w, const void *value);
@@ -58,7 +59,9 @@ int bs_stream_get(bs_engine *e, const bs_elem_type *type, const char *id,
 
 /* Encodes *value once and queues one message per subscriber. All or
  * nothing: on BS_ENOMEM or an encoding error nothing is queued. Returns
- * the number of subscribers the element was queued for. */
+ * the number of subscribers the element was queued for. With no
+ * subscribers nothing is encoded (so a bad value goes unnoticed) and 0 is
+ * returned. */
 int bs_stream_publish(bs_stream *s, const void *value);
 
 /* Subscribes method `m` (one parameter of the stream's element type) of the
@@ -158,9 +161,12 @@ BS_BUILTIN_STREAM_TYPES(BS_DECLARE_STREAM_TYPE)
   bs_stream_##T##_get(bs_engine_of(src), (id), (out))
 /* bs_stream_next(handle, value): publish; value must convert to the
  * element type as a function argument would. */
-#define bs_stream_next(h, value) ((h).vt->next((h).s, (value)))
-#define bs_stream_subscribe(h, sub) ((h).vt->subscribe((h).s, (sub)))
-#define bs_stream_unsubscribe(h, sub) ((h).vt->unsubscribe((h).s, (sub)))
+#define bs_stream_next(h, value)                                               \
+  ((h).vt ? (h).vt->next((h).s, (value)) : BS_EINVAL)
+#define bs_stream_subscribe(h, sub)                                            \
+  ((h).vt ? (h).vt->subscribe((h).s, (sub)) : BS_EINVAL)
+#define bs_stream_unsubscribe(h, sub)                                          \
+  ((h).vt ? (h).vt->unsubscribe((h).s, (sub)) : BS_EINVAL)
 /* bs_subscriber("actor-id", TypeProxy_method): the generated
  * TypeProxy_method__subscriber, a bs_subscriber_T for the method's
  * parameter type T. */

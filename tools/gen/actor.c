@@ -156,6 +156,7 @@ static gen_method *build_method(CXCursor fn, const char *cname,
   for (size_t i = 0; ok && i < m->params.len; i++)
     gen_type_mark_used(((gen_param *)m->params.items[i])->type);
   if (ok) gen_type_mark_used(m->ret);
+  if (ok) m->elem_token = emit_method_token(m);
   return ok ? m : NULL;
 }
 
@@ -223,8 +224,8 @@ static bool sort_methods(gen_actor *a) {
 }
 
 /* Every generated proxy function name must be unique: `get` and `stop`
- * are taken, and a request `x` also makes x_await, x_await_timeout and
- * the continuation type x_cont. */
+ * are taken, a request `x` also makes x_await, x_await_timeout and the
+ * continuation type x_cont, and a stream subscriber `x` x__subscriber. */
 static bool check_names(const gen_actor *a) {
   gen_vec names = {0};
   gen_vec_push(&names, "get");
@@ -236,6 +237,8 @@ static bool check_names(const gen_actor *a) {
       gen_vec_push(&names, gen_printf("%s_await_timeout", m->name));
       gen_vec_push(&names, gen_printf("%s_cont", m->name));
     }
+    if (m->elem_token)
+      gen_vec_push(&names, gen_printf("%s__subscriber", m->name));
   }
   bool ok = true;
   for (size_t i = 0; i < a->in_source_order.len; i++) {

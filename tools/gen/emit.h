@@ -1,5 +1,6 @@
 /* Emitting C: values (emit_value.c), struct codecs and state encoders
- * (emit_codec.c), actors (emit_actor.c) and whole files (emit_file.c).
+ * (emit_codec.c), stream element types and subscriber helpers
+ * (emit_stream.c), actors (emit_actor.c) and whole files (emit_file.c).
  *
  * Generated code is meant to be read when debugging: one statement per
  * line, two-space indents, the wire keys and ids in comments. Every
@@ -28,6 +29,16 @@ bool emit_is_pair(const gen_type *t);
 
 void emit_struct_prototypes(gen_sbuf *h, const gen_struct *st);
 void emit_struct_codec(gen_sbuf *c, const gen_struct *st);
+
+/* Streams (emit_stream.c). The element token of a struct (its codec
+ * prefix), or NULL when its name is one of the library's built-in tokens. */
+const char *emit_struct_token(const gen_struct *st);
+/* The token of a method's single parameter, or NULL: not one parameter, or
+ * a type without a stream element type (enums, fixed arrays, pairs). */
+const char *emit_method_token(const gen_method *m);
+void emit_struct_stream_decl(gen_sbuf *h, const gen_struct *st);
+void emit_struct_stream_impl(gen_sbuf *c, const gen_struct *st);
+void emit_subscriber(gen_sbuf *h, const gen_actor *a, const gen_method *m);
 
 void emit_state_encoder(gen_sbuf *c, const gen_actor *a);
 void emit_actor_header(gen_sbuf *h, const gen_actor *a);

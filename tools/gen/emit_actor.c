@@ -90,12 +90,13 @@ void emit_actor_header(gen_sbuf *h, const gen_actor *a) {
     const gen_method *m = a->in_source_order.items[i];
     if (m->request) {
       header_request(h, a, m);
-      continue;
+    } else {
+      sb_printf(h, "/* %s: fire-and-forget. Returns 0 once queued, or a "
+                "negative BS_E* code. */\n", m->cname);
+      send_signature(h, a, m);
+      sb_puts(h, ";\n\n");
     }
-    sb_printf(h, "/* %s: fire-and-forget. Returns 0 once queued, or a "
-              "negative BS_E* code. */\n", m->cname);
-    send_signature(h, a, m);
-    sb_puts(h, ";\n\n");
+    if (m->elem_token) emit_subscriber(h, a, m);
   }
 }
 

@@ -21,20 +21,7 @@ static const char *guard(const gen_input *in) {
   return g;
 }
 
-void emit_file_header(gen_sbuf *h, const gen_input *in) {
-  const char *g = guard(in);
-  banner(h, in, "h");
-  sb_printf(h, "#ifndef %s\n#define %s\n\n", g, g);
-  sb_printf(h, "#include <backstage.h>\n\n#include \"%s\"\n\n", in->rel);
-  sb_puts(h, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
-  for (size_t i = 0; i < in->structs.len; i++)
-    emit_struct_prototypes(h, in->structs.items[i]);
-  for (size_t i = 0; i < in->actors.len; i++)
-    emit_actor_header(h, in->actors.items[i]);
-  sb_puts(h, "#ifdef __cplusplus\n}\n#endif\n#endif\n");
-}
-
-/* ---- Includes of other inputs' codecs ------------------------------------- */
+/* ---- Includes of other inputs' outputs ------------------------------------ */
 
 static void note_home(gen_vec *homes, const gen_input *self, const gen_type *t) {
   for (; t != NULL; t = t->elem) {
@@ -74,6 +61,49 @@ static void other_homes(const gen_input *in, gen_vec *homes) {
     qsort(homes->items, homes->len, sizeof(void *), by_stem);
 }
 
+/* The other inputs whose stream element types this file's subscriber
+ * helpers name (bs_subscriber_S of a struct S defined there). */
+static void subscriber_homes(const gen_input *in, gen_vec *homes) {
+  for (size_t i = 0; i < in->actors.len; i++) {
+    const gen_actor *a = in->actors.items[i];
+    for (size_t j = 0; j < a->methods.len; j++) {
+      const gen_method *m = a->methods.items[j];
+      if (m->elem_token != NULL)
+        note_home(homes, in, ((gen_param *)m->params.items[0])->type);
+    }
+  }
+  if (homes->len > 1)
+    qsort(homes->items, homes->len, sizeof(void *), by_stem);
+}
+
+/* ---- Files ---------------------------------------------------------------- */
+
+/* The other headers' outputs are included after this one's element types
+ * are declared: even if two headers' actors subscribe to each other's
+ * structs, each type is declared before a helper names it. */
+void emit_file_header(gen_sbuf *h, const gen_input *in) {
+  const char *g = guard(in);
+  banner(h, in, "h");
+  sb_printf(h, "#ifndef %s\n#define %s\n\n", g, g);
+  sb_printf(h, "#include <backstage.h>\n\n#include \"%s\"\n\n", in->rel);
+  sb_puts(h, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
+  for (size_t i = 0; i < in->structs.len; i++) {
+    emit_struct_prototypes(h, in->structs.items[i]);
+    emit_struct_stream_decl(h, in->structs.items[i]);
+  }
+  gen_vec homes = {0};
+  subscriber_homes(in, &homes);
+  if (homes.len)
+    sb_puts(h, "/* Stream element types of structs from other headers, for "
+               "the subscriber\n * helpers below. */\n");
+  for (size_t i = 0; i < homes.len; i++)
+    sb_printf(h, "#include \"%s.bs.h\"\n", ((gen_input *)homes.items[i])->stem);
+  if (homes.len) sb_puts(h, "\n");
+  for (size_t i = 0; i < in->actors.len; i++)
+    emit_actor_header(h, in->actors.items[i]);
+  sb_puts(h, "#ifdef __cplusplus\n}\n#endif\n#endif\n");
+}
+
 void emit_file_source(gen_sbuf *c, const gen_input *in, const gen_vec *inputs) {
   (void)inputs;
   banner(c, in, "c");
@@ -84,8 +114,10 @@ void emit_file_source(gen_sbuf *c, const gen_input *in, const gen_vec *inputs) {
   for (size_t i = 0; i < homes.len; i++)
     sb_printf(c, "#include \"%s.bs.h\"\n", ((gen_input *)homes.items[i])->stem);
   sb_puts(c, "\n");
-  for (size_t i = 0; i < in->structs.len; i++)
+  for (size_t i = 0; i < in->structs.len; i++) {
     emit_struct_codec(c, in->structs.items[i]);
+    emit_struct_stream_impl(c, in->structs.items[i]);
+  }
   for (size_t i = 0; i < in->actors.len; i++)
     emit_actor_source(c, in->actors.items[i]);
 }

@@ -31,6 +31,16 @@ int GreeterProxy_stop(GreeterProxy proxy);
 /* Greeter_sayHello: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int GreeterProxy_sayHello(GreeterProxy proxy, const char *name);
 
+/* Greeter_sayHello as a subscriber of cstr streams:
+ *   bs_stream_subscribe(stream, bs_subscriber("id", GreeterProxy_sayHello)); */
+static inline bs_subscriber_cstr GreeterProxy_sayHello__subscriber(const char *actor_id) {
+  bs_subscriber_cstr sub;
+  sub.actor_id = actor_id;
+  sub.type = &Greeter_actor_type;
+  sub.method = &Greeter_actor_type.methods[1]; /* sayHello */
+  return sub;
+}
+
 /* Greeter_reset: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int GreeterProxy_reset(GreeterProxy proxy);
 

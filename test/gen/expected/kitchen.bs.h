@@ -11,6 +11,10 @@
 extern "C" {
 #endif
 
+/* Stream element types of structs from other headers, for the subscriber
+ * helpers below. */
+#include "types.bs.h"
+
 /* ---- Kitchen ----------------------------------------------------------- */
 
 /* A reference to a Kitchen actor. Each actor type has its own proxy type, so
@@ -76,6 +80,17 @@ int KitchenProxy_polygon(KitchenProxy proxy, int32_t scale, KitchenProxy_polygon
 int KitchenProxy_polygon_await(KitchenProxy proxy, int32_t scale, bs_arena *arena, struct Polygon *out);
 int KitchenProxy_polygon_await_timeout(KitchenProxy proxy, int32_t scale, bs_arena *arena, struct Polygon *out, uint64_t timeout_ms);
 
+/* Kitchen_polygon as a subscriber of i32 streams:
+ *   bs_stream_subscribe(stream, bs_subscriber("id", KitchenProxy_polygon));
+ * Elements are not requests: the return value is dropped. */
+static inline bs_subscriber_i32 KitchenProxy_polygon__subscriber(const char *actor_id) {
+  bs_subscriber_i32 sub;
+  sub.actor_id = actor_id;
+  sub.type = &Kitchen_actor_type;
+  sub.method = &Kitchen_actor_type.methods[0]; /* polygon */
+  return sub;
+}
+
 /* Kitchen_scene: request/reply. `k` runs exactly once, later, with status 0
  * and the return value, or a negative BS_E* status (the value is then
  * unspecified). Strings, bytes and arrays in `value` are valid until k
@@ -138,6 +153,17 @@ int KitchenProxy_blob(KitchenProxy proxy, size_t size, KitchenProxy_blob_cont k,
 int KitchenProxy_blob_await(KitchenProxy proxy, size_t size, bs_arena *arena, bs_bytes *out);
 int KitchenProxy_blob_await_timeout(KitchenProxy proxy, size_t size, bs_arena *arena, bs_bytes *out, uint64_t timeout_ms);
 
+/* Kitchen_blob as a subscriber of u64 streams:
+ *   bs_stream_subscribe(stream, bs_subscriber("id", KitchenProxy_blob));
+ * Elements are not requests: the return value is dropped. */
+static inline bs_subscriber_u64 KitchenProxy_blob__subscriber(const char *actor_id) {
+  bs_subscriber_u64 sub;
+  sub.actor_id = actor_id;
+  sub.type = &Kitchen_actor_type;
+  sub.method = &Kitchen_actor_type.methods[10]; /* blob */
+  return sub;
+}
+
 /* Kitchen_maybePoint: request/reply. `k` runs exactly once, later, with status 0
  * and the return value, or a negative BS_E* status (the value is then
  * unspecified). Strings, bytes and arrays in `value` are valid until k
@@ -149,6 +175,17 @@ int KitchenProxy_maybePoint(KitchenProxy proxy, bool present, KitchenProxy_maybe
 int KitchenProxy_maybePoint_await(KitchenProxy proxy, bool present, bs_arena *arena, const Point **out);
 int KitchenProxy_maybePoint_await_timeout(KitchenProxy proxy, bool present, bs_arena *arena, const Point **out, uint64_t timeout_ms);
 
+/* Kitchen_maybePoint as a subscriber of boolean streams:
+ *   bs_stream_subscribe(stream, bs_subscriber("id", KitchenProxy_maybePoint));
+ * Elements are not requests: the return value is dropped. */
+static inline bs_subscriber_boolean KitchenProxy_maybePoint__subscriber(const char *actor_id) {
+  bs_subscriber_boolean sub;
+  sub.actor_id = actor_id;
+  sub.type = &Kitchen_actor_type;
+  sub.method = &Kitchen_actor_type.methods[3]; /* maybePoint */
+  return sub;
+}
+
 /* Kitchen_echo: request/reply. `k` runs exactly once, later, with status 0
  * and the return value, or a negative BS_E* status (the value is then
  * unspecified). Strings, bytes and arrays in `value` are valid until k
@@ -159,6 +196,17 @@ typedef void (*KitchenProxy_echo_cont)(void *ud, int status, struct AllTypes val
 int KitchenProxy_echo(KitchenProxy proxy, struct AllTypes all, KitchenProxy_echo_cont k, void *ud);
 int KitchenProxy_echo_await(KitchenProxy proxy, struct AllTypes all, bs_arena *arena, struct AllTypes *out);
 int KitchenProxy_echo_await_timeout(KitchenProxy proxy, struct AllTypes all, bs_arena *arena, struct AllTypes *out, uint64_t timeout_ms);
+
+/* Kitchen_echo as a subscriber of AllTypes streams:
+ *   bs_stream_subscribe(stream, bs_subscriber("id", KitchenProxy_echo));
+ * Elements are not requests: the return value is dropped. */
+static inline bs_subscriber_AllTypes KitchenProxy_echo__subscriber(const char *actor_id) {
+  bs_subscriber_AllTypes sub;
+  sub.actor_id = actor_id;
+  sub.type = &Kitchen_actor_type;
+  sub.method = &Kitchen_actor_type.methods[16]; /* echo */
+  return sub;
+}
 
 #ifdef __cplusplus
 }

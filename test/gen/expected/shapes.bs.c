@@ -36,6 +36,17 @@ int Point__decode(bs_reader *r, struct Point *v) {
   return r->err;
 }
 
+/* `value` is the address of the const struct Point * given to
+ * bs_stream_next. */
+static int Point__encode_elem(bs_writer *w, const void *value) {
+  const struct Point *v = *(const struct Point *const *)value;
+  if (v == NULL) return BS_EINVAL;
+  return Point__encode(w, v);
+}
+
+const bs_elem_type bs_elem_Point = {"Point", Point__encode_elem};
+BS_IMPLEMENT_STREAM_TYPE(Point, const struct Point *)
+
 int Polygon__encode(bs_writer *w, const struct Polygon *v) {
   bs_write_map(w, 5);
   bs_write_uint(w, 0x8d39bde6u); /* name */
@@ -136,6 +147,17 @@ int Polygon__decode(bs_reader *r, struct Polygon *v) {
   return r->err;
 }
 
+/* `value` is the address of the const struct Polygon * given to
+ * bs_stream_next. */
+static int Polygon__encode_elem(bs_writer *w, const void *value) {
+  const struct Polygon *v = *(const struct Polygon *const *)value;
+  if (v == NULL) return BS_EINVAL;
+  return Polygon__encode(w, v);
+}
+
+const bs_elem_type bs_elem_Polygon = {"Polygon", Polygon__encode_elem};
+BS_IMPLEMENT_STREAM_TYPE(Polygon, const struct Polygon *)
+
 int Scene__encode(bs_writer *w, const struct Scene *v) {
   bs_write_map(w, 6);
   bs_write_uint(w, 0x0637318eu); /* polygons */
@@ -225,4 +247,15 @@ int Scene__decode(bs_reader *r, struct Scene *v) {
   }
   return r->err;
 }
+
+/* `value` is the address of the const struct Scene * given to
+ * bs_stream_next. */
+static int Scene__encode_elem(bs_writer *w, const void *value) {
+  const struct Scene *v = *(const struct Scene *const *)value;
+  if (v == NULL) return BS_EINVAL;
+  return Scene__encode(w, v);
+}
+
+const bs_elem_type bs_elem_Scene = {"Scene", Scene__encode_elem};
+BS_IMPLEMENT_STREAM_TYPE(Scene, const struct Scene *)
 

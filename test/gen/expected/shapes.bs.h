@@ -17,17 +17,32 @@ extern "C" {
 int Point__encode(bs_writer *w, const struct Point *v);
 int Point__decode(bs_reader *r, struct Point *v);
 
+/* struct Point as a stream element (bs_stream_Point, bs_subscriber_Point):
+ * bs_stream_next takes a const struct Point *, encoded by Point__encode;
+ * NULL does not encode (BS_EINVAL, when there are subscribers). */
+BS_DECLARE_STREAM_TYPE(Point, const struct Point *)
+
 /* struct Polygon as a CBOR map {fnv1a32(field name): value}. Decoded
  * strings, bytes and arrays point into the reader's input or
  * arena. */
 int Polygon__encode(bs_writer *w, const struct Polygon *v);
 int Polygon__decode(bs_reader *r, struct Polygon *v);
 
+/* struct Polygon as a stream element (bs_stream_Polygon, bs_subscriber_Polygon):
+ * bs_stream_next takes a const struct Polygon *, encoded by Polygon__encode;
+ * NULL does not encode (BS_EINVAL, when there are subscribers). */
+BS_DECLARE_STREAM_TYPE(Polygon, const struct Polygon *)
+
 /* struct Scene as a CBOR map {fnv1a32(field name): value}. Decoded
  * strings, bytes and arrays point into the reader's input or
  * arena. */
 int Scene__encode(bs_writer *w, const struct Scene *v);
 int Scene__decode(bs_reader *r, struct Scene *v);
+
+/* struct Scene as a stream element (bs_stream_Scene, bs_subscriber_Scene):
+ * bs_stream_next takes a const struct Scene *, encoded by Scene__encode;
+ * NULL does not encode (BS_EINVAL, when there are subscribers). */
+BS_DECLARE_STREAM_TYPE(Scene, const struct Scene *)
 
 #ifdef __cplusplus
 }

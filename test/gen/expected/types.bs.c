@@ -264,3 +264,14 @@ int AllTypes__decode(bs_reader *r, struct AllTypes *v) {
   return r->err;
 }
 
+/* `value` is the address of the const struct AllTypes * given to
+ * bs_stream_next. */
+static int AllTypes__encode_elem(bs_writer *w, const void *value) {
+  const struct AllTypes *v = *(const struct AllTypes *const *)value;
+  if (v == NULL) return BS_EINVAL;
+  return AllTypes__encode(w, v);
+}
+
+const bs_elem_type bs_elem_AllTypes = {"AllTypes", AllTypes__encode_elem};
+BS_IMPLEMENT_STREAM_TYPE(AllTypes, const struct AllTypes *)
+

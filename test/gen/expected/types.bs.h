@@ -17,6 +17,11 @@ extern "C" {
 int AllTypes__encode(bs_writer *w, const struct AllTypes *v);
 int AllTypes__decode(bs_reader *r, struct AllTypes *v);
 
+/* struct AllTypes as a stream element (bs_stream_AllTypes, bs_subscriber_AllTypes):
+ * bs_stream_next takes a const struct AllTypes *, encoded by AllTypes__encode;
+ * NULL does not encode (BS_EINVAL, when there are subscribers). */
+BS_DECLARE_STREAM_TYPE(AllTypes, const struct AllTypes *)
+
 #ifdef __cplusplus
 }
 #endif
