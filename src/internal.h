@@ -242,6 +242,9 @@ struct bs_engine {
   void (*trace_fn)(void *ud, const char *actor_id, const char *what);
   void *trace_ud;
   struct bs_probe *probes;    /* test kit probes, linked */
+  struct bs__policy *policies; /* per-type overrides (policy.c) */
+  size_t npolicies;
+  bool bounded;               /* some mailbox capacity is set */
   struct bs__inspector *inspector; /* NULL unless started */
   uint32_t holds;
   uv_mutex_t post_lock;
@@ -279,6 +282,11 @@ uint32_t bs__turn_next(bs_engine *e, uint32_t limit);
 /* inspector/: counters on dispatch (and the optional trace ring). */
 void bs__insp_dispatched(bs_engine *e, bs_cell *c, const bs__msg *m);
 #endif
+/* policy.c */
+/* True if `c`'s mailbox is at its capacity (always false when unbounded). */
+bool bs__full(const bs_engine *e, const bs_cell *c);
+bool bs__restart_on_error(const bs_engine *e, const bs_actor_type *t);
+void bs__policies_free(bs_engine *e);
 /* testkit.c */
 uint64_t bs__rand(bs_engine *e);
 void bs__trace(bs_engine *e, bs_cell *c, const bs__msg *m);

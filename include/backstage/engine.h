@@ -59,6 +59,25 @@ typedef struct bs_dead_letter {
  * may send messages. */
 typedef void (*bs_dead_letter_fn)(void *ud, const bs_dead_letter *dl);
 
+/* ---- Policies ------------------------------------------------------------ */
+
+/* What happens to a message sent to a full mailbox (see mailbox_capacity). */
+typedef enum bs_full_policy {
+  BS_FULL_REJECT = 0,  /* the send returns BS_EFULL; nothing is queued */
+  BS_FULL_DEAD_LETTER  /* the send returns 0; the message is a dead letter
+                          (MAILBOX_FULL) and a request completes with
+                          BS_EFULL */
+} bs_full_policy;
+
+/* What happens when a method returns a negative status (always counted in
+ * stats.method_errors). */
+typedef enum bs_error_policy {
+  BS_ON_ERROR_DEFAULT = 0, /* per type: use the engine's; engine: CONTINUE */
+  BS_ON_ERROR_CONTINUE,    /* keep the instance; go on with the next message */
+  BS_ON_ERROR_RESTART      /* deinit the instance now; the next message
+                              activates a fresh one (stats.restarts) */
+} bs_error_policy;
+
 /* ---- Options ------------------------------------------------------------- */
 
 typedef struct bs_engine_options {
@@ -66,6 +85,15 @@ typedef struct bs_engine_options {
   uint32_t batch;                /* max messages per actor turn (64) */
   uint32_t drain_budget;         /* max messages per loop iteration (4096) */
   uint64_t request_timeout_ms;   /* deadline of every request; 0 = none */
+  /* Bounded mailboxes: the most messages (calls and stream elements) an
+   * actor's mailbox holds; 0 = unbounded. Replies to an actor's own
+   * requests are always accepted, so a caller never loses its answer. A
+   * stream element for a full subscriber is always a dead letter (the
+   * publisher cannot be told per subscriber). Per type: see
+   * bs_engine_set_type_policy. */
+  uint32_t mailbox_capacity;
+  bs_full_policy mailbox_full;
+  bs_error_policy on_method_error;
   bs_dead_letter_fn on_dead_letter;
   void *dead_letter_ud;
   /* Test mode (see backstage/testkit.h). virtual_time: the engine's clock
@@ -117,6 +145,17 @@ void bs_engine_stop(bs_engine *e);
  * other work, waiting for bs_engine_post from other threads. */
 void bs_engine_hold(bs_engine *e);
 void bs_engine_release(bs_engine *e);
+
+/* Per actor type overrides of the engine's policies; zero fields keep the
+ * engine's. Takes effect for messages sent afterwards. BS_ENOMEM,
+ * BS_EINVAL. */
+typedef struct bs_type_policy {
+  uint32_t mailbox_capacity;       /* 0: the engine's mailbox_capacity */
+  bs_error_policy on_method_error; /* DEFAULT: the engine's */
+} bs_type_policy;
+
+int bs_engine_set_type_policy(bs_engine *e, const bs_actor_type *type,
+                              const bs_type_policy *policy);
 
 /* ---- Timers --------------------------------------------------------------- */
 
@@ -179,6 +218,8 @@ typedef struct bs_engine_stats {
   uint64_t dead_letters;    /* sum of dead_by_reason */
   uint64_t dead_by_reason[BS_DL__COUNT];
   uint64_t method_errors;   /* methods that returned a negative status */
+  uint64_t restarts;        /* instances deinitialised by BS_ON_ERROR_RESTART */
+  uint64_t rejected;        /* sends refused with BS_EFULL (never queued) */
   uint64_t activations;     /* successful inits */
   uint64_t init_failures;
   uint64_t actors;          /* known ids (cells) */

@@ -194,7 +194,11 @@ static void invoke(bs_engine *e, bs_cell *c, bs__msg *m, const bs_method *meth,
     return;
   }
   e->stats.delivered++;
-  if (call.result < 0) e->stats.method_errors++;
+  bool restart = false;
+  if (call.result < 0) {
+    e->stats.method_errors++;
+    restart = bs__restart_on_error(e, c->type);
+  }
   if (req) {
     int status = 0;
     if (!call.reply) {
@@ -212,6 +216,11 @@ static void invoke(bs_engine *e, bs_cell *c, bs__msg *m, const bs_method *meth,
     m->req = NULL;
   }
   bs__msg_release(e, m);
+  if (restart && c->state) {
+    /* The next message, already queued or not, activates a fresh one. */
+    bs__deactivate(e, c);
+    e->stats.restarts++;
+  }
 }
 
 static void dispatch_call(bs_engine *e, bs_cell *c, bs__msg *m) {

@@ -82,6 +82,7 @@ static int engine_alloc(bs_engine **out, const bs_engine_options *opts) {
   e->heap = heap;
   e->opts = o;
   e->rng = o.schedule_seed;
+  e->bounded = o.mailbox_capacity > 0;
   bs_arena_init(&e->arena, bs__heap_allocator(&e->heap));
   bs__pool_init(&e->pool);
   if (uv_mutex_init(&e->post_lock) != 0) {
@@ -202,6 +203,7 @@ void bs_engine_free(bs_engine *e) {
   e->freeing = true;
   stop_all(e);
   bs__timers_free(e);
+  bs__policies_free(e);
   bs__streams_free(e);
   free_cells(e);
   close_handles(e);

@@ -93,11 +93,26 @@ static bs__msg *take(bs_writer *w, int *rc) {
   return bs__writer_finish(w);
 }
 
+/* A message for a full mailbox: rejected (BS_EFULL, released, never
+ * counted as sent) or, by policy, a dead letter (counted; returns 0). */
+static int overflow(bs_engine *e, bs__msg *m) {
+  if (e->opts.mailbox_full == BS_FULL_REJECT) {
+    e->stats.rejected++;
+    bs__msg_put(&e->pool, &e->heap, m);
+    return BS_EFULL;
+  }
+  e->stats.sent++;
+  bs__dead_letter(e, m->target, m, BS_DL_MAILBOX_FULL, BS_EFULL);
+  return 0;
+}
+
 int bs_send_end(bs_writer *w) {
   int rc;
   bs__msg *m = take(w, &rc);
   if (!m) return rc;
-  bs__enqueue(w->owner2, m->target, m);
+  bs_engine *e = w->owner2;
+  if (BS__UNLIKELY(bs__full(e, m->target))) return overflow(e, m);
+  bs__enqueue(e, m->target, m);
   return 0;
 }
 
@@ -222,6 +237,8 @@ static int request(bs_writer *w, bs_reply_fn thunk, bs_fnptr fn, void *ud,
   if (w && w->owner && !thunk) w->err = BS_EINVAL;
   bs__msg *m = take(w, &rc);
   if (!m) return rc;
+  bool full = bs__full(e, m->target);
+  if (full && e->opts.mailbox_full == BS_FULL_REJECT) return overflow(e, m);
   bs__msg *r = new_request(e, thunk, fn, ud, refs);
   if (!r) {
     bs__msg_put(&e->pool, &e->heap, m);
@@ -230,8 +247,9 @@ static int request(bs_writer *w, bs_reply_fn thunk, bs_fnptr fn, void *ud,
   m->req = r;
   uint64_t t = min_timeout(timeout_ms, e->opts.request_timeout_ms);
   if (t) add_deadline(e, r, t);
-  bs__enqueue(e, m->target, m);
   *out = r;
+  if (full) return overflow(e, m); /* dead letter: completes r with BS_EFULL */
+  bs__enqueue(e, m->target, m);
   return 0;
 }
 

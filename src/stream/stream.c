@@ -185,6 +185,7 @@ int bs_stream_publish(bs_stream *s, const void *value) {
     return BS_ENOMEM;
   }
   body->refs = n;
+  uint32_t queued = 0;
   for (uint32_t i = 0; i < n; i++) {
     bs__msg *m = chain;
     chain = chain->next;
@@ -194,11 +195,17 @@ int bs_stream_publish(bs_stream *s, const void *value) {
     m->target = s->subs[i].cell;
     m->method = s->subs[i].method;
     m->req = body;
+    if (BS__UNLIKELY(bs__full(e, m->target))) {
+      e->stats.sent++;
+      bs__dead_letter(e, m->target, m, BS_DL_MAILBOX_FULL, BS_EFULL);
+      continue;
+    }
     bs__enqueue(e, m->target, m);
+    queued++;
   }
   s->published++;
-  s->deliveries += n;
-  return (int)n;
+  s->deliveries += queued;
+  return (int)queued;
 }
 
 void bs__streams_free(bs_engine *e) {

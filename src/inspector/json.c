@@ -1,0 +1,110 @@
+/* A growable string for the inspector's responses, with JSON string and
+ * number emitters. Output only: the inspector never parses JSON. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "inspector/insp.h"
+
+static bool grow(bs__sb *b, size_t need) {
+  if (b->oom) return false;
+  if (b->len + need + 1 <= b->cap) return true;
+  size_t ncap = b->cap ? b->cap : 256;
+  while (ncap < b->len + need + 1) ncap *= 2;
+  char *np = realloc(b->p, ncap);
+  if (!np) {
+    b->oom = true;
+    return false;
+  }
+  b->p = np;
+  b->cap = ncap;
+  return true;
+}
+
+void bs__sb_put(bs__sb *b, const char *s, size_t n) {
+  if (!grow(b, n)) return;
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+  b->p[b->len] = '\0';
+}
+
+void bs__sb_puts(bs__sb *b, const char *s) { bs__sb_put(b, s, strlen(s)); }
+
+void bs__sb_printf(bs__sb *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char small[256];
+  int n = vsnprintf(small, sizeof small, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n < sizeof small) {
+    bs__sb_put(b, small, (size_t)n);
+    return;
+  }
+  if (!grow(b, (size_t)n)) return;
+  va_start(ap, fmt);
+  vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  b->len += (size_t)n;
+}
+
+void bs__sb_free(bs__sb *b) {
+  free(b->p);
+  memset(b, 0, sizeof *b);
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n) {
+  unsigned char c = s[0];
+  size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
+             : (c >> 3) == 30 ? 4 : 0;
+  if (len == 0 || len > n) return 0;
+  for (size_t i = 1; i < len; i++)
+    if ((s[i] & 0xc0) != 0x80) return 0;
+  if (len == 2 && c < 0xc2) return 0; /* overlong */
+  return len;
+}
+
+static void put_escape(bs__sb *b, unsigned char c) {
+  switch (c) {
+  case '"': bs__sb_put(b, "\\\"", 2); break;
+  case '\\': bs__sb_put(b, "\\\\", 2); break;
+  case '\n': bs__sb_put(b, "\\n", 2); break;
+  case '\r': bs__sb_put(b, "\\r", 2); break;
+  case '\t': bs__sb_put(b, "\\t", 2); break;
+  default: bs__sb_printf(b, "\\u%04x", c); break;
+  }
+}
+
+void bs__sb_json_str(bs__sb *b, const char *s, size_t n) {
+  const unsigned char *p = (const unsigned char *)s;
+  bs__sb_put(b, "\"", 1);
+  size_t i = 0;
+  while (i < n) {
+    unsigned char c = p[i];
+    /* '<' too, so a string can never close a <script> it is inlined in. */
+    if (c < 0x20 || c == '"' || c == '\\' || c == '<') {
+      if (c == '<') bs__sb_put(b, "\\u003c", 6); else put_escape(b, c);
+      i++;
+      continue;
+    }
+    size_t len = utf8_len(p + i, n - i);
+    if (len == 0) {
+      bs__sb_put(b, "\\ufffd", 6);
+      i++;
+      continue;
+    }
+    bs__sb_put(b, s + i, len);
+    i += len;
+  }
+  bs__sb_put(b, "\"", 1);
+}
+
+void bs__sb_json_num(bs__sb *b, double v) {
+  if (!isfinite(v)) v = 0;
+  if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+    bs__sb_printf(b, "%.0f", v);
+    return;
+  }
+  bs__sb_printf(b, "%.3f", v);
+}
