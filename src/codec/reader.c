@@ -137,25 +137,39 @@ static const bs_cbor_type immediate[8] = {
     BS_CBOR_UINT,    BS_CBOR_NEGINT,  BS_CBOR_INVALID, BS_CBOR_INVALID,
     BS_CBOR_ARRAY,   BS_CBOR_MAP,     BS_CBOR_INVALID, BS_CBOR_INVALID};
 
+/* Fast path for integer heads and definite container counts (major types
+ * 0, 1, 4, 5), the bulk of message framing: returns the major type with the
+ * argument in *v and the head's length in *len, or -1 for anything else
+ * (which libcbor then decodes). */
+static inline int int_head(const uint8_t *p, const uint8_t *end, uint64_t *v,
+                           size_t *len) {
+  if (p >= end) return -1;
+  unsigned info = *p & 31u, major = *p >> 5;
+  if (info >= 28 || immediate[major] == BS_CBOR_INVALID) return -1;
+  size_t extra = info < 24 ? 0 : (size_t)1 << (info - 24);
+  if ((size_t)(end - p) <= extra) return -1;
+  uint16_t u16;
+  uint32_t u32;
+  uint64_t u64;
+  switch (extra) {
+  case 0: *v = info; break;
+  case 1: *v = p[1]; break;
+  case 2: memcpy(&u16, p + 1, 2); *v = __builtin_bswap16(u16); break;
+  case 4: memcpy(&u32, p + 1, 4); *v = __builtin_bswap32(u32); break;
+  default: memcpy(&u64, p + 1, 8); *v = __builtin_bswap64(u64); break;
+  }
+  *len = 1 + extra;
+  return (int)major;
+}
+
 /* Decodes the head at p (p < end not required: an empty range is
  * truncated input). Returns it->type; BS_CBOR_INVALID for malformed or
  * truncated input. */
 static bs_cbor_type decode(const uint8_t *p, const uint8_t *end, bs__item *it) {
   it->type = BS_CBOR_INVALID;
   it->indef = false;
-  if (p < end && (*p & 31) < 28 && immediate[*p >> 5] != BS_CBOR_INVALID) {
-    /* Fast path: integer heads and container counts in definite form - the
-     * bulk of message framing (method ids are 32-bit). */
-    unsigned info = *p & 31u;
-    size_t extra = info < 24 ? 0 : (size_t)1 << (info - 24);
-    if ((size_t)(end - p) > extra) {
-      uint64_t v = info < 24 ? info : 0;
-      for (size_t i = 1; i <= extra; i++) v = v << 8 | p[i];
-      it->u = v;
-      it->len = 1 + extra;
-      return it->type = immediate[*p >> 5];
-    }
-  }
+  int major = int_head(p, end, &it->u, &it->len);
+  if (major >= 0) return it->type = immediate[major];
   struct cbor_decoder_result res =
       cbor_stream_decode(p, (size_t)(end - p), &bs__callbacks, it);
   if (res.status == CBOR_DECODER_FINISHED) {
@@ -203,6 +217,13 @@ bs_cbor_type bs_peek(const bs_reader *r) {
 }
 
 int bs_read_uint(bs_reader *r, uint64_t *out) {
+  uint64_t v;
+  size_t len;
+  if (r->err == 0 && int_head(r->p, r->end, &v, &len) == 0) {
+    *out = v;
+    r->p += len;
+    return 0;
+  }
   bs__item it;
   if (next(r, &it, BS_CBOR_UINT) != 0) return r->err;
   *out = it.u;
@@ -212,6 +233,14 @@ int bs_read_uint(bs_reader *r, uint64_t *out) {
 
 int bs_read_int(bs_reader *r, int64_t *out) {
   if (r->err != 0) return r->err;
+  uint64_t v;
+  size_t len;
+  int major = int_head(r->p, r->end, &v, &len);
+  if ((major == 0 || major == 1) && v <= (uint64_t)INT64_MAX) {
+    *out = major == 0 ? (int64_t)v : -1 - (int64_t)v;
+    r->p += len;
+    return 0;
+  }
   bs__item it;
   bs_cbor_type t = decode(r->p, r->end, &it);
   if ((t != BS_CBOR_UINT && t != BS_CBOR_NEGINT) || it.u > (uint64_t)INT64_MAX)
