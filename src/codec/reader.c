@@ -148,15 +148,21 @@ static inline int int_head(const uint8_t *p, const uint8_t *end, uint64_t *v,
   if (info >= 28 || immediate[major] == BS_CBOR_INVALID) return -1;
   size_t extra = info < 24 ? 0 : (size_t)1 << (info - 24);
   if ((size_t)(end - p) <= extra) return -1;
-  uint16_t u16;
-  uint32_t u32;
-  uint64_t u64;
+  /* Big-endian loads spelled byte by byte: portable, and compilers turn
+   * each case into one load and a byte swap. */
+  const uint8_t *q = p + 1;
   switch (extra) {
   case 0: *v = info; break;
-  case 1: *v = p[1]; break;
-  case 2: memcpy(&u16, p + 1, 2); *v = __builtin_bswap16(u16); break;
-  case 4: memcpy(&u32, p + 1, 4); *v = __builtin_bswap32(u32); break;
-  default: memcpy(&u64, p + 1, 8); *v = __builtin_bswap64(u64); break;
+  case 1: *v = q[0]; break;
+  case 2: *v = (uint64_t)q[0] << 8 | q[1]; break;
+  case 4:
+    *v = (uint64_t)((uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3]);
+    break;
+  default:
+    *v = (uint64_t)q[0] << 56 | (uint64_t)q[1] << 48 | (uint64_t)q[2] << 40 |
+         (uint64_t)q[3] << 32 | (uint64_t)q[4] << 24 | (uint64_t)q[5] << 16 |
+         (uint64_t)q[6] << 8 | q[7];
+    break;
   }
   *len = 1 + extra;
   return (int)major;
