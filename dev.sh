@@ -6,6 +6,10 @@
 #                   test suite: plain (-Werror), ASan+UBSan, and TSan for the
 #                   foreign-thread tests
 #   ./dev.sh build  just configure and build (build/)
+#   ./dev.sh bench [--quick]
+#                   install missing packages (CAF, Erlang too), build in
+#                   Release (build-bench/), run every benchmark next to its
+#                   CAF and Erlang peers and print the table (bench/run.sh)
 #
 # Build trees: build/ (plain), build-asan/, build-tsan/. Set JOBS to limit
 # parallelism (default: number of cores).
@@ -65,15 +69,24 @@ cmd_test() {
   [ "$FAILED" -eq 0 ]
 }
 
+# The showcase (examples/showcase): a market simulation of ~2000 actors and
+# 42 streams, 3 s by default. Arguments go to it: --seconds N, --forever
+# (until Ctrl-C), --traders N, --quick.
 cmd_demo() {
   deps
   build build
-  ./build/examples/demo "$@"
+  ./build/examples/showcase/showcase "$@"
+}
+
+cmd_bench() {
+  deps
+  bench/run.sh "$@"
 }
 
 case "${1:-}" in
   test) shift; cmd_test "$@" ;;
   demo) shift; cmd_demo "$@" ;;
   build) shift; deps; build build "$@" ;;
-  *) echo "usage: $0 demo|test|build" >&2; exit 2 ;;
+  bench) shift; cmd_bench "$@" ;;
+  *) echo "usage: $0 demo|test|build|bench" >&2; exit 2 ;;
 esac
