@@ -1,4 +1,6 @@
 /* Bounded mailboxes and method-error policies. */
+#include <stdio.h>
+
 #include <criterion/criterion.h>
 
 #include "bst.h"
@@ -214,5 +216,40 @@ Test(policy, a_per_type_error_policy_overrides_the_engine, .timeout = 10) {
   cr_assert_eq(bst_await0_i64(c, GET, &v, 0), 0);
   cr_assert_eq(v, 5);
   cr_assert_eq(bst_stats(e).restarts, 0);
+  bst_engine_free_checked(e, &a);
+}
+
+static int failures_seen;
+static int last_failure_status;
+static bool last_restarting;
+static char last_failure_method[32];
+
+static void on_failure(void *ud, const bs_method_failure *f) {
+  failures_seen++;
+  last_failure_status = f->status;
+  last_restarting = f->restarting;
+  snprintf(last_failure_method, sizeof last_failure_method, "%s", f->method_name);
+  cr_assert_str_eq(f->actor_id, "c");
+  cr_assert_str_eq(f->type_name, "Counter");
+}
+
+Test(policy, the_method_failure_hook_sees_every_failing_method, .timeout = 10) {
+  bst_reset();
+  failures_seen = 0;
+  bst_alloc a;
+  bst_alloc_init(&a);
+  bs_engine_options o = bst_options(&a);
+  o.on_method_failure = on_failure;
+  o.on_method_error = BS_ON_ERROR_RESTART;
+  bs_engine *e = NULL;
+  cr_assert_eq(bs_engine_new(&e, &o), 0);
+  bs_ref c = counter(e, "c");
+  bst_add(c, 1);
+  bst_send_i64(c, FAIL_WITH, BS_ENOTFOUND);
+  bst_run(e);
+  cr_assert_eq(failures_seen, 1);
+  cr_assert_eq(last_failure_status, BS_ENOTFOUND);
+  cr_assert(last_restarting);
+  cr_assert_str_eq(last_failure_method, "fail_with");
   bst_engine_free_checked(e, &a);
 }

@@ -59,6 +59,18 @@ typedef struct bs_dead_letter {
  * may send messages. */
 typedef void (*bs_dead_letter_fn)(void *ud, const bs_dead_letter *dl);
 
+/* A method that returned a negative status (it ran; the message counts as
+ * delivered). */
+typedef struct bs_method_failure {
+  const char *actor_id;
+  const char *type_name;
+  const char *method_name;
+  int status;               /* what the method returned */
+  bool restarting;          /* BS_ON_ERROR_RESTART applies */
+} bs_method_failure;
+
+typedef void (*bs_method_failure_fn)(void *ud, const bs_method_failure *f);
+
 /* ---- Policies ------------------------------------------------------------ */
 
 /* What happens to a message sent to a full mailbox (see mailbox_capacity). */
@@ -96,6 +108,10 @@ typedef struct bs_engine_options {
   bs_error_policy on_method_error;
   bs_dead_letter_fn on_dead_letter;
   void *dead_letter_ud;
+  /* Called on the loop thread after a method returned a negative status,
+   * before the error policy acts; may send messages. */
+  bs_method_failure_fn on_method_failure;
+  void *method_failure_ud;
   /* Test mode (see backstage/testkit.h). virtual_time: the engine's clock
    * starts at 0 and moves only by bs_test_advance, which fires bs_timers and
    * request deadlines; nothing waits on real time. schedule_seed: non-zero

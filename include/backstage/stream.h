@@ -167,6 +167,8 @@ BS_BUILTIN_STREAM_TYPES(BS_DECLARE_STREAM_TYPE)
   ((h).vt ? (h).vt->subscribe((h).s, (sub)) : BS_EINVAL)
 #define bs_stream_unsubscribe(h, sub)                                          \
   ((h).vt ? (h).vt->unsubscribe((h).s, (sub)) : BS_EINVAL)
+/* bs_stream_stats(handle, &stats): the counters of a typed handle's stream. */
+#define bs_stream_stats(h, out) bs_stream_stats_get((h).s, (out))
 /* bs_subscriber("actor-id", TypeProxy_method): the generated
  * TypeProxy_method__subscriber, a bs_subscriber_T for the method's
  * parameter type T. */

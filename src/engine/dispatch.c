@@ -198,6 +198,10 @@ static void invoke(bs_engine *e, bs_cell *c, bs__msg *m, const bs_method *meth,
   if (call.result < 0) {
     e->stats.method_errors++;
     restart = bs__restart_on_error(e, c->type);
+    if (e->opts.on_method_failure) {
+      bs_method_failure f = {c->id, c->type->name, meth->name, call.result, restart};
+      e->opts.on_method_failure(e->opts.method_failure_ud, &f);
+    }
   }
   if (req) {
     int status = 0;
