@@ -79,7 +79,7 @@ cmd_demo() {
 }
 
 cmd_bench() {
-  deps
+  scripts/deps.sh libcaf-dev erlang-base
   bench/run.sh "$@"
 }
 

@@ -17,6 +17,7 @@
 #include "backstage/engine.h"
 #include "backstage/gen.h"
 #include "backstage/stream.h"
+#include "backstage/inspector.h"
 
 /* bs_get_actor(engine_or_ctx, Type, "id", &proxy): the generated
  * TypeProxy_get, from outside or inside an actor. */

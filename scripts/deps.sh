@@ -8,7 +8,15 @@ PACKAGES=(
   libuv1-dev libcbor-dev libclang-14-dev clang-14 llvm-14-dev
   libcriterion-dev libcjson-dev
   valgrind
+  # inspector (-DBACKSTAGE_INSPECTOR=ON): HTTP parsing, the terminal UI, and
+  # its browser (node runs playwright-core against Debian's chromium) and
+  # tmux tests
+  libhttp-parser-dev libncurses-dev chromium tmux nodejs
 )
+# Debian's npm (inspector browser test), unless node already brings its own.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
+# Extra packages from the caller (./dev.sh bench adds the CAF and Erlang
+# peers of bench/peers/).
 PACKAGES+=("$@")
 
 missing=()

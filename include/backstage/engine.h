@@ -119,6 +119,14 @@ typedef struct bs_engine_options {
    * per turn (0: FIFO turns of `batch` messages). */
   bool virtual_time;
   uint64_t schedule_seed;
+  /* Inspector (backstage/inspector.h, docs/inspector.md): "host:port" to
+   * serve the live dashboard, JSON API and /metrics on from this engine's
+   * loop ("127.0.0.1:0": any free port). NULL: the environment variable
+   * BACKSTAGE_INSPECTOR decides. Non-loopback hosts also need
+   * BACKSTAGE_INSPECTOR_ALLOW_REMOTE=1 and BACKSTAGE_INSPECTOR_TOKEN. If it
+   * cannot start, bs_engine_new fails with its error. Ignored when the
+   * inspector is compiled out (-DBACKSTAGE_INSPECTOR=OFF). */
+  const char *inspector_addr;
 } bs_engine_options;
 
 /* Fills `o` with the defaults above. */

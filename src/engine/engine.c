@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "inspector/insp.h"
 
 void bs_engine_options_init(bs_engine_options *o) {
   if (!o) return;
@@ -107,7 +108,7 @@ static int engine_start(bs_engine *e, uv_loop_t *loop) {
   int rc = open_handles(e);
   if (rc < 0) return BS_EUV;
   uv_unref((uv_handle_t *)&e->h->async);
-  return 0;
+  return bs__insp_engine_start(e); /* opts.inspector_addr, $BACKSTAGE_INSPECTOR */
 }
 
 int bs_engine_new(bs_engine **out, const bs_engine_options *opts) {
@@ -200,6 +201,7 @@ static void free_cells(bs_engine *e) {
 
 void bs_engine_free(bs_engine *e) {
   if (!e || e->current || e->running) return;
+  bs__insp_engine_stop(e);
   e->freeing = true;
   stop_all(e);
   bs__timers_free(e);

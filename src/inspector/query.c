@@ -60,9 +60,9 @@ int bs__insp_param(const char *query, size_t qlen, const char *name, char *out,
 static int rank(bs__insp_sort s, const bs_cell *a, const bs_cell *b) {
   int r = 0;
   switch (s) {
-  case BS__SORT_RATE:
-    r = (a->insp.avg1 < b->insp.avg1) - (a->insp.avg1 > b->insp.avg1);
-    if (!r) r = (a->insp.rate < b->insp.rate) - (a->insp.rate > b->insp.rate);
+  case BS__SORT_RATE: /* the last interval's rate, as shown; then the smoother avg1 */
+    r = (a->insp.rate < b->insp.rate) - (a->insp.rate > b->insp.rate);
+    if (!r) r = (a->insp.avg1 < b->insp.avg1) - (a->insp.avg1 > b->insp.avg1);
     break;
   case BS__SORT_MAILBOX: r = (a->mb.len < b->mb.len) - (a->mb.len > b->mb.len); break;
   case BS__SORT_TYPE: r = strcmp(a->type->name, b->type->name); break;

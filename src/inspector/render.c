@@ -109,7 +109,8 @@ static void render_streams(bs__sb *b, const bs__inspector *in) {
 /* Members shared by the snapshot and the SSE update (no closing brace). */
 static void render_common(bs__sb *b, bs__inspector *in) {
   uint64_t now = bs__now(in->e);
-  bs__sb_puts(b, "{\"version\":\"" "0.1.0" "\",");
+  bs__sb_printf(b, "{\"version\":\"%d.%d.%d\",", BACKSTAGE_VERSION_MAJOR,
+                BACKSTAGE_VERSION_MINOR, BACKSTAGE_VERSION_PATCH);
   kv_u64(b, "now_ms", now, true);
   kv_u64(b, "uptime_ms", now - in->started_at, true);
   kv_u64(b, "interval_ms", in->o.sample_interval_ms, true);
@@ -219,7 +220,7 @@ int bs__insp_render_actor(bs__sb *b, bs__inspector *in, const char *id) {
   bs_cell *c = bs__insp_find(in->e, id);
   if (!c) return BS_ENOTFOUND;
   bs__insp_render_actor_row(b, in, c);
-  b->len--; /* reopen the row's object */
+  if (!b->oom) b->len--; /* reopen the row's object */
   bs__sb_put(b, ",", 1);
   kv_u64(b, "now_ms", bs__now(in->e), true);
   render_trace(b, in->e, c);

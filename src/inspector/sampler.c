@@ -88,9 +88,9 @@ static int fit_slices(bs__inspector *in, uint64_t now) {
   size_t cap = in->e->reg.cap, slice = in->o.slice;
   size_t n = cap ? (cap + slice - 1) / slice : 1;
   if (n == in->nslices) return 0;
+  uint64_t seen = in->nslices ? in->slice_seen[0] : now; /* before realloc */
   uint64_t *s = realloc(in->slice_seen, n * sizeof *s);
   if (!s) return BS_ENOMEM;
-  uint64_t seen = in->nslices ? in->slice_seen[0] : now;
   for (size_t i = in->nslices; i < n; i++) s[i] = seen;
   in->slice_seen = s;
   in->nslices = n;

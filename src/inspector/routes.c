@@ -1,0 +1,183 @@
+/* The endpoints (docs/inspector.md):
+ *
+ *   GET  /               the dashboard (embedded HTML)
+ *   GET  /api/snapshot   totals, types, streams, dead letters, a page of actors
+ *   GET  /api/actor      ?id=: one actor's counters, trace and state as JSON
+ *   GET  /api/events     Server-Sent Events, one "update" per sample
+ *   GET  /metrics        Prometheus text format 0.0.4
+ *   GET|POST /api/trace  ?id=&on=1|0: per-actor message tracing
+ */
+#include <stdlib.h>
+
+#include "inspector/http.h"
+
+typedef void (*handler_fn)(bs__insp_client *c, const char *q, size_t qlen);
+
+static void send_sb(bs__insp_client *c, bs__sb *b, const char *ctype) {
+  if (b->oom) bs__insp_respond_error(c, 500, "out of memory");
+  else bs__insp_respond(c, 200, ctype, NULL, b->p, b->len);
+  bs__sb_free(b);
+}
+
+static void dashboard(bs__insp_client *c, const char *q, size_t qlen) {
+  (void)q, (void)qlen;
+  bs__insp_respond(c, 200, "text/html; charset=utf-8",
+                   "Content-Security-Policy: default-src 'none'; script-src 'unsafe-inline'; "
+                   "style-src 'unsafe-inline'; connect-src 'self'; img-src data:\r\n"
+                   "X-Frame-Options: DENY\r\n",
+                   (const char *)bs__insp_dashboard, bs__insp_dashboard_len);
+}
+
+void bs__insp_finish_snapshot(bs__insp_client *c) {
+  bs__sb b = {0};
+  bs__insp_render_snapshot(&b, c->srv->in, c->query);
+  bs__insp_query_free(c->query);
+  free(c->query);
+  c->query = NULL;
+  send_sb(c, &b, "application/json");
+}
+
+static void snapshot(bs__insp_client *c, const char *q, size_t qlen) {
+  bs__insp_query *qr = malloc(sizeof *qr);
+  if (!qr || bs__insp_query_init(qr, q, qlen) < 0) {
+    if (qr) bs__insp_query_free(qr);
+    free(qr);
+    bs__insp_respond_error(c, 500, "out of memory");
+    return;
+  }
+  bs__inspector *in = c->srv->in;
+  if (bs__insp_query_step(qr, in->e, in->o.slice)) {
+    c->query = qr;
+    bs__insp_finish_snapshot(c);
+  } else {
+    bs__insp_defer(c, qr); /* a big registry: one slice per loop iteration */
+  }
+}
+
+static void actor(bs__insp_client *c, const char *q, size_t qlen) {
+  char id[BS_ID_MAX + 1];
+  if (bs__insp_param(q, qlen, "id", id, sizeof id) <= 0) {
+    bs__insp_respond_error(c, 400, "missing or bad ?id=");
+    return;
+  }
+  bs__sb b = {0};
+  if (bs__insp_render_actor(&b, c->srv->in, id) < 0) {
+    bs__sb_free(&b);
+    bs__insp_respond_error(c, 404, "no such actor");
+    return;
+  }
+  send_sb(c, &b, "application/json");
+}
+
+static void events(bs__insp_client *c, const char *q, size_t qlen) {
+  (void)q, (void)qlen;
+  bs__insp_sse_begin(c);
+}
+
+static void metrics(bs__insp_client *c, const char *q, size_t qlen) {
+  (void)q, (void)qlen;
+  bs__sb b = {0};
+  bs__insp_render_metrics(&b, c->srv->in);
+  send_sb(c, &b, "text/plain; version=0.0.4; charset=utf-8");
+}
+
+static void trace(bs__insp_client *c, const char *q, size_t qlen) {
+  char id[BS_ID_MAX + 1], on[8];
+  if (bs__insp_param(q, qlen, "id", id, sizeof id) <= 0 ||
+      bs__insp_param(q, qlen, "on", on, sizeof on) < 0) {
+    bs__insp_respond_error(c, 400, "need ?id=&on=1|0");
+    return;
+  }
+  bool enable = !strcmp(on, "1") || !strcmp(on, "true");
+  int rc = bs_inspector_trace(c->srv->in->e, id, enable);
+  if (rc < 0) {
+    bs__insp_respond_error(c, rc == BS_ENOTFOUND ? 404 : 500, bs_strerror(rc));
+    return;
+  }
+  bs__sb b = {0};
+  bs__sb_puts(&b, "{\"id\":");
+  bs__sb_json_str(&b, id, strlen(id));
+  bs__sb_printf(&b, ",\"tracing\":%s}", enable ? "true" : "false");
+  send_sb(c, &b, "application/json");
+}
+
+enum { GET = 1, POST = 2 };
+
+static const struct route {
+  const char *path;
+  int methods;
+  handler_fn fn;
+} routes[] = {
+    {"/", GET, dashboard},
+    {"/index.html", GET, dashboard},
+    {"/api/snapshot", GET, snapshot},
+    {"/api/actor", GET, actor},
+    {"/api/events", GET, events},
+    {"/metrics", GET, metrics},
+    {"/api/trace", GET | POST, trace},
+};
+
+/* ---- Authorization ------------------------------------------------------------ */
+
+static bool bearer(const char *s, size_t n) {
+  static const char b[] = "bearer ";
+  if (n < sizeof b - 1) return false;
+  for (size_t i = 0; i < sizeof b - 1; i++)
+    if ((s[i] | 0x20) != b[i]) return false;
+  return true;
+}
+
+static bool same(const char *a, size_t alen, const char *b, size_t blen) {
+  unsigned char diff = alen != blen;
+  size_t n = alen < blen ? alen : blen;
+  for (size_t i = 0; i < n; i++) diff |= (unsigned char)(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+bool bs__insp_authorized(const bs__insp_client *c, const char *query, size_t qlen) {
+  const char *token = c->srv->in->token;
+  if (!token) return true;
+  size_t tlen = strlen(token);
+  if (bearer(c->auth, c->auth_len) &&
+      same(c->auth + 7, c->auth_len - 7, token, tlen))
+    return true;
+  char qt[BS__INSP_TOKEN_MAX + 1];
+  int n = bs__insp_param(query, qlen, "token", qt, sizeof qt);
+  return n > 0 && same(qt, (size_t)n, token, tlen);
+}
+
+/* ---- Routing ------------------------------------------------------------------- */
+
+static void method_not_allowed(bs__insp_client *c, int methods) {
+  static const char body[] = "{\"error\":\"method not allowed\",\"status\":405}\n";
+  bs__insp_respond(c, 405, "application/json",
+                   methods & POST ? "Allow: GET, POST\r\n" : "Allow: GET\r\n", body,
+                   sizeof body - 1);
+}
+
+void bs__insp_route(bs__insp_client *c) {
+  struct http_parser_url u;
+  http_parser_url_init(&u);
+  if (http_parser_parse_url(c->url, c->url_len, 0, &u) != 0 ||
+      !(u.field_set & (1 << UF_PATH))) {
+    bs__insp_respond_error(c, 400, "bad request target");
+    return;
+  }
+  const char *path = c->url + u.field_data[UF_PATH].off;
+  size_t plen = u.field_data[UF_PATH].len;
+  const char *q = (u.field_set & (1 << UF_QUERY)) ? c->url + u.field_data[UF_QUERY].off : "";
+  size_t qlen = (u.field_set & (1 << UF_QUERY)) ? u.field_data[UF_QUERY].len : 0;
+  if (!bs__insp_authorized(c, q, qlen)) {
+    bs__insp_respond_error(c, 401, "missing or wrong token");
+    return;
+  }
+  int method = c->parser.method == HTTP_GET ? GET : c->parser.method == HTTP_POST ? POST : 0;
+  for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+    const struct route *r = &routes[i];
+    if (strlen(r->path) != plen || memcmp(r->path, path, plen) != 0) continue;
+    if (r->methods & method) r->fn(c, q, qlen);
+    else method_not_allowed(c, r->methods);
+    return;
+  }
+  bs__insp_respond_error(c, 404, "not found");
+}
