@@ -30,13 +30,14 @@ extern "C" {
   XX(ETOOBIG, -15, "message or value too large")                               \
   XX(EUV, -16, "libuv call failed")                                            \
   XX(ENOTFOUND, -17, "not found")                                              \
-  XX(EMETHOD, -18, "actor method returned an error")
+  XX(EMETHOD, -18, "actor method returned an error")                           \
+  XX(ENOTSUP, -19, "not supported by this build")
 
 typedef enum bs_errno {
 #define BS__ERR_ENUM(name, value, msg) BS_##name = value,
   BS_ERRNO_MAP(BS__ERR_ENUM)
 #undef BS__ERR_ENUM
-  BS__ERR_LAST = -19
+  BS__ERR_LAST = -20
 } bs_errno;
 
 /* A static, human-readable message for `code` ("success" for 0, "unknown

@@ -3,7 +3,7 @@
  * from the engine's own loop, and the counters and rates behind it.
  *
  * Compiled in with -DBACKSTAGE_INSPECTOR=ON. Compiled out, every function
- * here returns BS_ENOTFOUND ("not found": there is no inspector in this
+ * here returns BS_ENOTSUP ("not supported": there is no inspector in this
  * build), bs_inspector_available() is false, and the engine's hot paths
  * carry no inspector code at all.
  *
