@@ -23,7 +23,8 @@ deps() { scripts/deps.sh; }
 
 configure() { # dir, extra cmake args...
   local dir=$1; shift
-  cmake -S . -B "$dir" "${GEN[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake -S . -B "$dir" "${GEN[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DBACKSTAGE_INSPECTOR=ON "$@" >/dev/null
 }
 
 build() { # dir, extra cmake args...
@@ -59,10 +60,15 @@ cmd_test() {
   deps
   build build -DBACKSTAGE_WERROR=ON
   run_ctest build "plain, -Werror"
-  build build-asan -DBACKSTAGE_WERROR=ON -DBACKSTAGE_ASAN=ON -DCMAKE_BUILD_TYPE=Debug
+  # Sanitized: everything that runs our C code in-process; not the install
+  # test (a separate project), valgrind runs, the browser/TUI drivers or the
+  # benchmark smoke test.
+  build build-asan -DBACKSTAGE_WERROR=ON -DBACKSTAGE_ASAN=ON -DCMAKE_BUILD_TYPE=Debug \
+    -DBACKSTAGE_BUILD_BENCH=OFF
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    run_ctest build-asan "ASan+UBSan" -L unit
-  build build-tsan -DBACKSTAGE_TSAN=ON -DBACKSTAGE_BUILD_GEN=OFF -DCMAKE_BUILD_TYPE=Debug
+    run_ctest build-asan "ASan+UBSan" -LE 'install|valgrind|bench' -E 'insp_browser|insp_tui'
+  build build-tsan -DBACKSTAGE_TSAN=ON -DBACKSTAGE_BUILD_GEN=OFF -DBACKSTAGE_INSPECTOR=OFF \
+    -DBACKSTAGE_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
   TSAN_OPTIONS=halt_on_error=1 run_ctest build-tsan "TSan (threads)" -R '^test_threads$'
   echo
   echo "all: $PASSED passed, $FAILED failed"

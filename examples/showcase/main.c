@@ -32,9 +32,10 @@
 enum { SYMBOLS_PER_TRADER = 3, MAX_TRADERS = 100000 };
 
 typedef struct Options {
-  double seconds;   /* run time; ignored with forever */
-  bool forever;     /* until Ctrl-C */
+  double seconds;        /* run time; ignored with forever */
+  bool forever;          /* until Ctrl-C */
   uint32_t traders;
+  const char *inspector; /* "host:port" to serve the inspector on, or NULL */
 } Options;
 
 typedef struct App {
@@ -72,12 +73,17 @@ static void on_dead_letter(void *ud, const bs_dead_letter *dl) {
 /* ---- Options --------------------------------------------------------------- */
 
 static int parse_options(int argc, char **argv, Options *o) {
-  *o = (Options){.seconds = 3.0, .traders = 2000};
+  *o = (Options){.seconds = 3.0, .traders = 2000, .inspector = "127.0.0.1:9464"};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--quick") == 0) {
       o->seconds = 0.5;
       o->traders = 300;
+      o->inspector = NULL; /* the tests' mode: no fixed port */
+    } else if (strcmp(a, "--inspector") == 0 && i + 1 < argc) {
+      o->inspector = argv[++i];
+    } else if (strcmp(a, "--no-inspector") == 0) {
+      o->inspector = NULL;
     } else if (strcmp(a, "--forever") == 0) {
       o->forever = true;
     } else if (strcmp(a, "--seconds") == 0 && i + 1 < argc) {
@@ -85,7 +91,9 @@ static int parse_options(int argc, char **argv, Options *o) {
     } else if (strcmp(a, "--traders") == 0 && i + 1 < argc) {
       o->traders = (uint32_t)strtoul(argv[++i], NULL, 10);
     } else {
-      fprintf(stderr, "usage: %s [--seconds N | --forever] [--traders N] [--quick]\n",
+      fprintf(stderr,
+              "usage: %s [--seconds N | --forever] [--traders N] [--quick]\n"
+              "          [--inspector HOST:PORT | --no-inspector]\n",
               argv[0]);
       return -1;
     }
@@ -211,6 +219,7 @@ static void halt(App *app) {
   app->halt_delivered = delivered(app);
   check(ClockProxy_halt(app->clock), "halt");
   close_handles(app);
+  bs_inspector_stop(app->engine); /* its server would keep the loop alive */
   printf("halting after %.1f s, draining the last messages\n",
          (double)(app->halt_ns - app->start_ns) / 1e9);
 }
@@ -302,6 +311,28 @@ static int print_summary(App *app, const Totals *t) {
   return balanced && net_zero && st.dead_letters == 0 ? 0 : -1;
 }
 
+/* The inspector: a live dashboard of every actor in a browser, the same
+ * table in a terminal (backstage-inspector), and Prometheus metrics. It is
+ * compiled in with -DBACKSTAGE_INSPECTOR=ON (./dev.sh demo does that). */
+static void start_inspector(App *app) {
+  if (!app->opt.inspector) return;
+  if (!bs_inspector_available()) {
+    printf("inspector: not compiled in (configure with -DBACKSTAGE_INSPECTOR=ON)\n");
+    return;
+  }
+  bs_inspector_options io;
+  bs_inspector_options_init(&io);
+  io.addr = app->opt.inspector;
+  int rc = bs_inspector_start(app->engine, &io);
+  char url[128];
+  if (rc == 0 && (rc = bs_inspector_url(app->engine, url, sizeof url)) > 0) {
+    const char *hostport = strncmp(url, "http://", 7) == 0 ? url + 7 : url;
+    printf("inspector: %s  (in a terminal: backstage-inspector %.*s)\n", url,
+           (int)strcspn(hostport, "/"), hostport);
+  } else
+    printf("inspector: could not start on %s: %s\n", app->opt.inspector, bs_strerror(rc));
+}
+
 /* ---- main ------------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
@@ -318,11 +349,6 @@ int main(int argc, char **argv) {
   opts.batch = 1024;
   if (check(bs_engine_new(&app.engine, &opts), "bs_engine_new") < 0) return 1;
 
-  /* ---- INSPECTOR (issue 7) -------------------------------------------------
-   * The inspector does not exist yet. When it lands, start it here, on this
-   * engine, and print the URL it serves, so the showcase can be watched
-   * live in a browser. */
-
   int rc = build_market(&app);
   if (rc == 0) rc = start_handles(&app);
   if (rc == 0) {
@@ -330,6 +356,7 @@ int main(int argc, char **argv) {
            app.opt.traders, MARKET_DESKS, MARKET_SYMBOLS, MARKET_SYMBOLS + 2);
     if (app.opt.forever) printf("until Ctrl-C\n");
     else printf("%.1f s\n", app.opt.seconds);
+    start_inspector(&app);
     fflush(stdout);
     app.start_ns = app.last_ns = uv_hrtime();
     rc = check(ClockProxy_start(app.clock), "start");
