@@ -130,6 +130,15 @@ int Kitchen_clash(Kitchen *self, int w, int rc, int proxy) {
   return w < 0 ? BS_EMETHOD : 0;
 }
 
+int Kitchen_shadow(Kitchen *self, const char *args, int32_t a0,
+                   const int32_t *t0, size_t a0_n) {
+  (void)self;
+  int n = snprintf(gen_seen, sizeof gen_seen, "%s %d %zu:", args, a0, a0_n);
+  for (size_t i = 0; i < a0_n && i < 4; i++)
+    n += snprintf(gen_seen + n, sizeof gen_seen - (size_t)n, " %d", t0[i]);
+  return 0;
+}
+
 Point Kitchen_where(const Kitchen *self) { return self->cursor; }
 
 Polygon Kitchen_polygon(Kitchen *self, int32_t scale) {

@@ -153,6 +153,10 @@ Test(gen_actor, parameters_named_like_proxy_locals_still_work) {
   KitchenProxy_clash(kitchen(), 1, 2, 3);
   run();
   cr_assert_str_eq(gen_seen, "1 2 3");
+  const int32_t t[2] = {7, 8};
+  KitchenProxy_shadow(kitchen(), "x", 5, t, 2);
+  run();
+  cr_assert_str_eq(gen_seen, "x 5 2: 7 8");
 }
 
 Test(gen_actor, request_methods_return_every_kind_of_value) {

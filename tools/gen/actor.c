@@ -225,7 +225,8 @@ static bool sort_methods(gen_actor *a) {
 
 /* Every generated proxy function name must be unique: `get` and `stop`
  * are taken, a request `x` also makes x_await, x_await_timeout and the
- * continuation type x_cont, and a stream subscriber `x` x__subscriber. */
+ * continuation type x_cont, a stream subscriber `x` x__subscriber, and a
+ * method `x` with parameters the argument decoder x__args. */
 static bool check_names(const gen_actor *a) {
   gen_vec names = {0};
   gen_vec_push(&names, "get");
@@ -239,6 +240,8 @@ static bool check_names(const gen_actor *a) {
     }
     if (m->elem_token)
       gen_vec_push(&names, gen_printf("%s__subscriber", m->name));
+    if (m->params.len > 0)
+      gen_vec_push(&names, gen_printf("%s__args", m->name));
   }
   bool ok = true;
   for (size_t i = 0; i < a->in_source_order.len; i++) {

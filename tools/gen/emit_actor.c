@@ -1,5 +1,6 @@
 /* Per actor: the proxy type and functions, the dispatch thunks, the method
- * table and the bs_actor_type descriptor. */
+ * table, the bs_actor_type descriptor, and the argument decoders that test
+ * kit probes use (TProxy_name__args). */
 #include <string.h>
 
 #include "emit.h"
@@ -39,6 +40,104 @@ static void send_signature(gen_sbuf *b, const gen_actor *a,
   sb_printf(b, "int %sProxy_%s(%sProxy proxy", a->name, m->name, a->name);
   param_list(b, m);
   sb_puts(b, ")");
+}
+
+/* ---- Argument decoders (test kit probes) ------------------------------------ */
+
+/* The locals a0, a1, ... (a0_n for pairs) and the statements decoding
+ * every argument into them from the bs_reader * expression `r`, then the
+ * early return on a decoding error. Shared by the dispatch thunk and the
+ * TProxy_name__args decoder, so both decode exactly the same way. */
+static void decode_params(gen_sbuf *c, const gen_method *m, const char *r) {
+  for (size_t i = 0; i < m->params.len; i++) {
+    const gen_param *p = m->params.items[i];
+    emit_local(c, p->type, gen_printf("a%zu", i), 1);
+  }
+  for (size_t i = 0; i < m->params.len; i++) {
+    const gen_param *p = m->params.items[i];
+    emit_decode(c, p->type, r, gen_printf("a%zu", i),
+                p->count_name ? gen_printf("a%zu_n", i) : NULL, 0, 1);
+  }
+  sb_printf(c, "  if (%s->err != 0) return %s->err;\n", r, r);
+}
+
+static bool is_fixed_array(const gen_type *t) {
+  return t->kind == GEN_ARRAY || t->kind == GEN_CHARBUF ||
+         t->kind == GEN_FIXBYTES;
+}
+
+/* A parameter's name in TProxy_name__args: the decoder's own names (its
+ * reader `args`, the locals aN / aN_n, and the tN, nN, iN, pN of nested
+ * decoding blocks) get a trailing '_'. */
+static const char *decoder_name(const char *name) {
+  if (strcmp(name, "args") == 0) return gen_printf("%s_", name);
+  if (strchr("atnip", name[0]) == NULL || name[1] < '0' || name[1] > '9')
+    return name;
+  const char *s = name + 1;
+  while (*s >= '0' && *s <= '9') s++;
+  if (*s == '\0' || (name[0] == 'a' && strcmp(s, "_n") == 0))
+    return gen_printf("%s_", name);
+  return name;
+}
+
+/* One out-pointer per parameter, of the parameter's type: `int64_t
+ * *amount`, `const char **name`, `const T **items, size_t *count`, and for
+ * a fixed array a pointer to the whole array, `int32_t (*v)[4]`. */
+static void args_signature(gen_sbuf *b, const gen_actor *a,
+                           const gen_method *m) {
+  sb_printf(b, "int %sProxy_%s__args(bs_reader *args", a->name, m->name);
+  for (size_t i = 0; i < m->params.len; i++) {
+    const gen_param *p = m->params.items[i];
+    const char *name = decoder_name(p->name);
+    sb_printf(b, ", %s", emit_decl(p->type, gen_printf(
+                             is_fixed_array(p->type) ? "(*%s)" : "*%s", name)));
+    if (p->count_name)
+      sb_printf(b, ", size_t *%s", decoder_name(p->count_name));
+  }
+  sb_puts(b, ")");
+}
+
+static bool has_pointer_params(const gen_method *m) {
+  for (size_t i = 0; i < m->params.len; i++)
+    if (emit_has_pointers(((const gen_param *)m->params.items[i])->type))
+      return true;
+  return false;
+}
+
+static void header_args(gen_sbuf *h, const gen_actor *a, const gen_method *m) {
+  sb_printf(h, "/* %s's arguments, decoded as its dispatch thunk decodes "
+            "them, from a\n * reader at the first one (bs_probed.args, "
+            "backstage/testkit.h). 0, or the\n * reader's error (outputs "
+            "then untouched). NULL skips an output.%s */\n", m->cname,
+            has_pointer_params(m)
+                ? "\n * Pointers point into the reader's arena or its "
+                  "message (a probe's:\n * until its next bs_probe_next)."
+                : "");
+  args_signature(h, a, m);
+  sb_puts(h, ";\n\n");
+}
+
+/* Decodes into the thunk's locals, then copies out: on an error the
+ * outputs keep their values. */
+static void emit_args_decoder(gen_sbuf *c, const gen_actor *a,
+                              const gen_method *m) {
+  args_signature(c, a, m);
+  sb_puts(c, " {\n  if (args == NULL) return BS_EINVAL;\n");
+  decode_params(c, m, "args");
+  for (size_t i = 0; i < m->params.len; i++) {
+    const gen_param *p = m->params.items[i];
+    const char *name = decoder_name(p->name);
+    if (is_fixed_array(p->type))
+      sb_printf(c, "  if (%s != NULL) memcpy(*%s, a%zu, sizeof a%zu);\n",
+                name, name, i, i);
+    else
+      sb_printf(c, "  if (%s != NULL) *%s = a%zu;\n", name, name, i);
+    if (p->count_name) {
+      const char *count = decoder_name(p->count_name);
+      sb_printf(c, "  if (%s != NULL) *%s = a%zu_n;\n", count, count, i);
+    }
+  }
+  sb_puts(c, "  return 0;\n}\n\n");
 }
 
 /* ---- Header ---------------------------------------------------------------- */
@@ -96,6 +195,7 @@ void emit_actor_header(gen_sbuf *h, const gen_actor *a) {
       send_signature(h, a, m);
       sb_puts(h, ";\n\n");
     }
+    if (m->params.len > 0) header_args(h, a, m);
     if (m->elem_token) emit_subscriber(h, a, m);
   }
 }
@@ -136,17 +236,10 @@ static void thunk_call(gen_sbuf *c, const gen_method *m) {
 static void emit_thunk(gen_sbuf *c, const gen_actor *a, const gen_method *m) {
   sb_printf(c, "static int %s__invoke_%s(void *self, bs_call *call) {\n",
             a->name, m->name);
-  if (m->params.len > 0) sb_puts(c, "  bs_reader *r = &call->args;\n");
-  for (size_t i = 0; i < m->params.len; i++) {
-    const gen_param *p = m->params.items[i];
-    emit_local(c, p->type, gen_printf("a%zu", i), 1);
+  if (m->params.len > 0) {
+    sb_puts(c, "  bs_reader *r = &call->args;\n");
+    decode_params(c, m, "r");
   }
-  for (size_t i = 0; i < m->params.len; i++) {
-    const gen_param *p = m->params.items[i];
-    emit_decode(c, p->type, "r", gen_printf("a%zu", i),
-                p->count_name ? gen_printf("a%zu_n", i) : NULL, 0, 1);
-  }
-  if (m->params.len > 0) sb_puts(c, "  if (r->err != 0) return r->err;\n");
   thunk_call(c, m);
 }
 
@@ -280,6 +373,9 @@ void emit_actor_source(gen_sbuf *c, const gen_actor *a) {
             "&%s_actor_type, id, &out->ref);\n}\n\n", n, n, n);
   sb_printf(c, "int %sProxy_stop(%sProxy proxy) {\n  return bs_stop(proxy.ref);"
             "\n}\n\n", n, n);
-  for (size_t i = 0; i < a->in_source_order.len; i++)
-    emit_proxy(c, a, a->in_source_order.items[i]);
+  for (size_t i = 0; i < a->in_source_order.len; i++) {
+    const gen_method *m = a->in_source_order.items[i];
+    emit_proxy(c, a, m);
+    if (m->params.len > 0) emit_args_decoder(c, a, m);
+  }
 }

@@ -95,6 +95,15 @@ int GreeterProxy_sayHello(GreeterProxy proxy, const char *name) {
   return bs_send_end(&w);
 }
 
+int GreeterProxy_sayHello__args(bs_reader *args, const char **name) {
+  if (args == NULL) return BS_EINVAL;
+  const char *a0 = NULL;
+  bs_read_cstr(args, &a0);
+  if (args->err != 0) return args->err;
+  if (name != NULL) *name = a0;
+  return 0;
+}
+
 int GreeterProxy_reset(GreeterProxy proxy) {
   bs_writer w;
   int rc = bs_send_begin(proxy.ref, &Greeter__methods[0], &w);

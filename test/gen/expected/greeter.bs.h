@@ -31,6 +31,13 @@ int GreeterProxy_stop(GreeterProxy proxy);
 /* Greeter_sayHello: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int GreeterProxy_sayHello(GreeterProxy proxy, const char *name);
 
+/* Greeter_sayHello's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int GreeterProxy_sayHello__args(bs_reader *args, const char **name);
+
 /* Greeter_sayHello as a subscriber of cstr streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", GreeterProxy_sayHello)); */
 static inline bs_subscriber_cstr GreeterProxy_sayHello__subscriber(const char *actor_id) {

@@ -206,6 +206,31 @@ static int Kitchen__invoke_integers(void *self, bs_call *call) {
   return call->reply->err;
 }
 
+static int Kitchen__invoke_shadow(void *self, bs_call *call) {
+  bs_reader *r = &call->args;
+  const char *a0 = NULL;
+  int32_t a1 = 0;
+  const int32_t *a2 = NULL;
+  size_t a2_n = 0;
+  bs_read_cstr(r, &a0);
+  a1 = (int32_t)bs_gen_read_int(r, INT32_MIN, INT32_MAX);
+  {
+    size_t n0 = 0, i0;
+    int32_t *t0 = bs_gen_read_array(r, &n0, sizeof(int32_t), _Alignof(int32_t));
+    for (i0 = 0; i0 < n0 && r->err == 0; i0++) {
+      t0[i0] = (int32_t)bs_gen_read_int(r, INT32_MIN, INT32_MAX);
+    }
+    a2 = t0;
+    a2_n = n0;
+  }
+  if (r->err != 0) return r->err;
+  int ret = Kitchen_shadow(self, a0, a1, a2, a2_n);
+  call->result = ret;
+  if (call->reply == NULL) return 0;
+  bs_write_int(call->reply, (int64_t)ret);
+  return call->reply->err;
+}
+
 static int Kitchen__invoke_cTypes(void *self, bs_call *call) {
   bs_reader *r = &call->args;
   char a0 = 0;
@@ -411,6 +436,7 @@ static const bs_method Kitchen__methods[] = {
   {"arrays", 0x1e98dccfu, 3u, Kitchen__invoke_arrays},
   {"scene", 0x2063cb13u, 0u, Kitchen__invoke_scene},
   {"integers", 0x2ecae102u, 8u, Kitchen__invoke_integers},
+  {"shadow", 0x3a43c561u, 3u, Kitchen__invoke_shadow},
   {"cTypes", 0x4a700683u, 12u, Kitchen__invoke_cTypes},
   {"structs", 0x5b919ca9u, 3u, Kitchen__invoke_structs},
   {"blob", 0x63bcb0aau, 1u, Kitchen__invoke_blob},
@@ -439,7 +465,7 @@ const bs_actor_type Kitchen_actor_type = {
   .init = Kitchen__init,
   .deinit = Kitchen__deinit,
   .methods = Kitchen__methods,
-  .method_count = 19,
+  .method_count = 20,
   .encode_state = Kitchen__encode_state,
 };
 
@@ -467,9 +493,39 @@ int KitchenProxy_integers(KitchenProxy proxy, int8_t a, int16_t b, int32_t c, in
   return bs_send_end(&w);
 }
 
+int KitchenProxy_integers__args(bs_reader *args, int8_t *a, int16_t *b, int32_t *c, int64_t *d, uint8_t *e, uint16_t *f, uint32_t *g, uint64_t *h) {
+  if (args == NULL) return BS_EINVAL;
+  int8_t a0 = 0;
+  int16_t a1 = 0;
+  int32_t a2 = 0;
+  int64_t a3 = 0;
+  uint8_t a4 = 0;
+  uint16_t a5 = 0;
+  uint32_t a6 = 0;
+  uint64_t a7 = 0;
+  a0 = (int8_t)bs_gen_read_int(args, INT8_MIN, INT8_MAX);
+  a1 = (int16_t)bs_gen_read_int(args, INT16_MIN, INT16_MAX);
+  a2 = (int32_t)bs_gen_read_int(args, INT32_MIN, INT32_MAX);
+  a3 = (int64_t)bs_gen_read_int(args, INT64_MIN, INT64_MAX);
+  a4 = (uint8_t)bs_gen_read_uint(args, UINT8_MAX);
+  a5 = (uint16_t)bs_gen_read_uint(args, UINT16_MAX);
+  a6 = (uint32_t)bs_gen_read_uint(args, UINT32_MAX);
+  a7 = (uint64_t)bs_gen_read_uint(args, UINT64_MAX);
+  if (args->err != 0) return args->err;
+  if (a != NULL) *a = a0;
+  if (b != NULL) *b = a1;
+  if (c != NULL) *c = a2;
+  if (d != NULL) *d = a3;
+  if (e != NULL) *e = a4;
+  if (f != NULL) *f = a5;
+  if (g != NULL) *g = a6;
+  if (h != NULL) *h = a7;
+  return 0;
+}
+
 int KitchenProxy_cTypes(KitchenProxy proxy, char c, signed char sc, unsigned char uc, short s, unsigned short us, int i, unsigned int u, long l, unsigned long ul, long long ll, unsigned long long ull, size_t z) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[8], &w);
+  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[9], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)c);
   bs_write_int(&w, (int64_t)sc);
@@ -486,6 +542,48 @@ int KitchenProxy_cTypes(KitchenProxy proxy, char c, signed char sc, unsigned cha
   return bs_send_end(&w);
 }
 
+int KitchenProxy_cTypes__args(bs_reader *args, char *c, signed char *sc, unsigned char *uc, short *s, unsigned short *us, int *i, unsigned int *u, long *l, unsigned long *ul, long long *ll, unsigned long long *ull, size_t *z) {
+  if (args == NULL) return BS_EINVAL;
+  char a0 = 0;
+  signed char a1 = 0;
+  unsigned char a2 = 0;
+  short a3 = 0;
+  unsigned short a4 = 0;
+  int a5 = 0;
+  unsigned int a6 = 0;
+  long a7 = 0;
+  unsigned long a8 = 0;
+  long long a9 = 0;
+  unsigned long long a10 = 0;
+  size_t a11 = 0;
+  a0 = (char)bs_gen_read_int(args, INT8_MIN, INT8_MAX);
+  a1 = (signed char)bs_gen_read_int(args, INT8_MIN, INT8_MAX);
+  a2 = (unsigned char)bs_gen_read_uint(args, UINT8_MAX);
+  a3 = (short)bs_gen_read_int(args, INT16_MIN, INT16_MAX);
+  a4 = (unsigned short)bs_gen_read_uint(args, UINT16_MAX);
+  a5 = (int)bs_gen_read_int(args, INT32_MIN, INT32_MAX);
+  a6 = (unsigned int)bs_gen_read_uint(args, UINT32_MAX);
+  a7 = (long)bs_gen_read_int(args, INT64_MIN, INT64_MAX);
+  a8 = (unsigned long)bs_gen_read_uint(args, UINT64_MAX);
+  a9 = (long long)bs_gen_read_int(args, INT64_MIN, INT64_MAX);
+  a10 = (unsigned long long)bs_gen_read_uint(args, UINT64_MAX);
+  a11 = (size_t)bs_gen_read_uint(args, UINT64_MAX);
+  if (args->err != 0) return args->err;
+  if (c != NULL) *c = a0;
+  if (sc != NULL) *sc = a1;
+  if (uc != NULL) *uc = a2;
+  if (s != NULL) *s = a3;
+  if (us != NULL) *us = a4;
+  if (i != NULL) *i = a5;
+  if (u != NULL) *u = a6;
+  if (l != NULL) *l = a7;
+  if (ul != NULL) *ul = a8;
+  if (ll != NULL) *ll = a9;
+  if (ull != NULL) *ull = a10;
+  if (z != NULL) *z = a11;
+  return 0;
+}
+
 int KitchenProxy_scalars(KitchenProxy proxy, bool flag, float f, double d, Mode m, Color c) {
   bs_writer w;
   int rc = bs_send_begin(proxy.ref, &Kitchen__methods[2], &w);
@@ -498,23 +596,88 @@ int KitchenProxy_scalars(KitchenProxy proxy, bool flag, float f, double d, Mode 
   return bs_send_end(&w);
 }
 
+int KitchenProxy_scalars__args(bs_reader *args, bool *flag, float *f, double *d, Mode *m, Color *c) {
+  if (args == NULL) return BS_EINVAL;
+  bool a0 = false;
+  float a1 = 0;
+  double a2 = 0;
+  Mode a3 = 0;
+  Color a4 = 0;
+  bs_read_bool(args, &a0);
+  bs_read_float(args, &a1);
+  bs_read_double(args, &a2);
+  a3 = (Mode)bs_gen_read_uint(args, UINT32_MAX);
+  a4 = (Color)bs_gen_read_int(args, INT32_MIN, INT32_MAX);
+  if (args->err != 0) return args->err;
+  if (flag != NULL) *flag = a0;
+  if (f != NULL) *f = a1;
+  if (d != NULL) *d = a2;
+  if (m != NULL) *m = a3;
+  if (c != NULL) *c = a4;
+  return 0;
+}
+
 int KitchenProxy_text(KitchenProxy proxy, const char *s, const char *maybe_null) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[12], &w);
+  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[13], &w);
   if (rc < 0) return rc;
   bs_write_cstr(&w, s);
   bs_write_cstr(&w, maybe_null);
   return bs_send_end(&w);
 }
 
+int KitchenProxy_text__args(bs_reader *args, const char **s, const char **maybe_null) {
+  if (args == NULL) return BS_EINVAL;
+  const char *a0 = NULL;
+  const char *a1 = NULL;
+  bs_read_cstr(args, &a0);
+  bs_read_cstr(args, &a1);
+  if (args->err != 0) return args->err;
+  if (s != NULL) *s = a0;
+  if (maybe_null != NULL) *maybe_null = a1;
+  return 0;
+}
+
 int KitchenProxy_bytes(KitchenProxy proxy, bs_bytes blob, const void *data, size_t len, const uint8_t *raw, size_t raw_len) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[11], &w);
+  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[12], &w);
   if (rc < 0) return rc;
   bs_write_bytes(&w, blob.data, blob.len);
   bs_write_bytes(&w, data, len);
   bs_write_bytes(&w, raw, raw_len);
   return bs_send_end(&w);
+}
+
+int KitchenProxy_bytes__args(bs_reader *args, bs_bytes *blob, const void **data, size_t *len, const uint8_t **raw, size_t *raw_len) {
+  if (args == NULL) return BS_EINVAL;
+  bs_bytes a0;
+  memset(&a0, 0, sizeof a0);
+  const void *a1 = NULL;
+  size_t a1_n = 0;
+  const uint8_t *a2 = NULL;
+  size_t a2_n = 0;
+  bs_read_bytes(args, &a0.data, &a0.len);
+  {
+    const void *p0 = NULL;
+    size_t n0 = 0;
+    bs_read_bytes(args, &p0, &n0);
+    a1 = p0;
+    a1_n = n0;
+  }
+  {
+    const void *p0 = NULL;
+    size_t n0 = 0;
+    bs_read_bytes(args, &p0, &n0);
+    a2 = p0;
+    a2_n = n0;
+  }
+  if (args->err != 0) return args->err;
+  if (blob != NULL) *blob = a0;
+  if (data != NULL) *data = a1;
+  if (len != NULL) *len = a1_n;
+  if (raw != NULL) *raw = a2;
+  if (raw_len != NULL) *raw_len = a2_n;
+  return 0;
 }
 
 int KitchenProxy_arrays(KitchenProxy proxy, const int32_t *values, size_t count, const Point *points, size_t point_count, const char *const *names, size_t name_count) {
@@ -536,9 +699,54 @@ int KitchenProxy_arrays(KitchenProxy proxy, const int32_t *values, size_t count,
   return bs_send_end(&w);
 }
 
+int KitchenProxy_arrays__args(bs_reader *args, const int32_t **values, size_t *count, const Point **points, size_t *point_count, const char *const **names, size_t *name_count) {
+  if (args == NULL) return BS_EINVAL;
+  const int32_t *a0 = NULL;
+  size_t a0_n = 0;
+  const Point *a1 = NULL;
+  size_t a1_n = 0;
+  const char *const *a2 = NULL;
+  size_t a2_n = 0;
+  {
+    size_t n0 = 0, i0;
+    int32_t *t0 = bs_gen_read_array(args, &n0, sizeof(int32_t), _Alignof(int32_t));
+    for (i0 = 0; i0 < n0 && args->err == 0; i0++) {
+      t0[i0] = (int32_t)bs_gen_read_int(args, INT32_MIN, INT32_MAX);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  {
+    size_t n0 = 0, i0;
+    struct Point *t0 = bs_gen_read_array(args, &n0, sizeof(struct Point), _Alignof(struct Point));
+    for (i0 = 0; i0 < n0 && args->err == 0; i0++) {
+      Point__decode(args, &t0[i0]);
+    }
+    a1 = t0;
+    a1_n = n0;
+  }
+  {
+    size_t n0 = 0, i0;
+    const char **t0 = bs_gen_read_array(args, &n0, sizeof(const char *), _Alignof(const char *));
+    for (i0 = 0; i0 < n0 && args->err == 0; i0++) {
+      bs_read_cstr(args, &t0[i0]);
+    }
+    a2 = t0;
+    a2_n = n0;
+  }
+  if (args->err != 0) return args->err;
+  if (values != NULL) *values = a0;
+  if (count != NULL) *count = a0_n;
+  if (points != NULL) *points = a1;
+  if (point_count != NULL) *point_count = a1_n;
+  if (names != NULL) *names = a2;
+  if (name_count != NULL) *name_count = a2_n;
+  return 0;
+}
+
 int KitchenProxy_structs(KitchenProxy proxy, struct Point p, const Polygon *poly, struct Scene scene) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[9], &w);
+  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[10], &w);
   if (rc < 0) return rc;
   Point__encode(&w, &p);
   if (poly != NULL)
@@ -547,6 +755,28 @@ int KitchenProxy_structs(KitchenProxy proxy, struct Point p, const Polygon *poly
     bs_write_null(&w);
   Scene__encode(&w, &scene);
   return bs_send_end(&w);
+}
+
+int KitchenProxy_structs__args(bs_reader *args, struct Point *p, const Polygon **poly, struct Scene *scene) {
+  if (args == NULL) return BS_EINVAL;
+  struct Point a0;
+  memset(&a0, 0, sizeof a0);
+  const Polygon *a1 = NULL;
+  struct Scene a2;
+  memset(&a2, 0, sizeof a2);
+  Point__decode(args, &a0);
+  {
+    struct Polygon *t0 = bs_gen_read_ref(args, sizeof(struct Polygon), _Alignof(struct Polygon));
+    if (t0 != NULL)
+      Polygon__decode(args, t0);
+    a1 = t0;
+  }
+  Scene__decode(args, &a2);
+  if (args->err != 0) return args->err;
+  if (p != NULL) *p = a0;
+  if (poly != NULL) *poly = a1;
+  if (scene != NULL) *scene = a2;
+  return 0;
 }
 
 int KitchenProxy_matrix(KitchenProxy proxy, const int32_t v[4], const double m[2][3], const char label[8], const uint8_t digest[4]) {
@@ -569,14 +799,122 @@ int KitchenProxy_matrix(KitchenProxy proxy, const int32_t v[4], const double m[2
   return bs_send_end(&w);
 }
 
+int KitchenProxy_matrix__args(bs_reader *args, int32_t (*v)[4], double (*m)[2][3], char (*label)[8], uint8_t (*digest)[4]) {
+  if (args == NULL) return BS_EINVAL;
+  int32_t a0[4];
+  memset(&a0, 0, sizeof a0);
+  double a1[2][3];
+  memset(&a1, 0, sizeof a1);
+  char a2[8];
+  memset(&a2, 0, sizeof a2);
+  uint8_t a3[4];
+  memset(&a3, 0, sizeof a3);
+  {
+    uint64_t n0 = 0, i0;
+    memset(&a0, 0, sizeof a0);
+    bs_read_array(args, &n0);
+    for (i0 = 0; i0 < n0 && args->err == 0; i0++) {
+      if (i0 < 4u) {
+        a0[i0] = (int32_t)bs_gen_read_int(args, INT32_MIN, INT32_MAX);
+      } else {
+        bs_read_skip(args);
+      }
+    }
+  }
+  {
+    uint64_t n0 = 0, i0;
+    memset(&a1, 0, sizeof a1);
+    bs_read_array(args, &n0);
+    for (i0 = 0; i0 < n0 && args->err == 0; i0++) {
+      if (i0 < 2u) {
+        {
+          uint64_t n1 = 0, i1;
+          memset(&a1[i0], 0, sizeof a1[i0]);
+          bs_read_array(args, &n1);
+          for (i1 = 0; i1 < n1 && args->err == 0; i1++) {
+            if (i1 < 3u) {
+              bs_read_double(args, &a1[i0][i1]);
+            } else {
+              bs_read_skip(args);
+            }
+          }
+        }
+      } else {
+        bs_read_skip(args);
+      }
+    }
+  }
+  bs_gen_read_charbuf(args, a2, 8);
+  bs_gen_read_fixbytes(args, a3, 4);
+  if (args->err != 0) return args->err;
+  if (v != NULL) memcpy(*v, a0, sizeof a0);
+  if (m != NULL) memcpy(*m, a1, sizeof a1);
+  if (label != NULL) memcpy(*label, a2, sizeof a2);
+  if (digest != NULL) memcpy(*digest, a3, sizeof a3);
+  return 0;
+}
+
 int KitchenProxy_clash(KitchenProxy proxy, int w_, int rc_, int proxy_) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[15], &w);
+  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[16], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)w_);
   bs_write_int(&w, (int64_t)rc_);
   bs_write_int(&w, (int64_t)proxy_);
   return bs_send_end(&w);
+}
+
+int KitchenProxy_clash__args(bs_reader *args, int *w_, int *rc_, int *proxy_) {
+  if (args == NULL) return BS_EINVAL;
+  int a0 = 0;
+  int a1 = 0;
+  int a2 = 0;
+  a0 = (int)bs_gen_read_int(args, INT32_MIN, INT32_MAX);
+  a1 = (int)bs_gen_read_int(args, INT32_MIN, INT32_MAX);
+  a2 = (int)bs_gen_read_int(args, INT32_MIN, INT32_MAX);
+  if (args->err != 0) return args->err;
+  if (w_ != NULL) *w_ = a0;
+  if (rc_ != NULL) *rc_ = a1;
+  if (proxy_ != NULL) *proxy_ = a2;
+  return 0;
+}
+
+int KitchenProxy_shadow(KitchenProxy proxy, const char *args, int32_t a0, const int32_t *t0, size_t a0_n) {
+  bs_writer w;
+  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[8], &w);
+  if (rc < 0) return rc;
+  bs_write_cstr(&w, args);
+  bs_write_int(&w, (int64_t)a0);
+  bs_write_array(&w, a0_n);
+  for (size_t i0 = 0; i0 < a0_n; i0++) {
+    bs_write_int(&w, (int64_t)t0[i0]);
+  }
+  return bs_send_end(&w);
+}
+
+int KitchenProxy_shadow__args(bs_reader *args, const char **args_, int32_t *a0_, const int32_t **t0_, size_t *a0_n_) {
+  if (args == NULL) return BS_EINVAL;
+  const char *a0 = NULL;
+  int32_t a1 = 0;
+  const int32_t *a2 = NULL;
+  size_t a2_n = 0;
+  bs_read_cstr(args, &a0);
+  a1 = (int32_t)bs_gen_read_int(args, INT32_MIN, INT32_MAX);
+  {
+    size_t n0 = 0, i0;
+    int32_t *t0 = bs_gen_read_array(args, &n0, sizeof(int32_t), _Alignof(int32_t));
+    for (i0 = 0; i0 < n0 && args->err == 0; i0++) {
+      t0[i0] = (int32_t)bs_gen_read_int(args, INT32_MIN, INT32_MAX);
+    }
+    a2 = t0;
+    a2_n = n0;
+  }
+  if (args->err != 0) return args->err;
+  if (args_ != NULL) *args_ = a0;
+  if (a0_ != NULL) *a0_ = a1;
+  if (t0_ != NULL) *t0_ = a2;
+  if (a0_n_ != NULL) *a0_n_ = a2_n;
+  return 0;
 }
 
 static int KitchenProxy__reply_where(int status, bs_reader *value, bs_fnptr fn,
@@ -673,6 +1011,15 @@ int KitchenProxy_polygon_await(KitchenProxy proxy, int32_t scale, bs_arena *aren
   return KitchenProxy_polygon_await_timeout(proxy, scale, arena, out, 0);
 }
 
+int KitchenProxy_polygon__args(bs_reader *args, int32_t *scale) {
+  if (args == NULL) return BS_EINVAL;
+  int32_t a0 = 0;
+  a0 = (int32_t)bs_gen_read_int(args, INT32_MIN, INT32_MAX);
+  if (args->err != 0) return args->err;
+  if (scale != NULL) *scale = a0;
+  return 0;
+}
+
 static int KitchenProxy__reply_scene(int status, bs_reader *value, bs_fnptr fn,
     void *ud) {
   struct Scene v;
@@ -746,7 +1093,7 @@ static int KitchenProxy__await_sum(int status, bs_reader *value, bs_fnptr fn,
 
 int KitchenProxy_sum(KitchenProxy proxy, const int64_t *values, size_t count, KitchenProxy_sum_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[17], &w);
+  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[18], &w);
   if (rc < 0) return rc;
   bs_write_array(&w, count);
   for (size_t i0 = 0; i0 < count; i0++) {
@@ -758,7 +1105,7 @@ int KitchenProxy_sum(KitchenProxy proxy, const int64_t *values, size_t count, Ki
 int KitchenProxy_sum_await_timeout(KitchenProxy proxy, const int64_t *values, size_t count, int64_t *out, uint64_t timeout_ms) {
   if (out == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[17], &w);
+  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[18], &w);
   if (rc < 0) return rc;
   bs_write_array(&w, count);
   for (size_t i0 = 0; i0 < count; i0++) {
@@ -769,6 +1116,25 @@ int KitchenProxy_sum_await_timeout(KitchenProxy proxy, const int64_t *values, si
 
 int KitchenProxy_sum_await(KitchenProxy proxy, const int64_t *values, size_t count, int64_t *out) {
   return KitchenProxy_sum_await_timeout(proxy, values, count, out, 0);
+}
+
+int KitchenProxy_sum__args(bs_reader *args, const int64_t **values, size_t *count) {
+  if (args == NULL) return BS_EINVAL;
+  const int64_t *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    int64_t *t0 = bs_gen_read_array(args, &n0, sizeof(int64_t), _Alignof(int64_t));
+    for (i0 = 0; i0 < n0 && args->err == 0; i0++) {
+      t0[i0] = (int64_t)bs_gen_read_int(args, INT64_MIN, INT64_MAX);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (args->err != 0) return args->err;
+  if (values != NULL) *values = a0;
+  if (count != NULL) *count = a0_n;
+  return 0;
 }
 
 static int KitchenProxy__reply_flag(int status, bs_reader *value, bs_fnptr fn,
@@ -796,7 +1162,7 @@ static int KitchenProxy__await_flag(int status, bs_reader *value, bs_fnptr fn,
 
 int KitchenProxy_flag(KitchenProxy proxy, KitchenProxy_flag_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[13], &w);
+  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[14], &w);
   if (rc < 0) return rc;
   return bs_request_end(&w, KitchenProxy__reply_flag, (bs_fnptr)k, ud);
 }
@@ -804,7 +1170,7 @@ int KitchenProxy_flag(KitchenProxy proxy, KitchenProxy_flag_cont k, void *ud) {
 int KitchenProxy_flag_await_timeout(KitchenProxy proxy, bool *out, uint64_t timeout_ms) {
   if (out == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[13], &w);
+  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[14], &w);
   if (rc < 0) return rc;
   return bs_request_await(&w, KitchenProxy__await_flag, out, timeout_ms);
 }
@@ -838,7 +1204,7 @@ static int KitchenProxy__await_ratio(int status, bs_reader *value, bs_fnptr fn,
 
 int KitchenProxy_ratio(KitchenProxy proxy, float num, float den, KitchenProxy_ratio_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[14], &w);
+  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[15], &w);
   if (rc < 0) return rc;
   bs_write_float(&w, num);
   bs_write_float(&w, den);
@@ -848,7 +1214,7 @@ int KitchenProxy_ratio(KitchenProxy proxy, float num, float den, KitchenProxy_ra
 int KitchenProxy_ratio_await_timeout(KitchenProxy proxy, float num, float den, double *out, uint64_t timeout_ms) {
   if (out == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[14], &w);
+  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[15], &w);
   if (rc < 0) return rc;
   bs_write_float(&w, num);
   bs_write_float(&w, den);
@@ -857,6 +1223,18 @@ int KitchenProxy_ratio_await_timeout(KitchenProxy proxy, float num, float den, d
 
 int KitchenProxy_ratio_await(KitchenProxy proxy, float num, float den, double *out) {
   return KitchenProxy_ratio_await_timeout(proxy, num, den, out, 0);
+}
+
+int KitchenProxy_ratio__args(bs_reader *args, float *num, float *den) {
+  if (args == NULL) return BS_EINVAL;
+  float a0 = 0;
+  float a1 = 0;
+  bs_read_float(args, &a0);
+  bs_read_float(args, &a1);
+  if (args->err != 0) return args->err;
+  if (num != NULL) *num = a0;
+  if (den != NULL) *den = a1;
+  return 0;
 }
 
 static int KitchenProxy__reply_mode(int status, bs_reader *value, bs_fnptr fn,
@@ -884,7 +1262,7 @@ static int KitchenProxy__await_mode(int status, bs_reader *value, bs_fnptr fn,
 
 int KitchenProxy_mode(KitchenProxy proxy, KitchenProxy_mode_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[18], &w);
+  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[19], &w);
   if (rc < 0) return rc;
   return bs_request_end(&w, KitchenProxy__reply_mode, (bs_fnptr)k, ud);
 }
@@ -892,7 +1270,7 @@ int KitchenProxy_mode(KitchenProxy proxy, KitchenProxy_mode_cont k, void *ud) {
 int KitchenProxy_mode_await_timeout(KitchenProxy proxy, Mode *out, uint64_t timeout_ms) {
   if (out == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[18], &w);
+  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[19], &w);
   if (rc < 0) return rc;
   return bs_request_await(&w, KitchenProxy__await_mode, out, timeout_ms);
 }
@@ -931,7 +1309,7 @@ static int KitchenProxy__await_blob(int status, bs_reader *value, bs_fnptr fn,
 
 int KitchenProxy_blob(KitchenProxy proxy, size_t size, KitchenProxy_blob_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[10], &w);
+  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[11], &w);
   if (rc < 0) return rc;
   bs_write_uint(&w, (uint64_t)size);
   return bs_request_end(&w, KitchenProxy__reply_blob, (bs_fnptr)k, ud);
@@ -941,7 +1319,7 @@ int KitchenProxy_blob_await_timeout(KitchenProxy proxy, size_t size, bs_arena *a
   bs_gen_await_slot slot = {out, arena};
   if (out == NULL || arena == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[10], &w);
+  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[11], &w);
   if (rc < 0) return rc;
   bs_write_uint(&w, (uint64_t)size);
   return bs_request_await(&w, KitchenProxy__await_blob, &slot, timeout_ms);
@@ -949,6 +1327,15 @@ int KitchenProxy_blob_await_timeout(KitchenProxy proxy, size_t size, bs_arena *a
 
 int KitchenProxy_blob_await(KitchenProxy proxy, size_t size, bs_arena *arena, bs_bytes *out) {
   return KitchenProxy_blob_await_timeout(proxy, size, arena, out, 0);
+}
+
+int KitchenProxy_blob__args(bs_reader *args, size_t *size) {
+  if (args == NULL) return BS_EINVAL;
+  size_t a0 = 0;
+  a0 = (size_t)bs_gen_read_uint(args, UINT64_MAX);
+  if (args->err != 0) return args->err;
+  if (size != NULL) *size = a0;
+  return 0;
 }
 
 static int KitchenProxy__reply_maybePoint(int status, bs_reader *value, bs_fnptr fn,
@@ -1009,6 +1396,15 @@ int KitchenProxy_maybePoint_await(KitchenProxy proxy, bool present, bs_arena *ar
   return KitchenProxy_maybePoint_await_timeout(proxy, present, arena, out, 0);
 }
 
+int KitchenProxy_maybePoint__args(bs_reader *args, bool *present) {
+  if (args == NULL) return BS_EINVAL;
+  bool a0 = false;
+  bs_read_bool(args, &a0);
+  if (args->err != 0) return args->err;
+  if (present != NULL) *present = a0;
+  return 0;
+}
+
 static int KitchenProxy__reply_echo(int status, bs_reader *value, bs_fnptr fn,
     void *ud) {
   struct AllTypes v;
@@ -1039,7 +1435,7 @@ static int KitchenProxy__await_echo(int status, bs_reader *value, bs_fnptr fn,
 
 int KitchenProxy_echo(KitchenProxy proxy, struct AllTypes all, KitchenProxy_echo_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[16], &w);
+  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[17], &w);
   if (rc < 0) return rc;
   AllTypes__encode(&w, &all);
   return bs_request_end(&w, KitchenProxy__reply_echo, (bs_fnptr)k, ud);
@@ -1049,7 +1445,7 @@ int KitchenProxy_echo_await_timeout(KitchenProxy proxy, struct AllTypes all, bs_
   bs_gen_await_slot slot = {out, arena};
   if (out == NULL || arena == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[16], &w);
+  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[17], &w);
   if (rc < 0) return rc;
   AllTypes__encode(&w, &all);
   return bs_request_await(&w, KitchenProxy__await_echo, &slot, timeout_ms);
@@ -1057,5 +1453,15 @@ int KitchenProxy_echo_await_timeout(KitchenProxy proxy, struct AllTypes all, bs_
 
 int KitchenProxy_echo_await(KitchenProxy proxy, struct AllTypes all, bs_arena *arena, struct AllTypes *out) {
   return KitchenProxy_echo_await_timeout(proxy, all, arena, out, 0);
+}
+
+int KitchenProxy_echo__args(bs_reader *args, struct AllTypes *all) {
+  if (args == NULL) return BS_EINVAL;
+  struct AllTypes a0;
+  memset(&a0, 0, sizeof a0);
+  AllTypes__decode(args, &a0);
+  if (args->err != 0) return args->err;
+  if (all != NULL) *all = a0;
+  return 0;
 }
 

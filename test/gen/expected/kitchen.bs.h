@@ -35,29 +35,92 @@ int KitchenProxy_stop(KitchenProxy proxy);
 /* Kitchen_integers: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int KitchenProxy_integers(KitchenProxy proxy, int8_t a, int16_t b, int32_t c, int64_t d, uint8_t e, uint16_t f, uint32_t g, uint64_t h);
 
+/* Kitchen_integers's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output. */
+int KitchenProxy_integers__args(bs_reader *args, int8_t *a, int16_t *b, int32_t *c, int64_t *d, uint8_t *e, uint16_t *f, uint32_t *g, uint64_t *h);
+
 /* Kitchen_cTypes: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int KitchenProxy_cTypes(KitchenProxy proxy, char c, signed char sc, unsigned char uc, short s, unsigned short us, int i, unsigned int u, long l, unsigned long ul, long long ll, unsigned long long ull, size_t z);
+
+/* Kitchen_cTypes's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output. */
+int KitchenProxy_cTypes__args(bs_reader *args, char *c, signed char *sc, unsigned char *uc, short *s, unsigned short *us, int *i, unsigned int *u, long *l, unsigned long *ul, long long *ll, unsigned long long *ull, size_t *z);
 
 /* Kitchen_scalars: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int KitchenProxy_scalars(KitchenProxy proxy, bool flag, float f, double d, Mode m, Color c);
 
+/* Kitchen_scalars's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output. */
+int KitchenProxy_scalars__args(bs_reader *args, bool *flag, float *f, double *d, Mode *m, Color *c);
+
 /* Kitchen_text: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int KitchenProxy_text(KitchenProxy proxy, const char *s, const char *maybe_null);
+
+/* Kitchen_text's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int KitchenProxy_text__args(bs_reader *args, const char **s, const char **maybe_null);
 
 /* Kitchen_bytes: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int KitchenProxy_bytes(KitchenProxy proxy, bs_bytes blob, const void *data, size_t len, const uint8_t *raw, size_t raw_len);
 
+/* Kitchen_bytes's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int KitchenProxy_bytes__args(bs_reader *args, bs_bytes *blob, const void **data, size_t *len, const uint8_t **raw, size_t *raw_len);
+
 /* Kitchen_arrays: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int KitchenProxy_arrays(KitchenProxy proxy, const int32_t *values, size_t count, const Point *points, size_t point_count, const char *const *names, size_t name_count);
+
+/* Kitchen_arrays's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int KitchenProxy_arrays__args(bs_reader *args, const int32_t **values, size_t *count, const Point **points, size_t *point_count, const char *const **names, size_t *name_count);
 
 /* Kitchen_structs: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int KitchenProxy_structs(KitchenProxy proxy, struct Point p, const Polygon *poly, struct Scene scene);
 
+/* Kitchen_structs's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int KitchenProxy_structs__args(bs_reader *args, struct Point *p, const Polygon **poly, struct Scene *scene);
+
 /* Kitchen_matrix: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int KitchenProxy_matrix(KitchenProxy proxy, const int32_t v[4], const double m[2][3], const char label[8], const uint8_t digest[4]);
 
+/* Kitchen_matrix's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output. */
+int KitchenProxy_matrix__args(bs_reader *args, int32_t (*v)[4], double (*m)[2][3], char (*label)[8], uint8_t (*digest)[4]);
+
 /* Kitchen_clash: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int KitchenProxy_clash(KitchenProxy proxy, int w_, int rc_, int proxy_);
+
+/* Kitchen_clash's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output. */
+int KitchenProxy_clash__args(bs_reader *args, int *w_, int *rc_, int *proxy_);
+
+/* Kitchen_shadow: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
+int KitchenProxy_shadow(KitchenProxy proxy, const char *args, int32_t a0, const int32_t *t0, size_t a0_n);
+
+/* Kitchen_shadow's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int KitchenProxy_shadow__args(bs_reader *args, const char **args_, int32_t *a0_, const int32_t **t0_, size_t *a0_n_);
 
 /* Kitchen_where: request/reply. `k` runs exactly once, later, with status 0
  * and the return value, or a negative BS_E* status (the value is then
@@ -79,6 +142,11 @@ typedef void (*KitchenProxy_polygon_cont)(void *ud, int status, struct Polygon v
 int KitchenProxy_polygon(KitchenProxy proxy, int32_t scale, KitchenProxy_polygon_cont k, void *ud);
 int KitchenProxy_polygon_await(KitchenProxy proxy, int32_t scale, bs_arena *arena, struct Polygon *out);
 int KitchenProxy_polygon_await_timeout(KitchenProxy proxy, int32_t scale, bs_arena *arena, struct Polygon *out, uint64_t timeout_ms);
+
+/* Kitchen_polygon's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output. */
+int KitchenProxy_polygon__args(bs_reader *args, int32_t *scale);
 
 /* Kitchen_polygon as a subscriber of i32 streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", KitchenProxy_polygon));
@@ -112,6 +180,13 @@ int KitchenProxy_sum(KitchenProxy proxy, const int64_t *values, size_t count, Ki
 int KitchenProxy_sum_await(KitchenProxy proxy, const int64_t *values, size_t count, int64_t *out);
 int KitchenProxy_sum_await_timeout(KitchenProxy proxy, const int64_t *values, size_t count, int64_t *out, uint64_t timeout_ms);
 
+/* Kitchen_sum's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int KitchenProxy_sum__args(bs_reader *args, const int64_t **values, size_t *count);
+
 /* Kitchen_flag: request/reply. `k` runs exactly once, later, with status 0
  * and the return value, or a negative BS_E* status (the value is then
  * unspecified). Strings, bytes and arrays in `value` are valid until k
@@ -131,6 +206,11 @@ typedef void (*KitchenProxy_ratio_cont)(void *ud, int status, double value);
 int KitchenProxy_ratio(KitchenProxy proxy, float num, float den, KitchenProxy_ratio_cont k, void *ud);
 int KitchenProxy_ratio_await(KitchenProxy proxy, float num, float den, double *out);
 int KitchenProxy_ratio_await_timeout(KitchenProxy proxy, float num, float den, double *out, uint64_t timeout_ms);
+
+/* Kitchen_ratio's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output. */
+int KitchenProxy_ratio__args(bs_reader *args, float *num, float *den);
 
 /* Kitchen_mode: request/reply. `k` runs exactly once, later, with status 0
  * and the return value, or a negative BS_E* status (the value is then
@@ -153,6 +233,11 @@ int KitchenProxy_blob(KitchenProxy proxy, size_t size, KitchenProxy_blob_cont k,
 int KitchenProxy_blob_await(KitchenProxy proxy, size_t size, bs_arena *arena, bs_bytes *out);
 int KitchenProxy_blob_await_timeout(KitchenProxy proxy, size_t size, bs_arena *arena, bs_bytes *out, uint64_t timeout_ms);
 
+/* Kitchen_blob's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output. */
+int KitchenProxy_blob__args(bs_reader *args, size_t *size);
+
 /* Kitchen_blob as a subscriber of u64 streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", KitchenProxy_blob));
  * Elements are not requests: the return value is dropped. */
@@ -160,7 +245,7 @@ static inline bs_subscriber_u64 KitchenProxy_blob__subscriber(const char *actor_
   bs_subscriber_u64 sub;
   sub.actor_id = actor_id;
   sub.type = &Kitchen_actor_type;
-  sub.method = &Kitchen_actor_type.methods[10]; /* blob */
+  sub.method = &Kitchen_actor_type.methods[11]; /* blob */
   return sub;
 }
 
@@ -174,6 +259,11 @@ typedef void (*KitchenProxy_maybePoint_cont)(void *ud, int status, const Point *
 int KitchenProxy_maybePoint(KitchenProxy proxy, bool present, KitchenProxy_maybePoint_cont k, void *ud);
 int KitchenProxy_maybePoint_await(KitchenProxy proxy, bool present, bs_arena *arena, const Point **out);
 int KitchenProxy_maybePoint_await_timeout(KitchenProxy proxy, bool present, bs_arena *arena, const Point **out, uint64_t timeout_ms);
+
+/* Kitchen_maybePoint's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output. */
+int KitchenProxy_maybePoint__args(bs_reader *args, bool *present);
 
 /* Kitchen_maybePoint as a subscriber of boolean streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", KitchenProxy_maybePoint));
@@ -197,6 +287,13 @@ int KitchenProxy_echo(KitchenProxy proxy, struct AllTypes all, KitchenProxy_echo
 int KitchenProxy_echo_await(KitchenProxy proxy, struct AllTypes all, bs_arena *arena, struct AllTypes *out);
 int KitchenProxy_echo_await_timeout(KitchenProxy proxy, struct AllTypes all, bs_arena *arena, struct AllTypes *out, uint64_t timeout_ms);
 
+/* Kitchen_echo's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int KitchenProxy_echo__args(bs_reader *args, struct AllTypes *all);
+
 /* Kitchen_echo as a subscriber of AllTypes streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", KitchenProxy_echo));
  * Elements are not requests: the return value is dropped. */
@@ -204,7 +301,7 @@ static inline bs_subscriber_AllTypes KitchenProxy_echo__subscriber(const char *a
   bs_subscriber_AllTypes sub;
   sub.actor_id = actor_id;
   sub.type = &Kitchen_actor_type;
-  sub.method = &Kitchen_actor_type.methods[16]; /* echo */
+  sub.method = &Kitchen_actor_type.methods[17]; /* echo */
   return sub;
 }
 

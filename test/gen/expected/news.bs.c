@@ -296,12 +296,30 @@ int NewsroomProxy_subscribe(NewsroomProxy proxy, const char *reader) {
   return bs_send_end(&w);
 }
 
+int NewsroomProxy_subscribe__args(bs_reader *args, const char **reader) {
+  if (args == NULL) return BS_EINVAL;
+  const char *a0 = NULL;
+  bs_read_cstr(args, &a0);
+  if (args->err != 0) return args->err;
+  if (reader != NULL) *reader = a0;
+  return 0;
+}
+
 int NewsroomProxy_publish(NewsroomProxy proxy, const char *headline) {
   bs_writer w;
   int rc = bs_send_begin(proxy.ref, &Newsroom__methods[0], &w);
   if (rc < 0) return rc;
   bs_write_cstr(&w, headline);
   return bs_send_end(&w);
+}
+
+int NewsroomProxy_publish__args(bs_reader *args, const char **headline) {
+  if (args == NULL) return BS_EINVAL;
+  const char *a0 = NULL;
+  bs_read_cstr(args, &a0);
+  if (args->err != 0) return args->err;
+  if (headline != NULL) *headline = a0;
+  return 0;
 }
 
 int NewsroomProxy_publishHeadline(NewsroomProxy proxy, const Headline *h) {
@@ -313,6 +331,20 @@ int NewsroomProxy_publishHeadline(NewsroomProxy proxy, const Headline *h) {
   else
     bs_write_null(&w);
   return bs_send_end(&w);
+}
+
+int NewsroomProxy_publishHeadline__args(bs_reader *args, const Headline **h) {
+  if (args == NULL) return BS_EINVAL;
+  const Headline *a0 = NULL;
+  {
+    struct Headline *t0 = bs_gen_read_ref(args, sizeof(struct Headline), _Alignof(struct Headline));
+    if (t0 != NULL)
+      Headline__decode(args, t0);
+    a0 = t0;
+  }
+  if (args->err != 0) return args->err;
+  if (h != NULL) *h = a0;
+  return 0;
 }
 
 /* ---- Reader ------------------------------------------------------------ */
@@ -716,6 +748,15 @@ int ReaderProxy_handleNews(ReaderProxy proxy, const char *headline) {
   return bs_send_end(&w);
 }
 
+int ReaderProxy_handleNews__args(bs_reader *args, const char **headline) {
+  if (args == NULL) return BS_EINVAL;
+  const char *a0 = NULL;
+  bs_read_cstr(args, &a0);
+  if (args->err != 0) return args->err;
+  if (headline != NULL) *headline = a0;
+  return 0;
+}
+
 int ReaderProxy_onHeadline(ReaderProxy proxy, const Headline *h) {
   bs_writer w;
   int rc = bs_send_begin(proxy.ref, &Reader__methods[14], &w);
@@ -727,12 +768,36 @@ int ReaderProxy_onHeadline(ReaderProxy proxy, const Headline *h) {
   return bs_send_end(&w);
 }
 
+int ReaderProxy_onHeadline__args(bs_reader *args, const Headline **h) {
+  if (args == NULL) return BS_EINVAL;
+  const Headline *a0 = NULL;
+  {
+    struct Headline *t0 = bs_gen_read_ref(args, sizeof(struct Headline), _Alignof(struct Headline));
+    if (t0 != NULL)
+      Headline__decode(args, t0);
+    a0 = t0;
+  }
+  if (args->err != 0) return args->err;
+  if (h != NULL) *h = a0;
+  return 0;
+}
+
 int ReaderProxy_onHeadlineCopy(ReaderProxy proxy, struct Headline h) {
   bs_writer w;
   int rc = bs_send_begin(proxy.ref, &Reader__methods[7], &w);
   if (rc < 0) return rc;
   Headline__encode(&w, &h);
   return bs_send_end(&w);
+}
+
+int ReaderProxy_onHeadlineCopy__args(bs_reader *args, struct Headline *h) {
+  if (args == NULL) return BS_EINVAL;
+  struct Headline a0;
+  memset(&a0, 0, sizeof a0);
+  Headline__decode(args, &a0);
+  if (args->err != 0) return args->err;
+  if (h != NULL) *h = a0;
+  return 0;
 }
 
 int ReaderProxy_onNotice(ReaderProxy proxy, const Notice *n) {
@@ -746,12 +811,36 @@ int ReaderProxy_onNotice(ReaderProxy proxy, const Notice *n) {
   return bs_send_end(&w);
 }
 
+int ReaderProxy_onNotice__args(bs_reader *args, const Notice **n) {
+  if (args == NULL) return BS_EINVAL;
+  const Notice *a0 = NULL;
+  {
+    struct Notice *t0 = bs_gen_read_ref(args, sizeof(struct Notice), _Alignof(struct Notice));
+    if (t0 != NULL)
+      Notice__decode(args, t0);
+    a0 = t0;
+  }
+  if (args->err != 0) return args->err;
+  if (n != NULL) *n = a0;
+  return 0;
+}
+
 int ReaderProxy_onPoint(ReaderProxy proxy, struct Point p) {
   bs_writer w;
   int rc = bs_send_begin(proxy.ref, &Reader__methods[13], &w);
   if (rc < 0) return rc;
   Point__encode(&w, &p);
   return bs_send_end(&w);
+}
+
+int ReaderProxy_onPoint__args(bs_reader *args, struct Point *p) {
+  if (args == NULL) return BS_EINVAL;
+  struct Point a0;
+  memset(&a0, 0, sizeof a0);
+  Point__decode(args, &a0);
+  if (args->err != 0) return args->err;
+  if (p != NULL) *p = a0;
+  return 0;
 }
 
 int ReaderProxy_onI8(ReaderProxy proxy, signed char v) {
@@ -762,12 +851,30 @@ int ReaderProxy_onI8(ReaderProxy proxy, signed char v) {
   return bs_send_end(&w);
 }
 
+int ReaderProxy_onI8__args(bs_reader *args, signed char *v) {
+  if (args == NULL) return BS_EINVAL;
+  signed char a0 = 0;
+  a0 = (signed char)bs_gen_read_int(args, INT8_MIN, INT8_MAX);
+  if (args->err != 0) return args->err;
+  if (v != NULL) *v = a0;
+  return 0;
+}
+
 int ReaderProxy_onI16(ReaderProxy proxy, int16_t v) {
   bs_writer w;
   int rc = bs_send_begin(proxy.ref, &Reader__methods[4], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)v);
   return bs_send_end(&w);
+}
+
+int ReaderProxy_onI16__args(bs_reader *args, int16_t *v) {
+  if (args == NULL) return BS_EINVAL;
+  int16_t a0 = 0;
+  a0 = (int16_t)bs_gen_read_int(args, INT16_MIN, INT16_MAX);
+  if (args->err != 0) return args->err;
+  if (v != NULL) *v = a0;
+  return 0;
 }
 
 int ReaderProxy_onInt(ReaderProxy proxy, int v) {
@@ -778,12 +885,30 @@ int ReaderProxy_onInt(ReaderProxy proxy, int v) {
   return bs_send_end(&w);
 }
 
+int ReaderProxy_onInt__args(bs_reader *args, int *v) {
+  if (args == NULL) return BS_EINVAL;
+  int a0 = 0;
+  a0 = (int)bs_gen_read_int(args, INT32_MIN, INT32_MAX);
+  if (args->err != 0) return args->err;
+  if (v != NULL) *v = a0;
+  return 0;
+}
+
 int ReaderProxy_onCount(ReaderProxy proxy, int64_t v) {
   bs_writer w;
   int rc = bs_send_begin(proxy.ref, &Reader__methods[8], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)v);
   return bs_send_end(&w);
+}
+
+int ReaderProxy_onCount__args(bs_reader *args, int64_t *v) {
+  if (args == NULL) return BS_EINVAL;
+  int64_t a0 = 0;
+  a0 = (int64_t)bs_gen_read_int(args, INT64_MIN, INT64_MAX);
+  if (args->err != 0) return args->err;
+  if (v != NULL) *v = a0;
+  return 0;
 }
 
 int ReaderProxy_onU8(ReaderProxy proxy, unsigned char v) {
@@ -794,12 +919,30 @@ int ReaderProxy_onU8(ReaderProxy proxy, unsigned char v) {
   return bs_send_end(&w);
 }
 
+int ReaderProxy_onU8__args(bs_reader *args, unsigned char *v) {
+  if (args == NULL) return BS_EINVAL;
+  unsigned char a0 = 0;
+  a0 = (unsigned char)bs_gen_read_uint(args, UINT8_MAX);
+  if (args->err != 0) return args->err;
+  if (v != NULL) *v = a0;
+  return 0;
+}
+
 int ReaderProxy_onU16(ReaderProxy proxy, uint16_t v) {
   bs_writer w;
   int rc = bs_send_begin(proxy.ref, &Reader__methods[3], &w);
   if (rc < 0) return rc;
   bs_write_uint(&w, (uint64_t)v);
   return bs_send_end(&w);
+}
+
+int ReaderProxy_onU16__args(bs_reader *args, uint16_t *v) {
+  if (args == NULL) return BS_EINVAL;
+  uint16_t a0 = 0;
+  a0 = (uint16_t)bs_gen_read_uint(args, UINT16_MAX);
+  if (args->err != 0) return args->err;
+  if (v != NULL) *v = a0;
+  return 0;
 }
 
 int ReaderProxy_onU32(ReaderProxy proxy, unsigned int v) {
@@ -810,12 +953,30 @@ int ReaderProxy_onU32(ReaderProxy proxy, unsigned int v) {
   return bs_send_end(&w);
 }
 
+int ReaderProxy_onU32__args(bs_reader *args, unsigned int *v) {
+  if (args == NULL) return BS_EINVAL;
+  unsigned int a0 = 0;
+  a0 = (unsigned int)bs_gen_read_uint(args, UINT32_MAX);
+  if (args->err != 0) return args->err;
+  if (v != NULL) *v = a0;
+  return 0;
+}
+
 int ReaderProxy_onSize(ReaderProxy proxy, size_t v) {
   bs_writer w;
   int rc = bs_send_begin(proxy.ref, &Reader__methods[0], &w);
   if (rc < 0) return rc;
   bs_write_uint(&w, (uint64_t)v);
   return bs_send_end(&w);
+}
+
+int ReaderProxy_onSize__args(bs_reader *args, size_t *v) {
+  if (args == NULL) return BS_EINVAL;
+  size_t a0 = 0;
+  a0 = (size_t)bs_gen_read_uint(args, UINT64_MAX);
+  if (args->err != 0) return args->err;
+  if (v != NULL) *v = a0;
+  return 0;
 }
 
 int ReaderProxy_onFlag(ReaderProxy proxy, bool v) {
@@ -826,12 +987,30 @@ int ReaderProxy_onFlag(ReaderProxy proxy, bool v) {
   return bs_send_end(&w);
 }
 
+int ReaderProxy_onFlag__args(bs_reader *args, bool *v) {
+  if (args == NULL) return BS_EINVAL;
+  bool a0 = false;
+  bs_read_bool(args, &a0);
+  if (args->err != 0) return args->err;
+  if (v != NULL) *v = a0;
+  return 0;
+}
+
 int ReaderProxy_onRatio(ReaderProxy proxy, float v) {
   bs_writer w;
   int rc = bs_send_begin(proxy.ref, &Reader__methods[20], &w);
   if (rc < 0) return rc;
   bs_write_float(&w, v);
   return bs_send_end(&w);
+}
+
+int ReaderProxy_onRatio__args(bs_reader *args, float *v) {
+  if (args == NULL) return BS_EINVAL;
+  float a0 = 0;
+  bs_read_float(args, &a0);
+  if (args->err != 0) return args->err;
+  if (v != NULL) *v = a0;
+  return 0;
 }
 
 int ReaderProxy_onLevel(ReaderProxy proxy, double v) {
@@ -842,12 +1021,31 @@ int ReaderProxy_onLevel(ReaderProxy proxy, double v) {
   return bs_send_end(&w);
 }
 
+int ReaderProxy_onLevel__args(bs_reader *args, double *v) {
+  if (args == NULL) return BS_EINVAL;
+  double a0 = 0;
+  bs_read_double(args, &a0);
+  if (args->err != 0) return args->err;
+  if (v != NULL) *v = a0;
+  return 0;
+}
+
 int ReaderProxy_onBlob(ReaderProxy proxy, bs_bytes v) {
   bs_writer w;
   int rc = bs_send_begin(proxy.ref, &Reader__methods[6], &w);
   if (rc < 0) return rc;
   bs_write_bytes(&w, v.data, v.len);
   return bs_send_end(&w);
+}
+
+int ReaderProxy_onBlob__args(bs_reader *args, bs_bytes *v) {
+  if (args == NULL) return BS_EINVAL;
+  bs_bytes a0;
+  memset(&a0, 0, sizeof a0);
+  bs_read_bytes(args, &a0.data, &a0.len);
+  if (args->err != 0) return args->err;
+  if (v != NULL) *v = a0;
+  return 0;
 }
 
 static int ReaderProxy__reply_add(int status, bs_reader *value, bs_fnptr fn,
@@ -894,6 +1092,15 @@ int ReaderProxy_add_await(ReaderProxy proxy, int32_t v, int32_t *out) {
   return ReaderProxy_add_await_timeout(proxy, v, out, 0);
 }
 
+int ReaderProxy_add__args(bs_reader *args, int32_t *v) {
+  if (args == NULL) return BS_EINVAL;
+  int32_t a0 = 0;
+  a0 = (int32_t)bs_gen_read_int(args, INT32_MIN, INT32_MAX);
+  if (args->err != 0) return args->err;
+  if (v != NULL) *v = a0;
+  return 0;
+}
+
 int ReaderProxy_onColor(ReaderProxy proxy, Color c) {
   bs_writer w;
   int rc = bs_send_begin(proxy.ref, &Reader__methods[2], &w);
@@ -902,12 +1109,31 @@ int ReaderProxy_onColor(ReaderProxy proxy, Color c) {
   return bs_send_end(&w);
 }
 
+int ReaderProxy_onColor__args(bs_reader *args, Color *c) {
+  if (args == NULL) return BS_EINVAL;
+  Color a0 = 0;
+  a0 = (Color)bs_gen_read_int(args, INT32_MIN, INT32_MAX);
+  if (args->err != 0) return args->err;
+  if (c != NULL) *c = a0;
+  return 0;
+}
+
 int ReaderProxy_onLabel(ReaderProxy proxy, const char label[8]) {
   bs_writer w;
   int rc = bs_send_begin(proxy.ref, &Reader__methods[11], &w);
   if (rc < 0) return rc;
   bs_gen_write_charbuf(&w, label, 8);
   return bs_send_end(&w);
+}
+
+int ReaderProxy_onLabel__args(bs_reader *args, char (*label)[8]) {
+  if (args == NULL) return BS_EINVAL;
+  char a0[8];
+  memset(&a0, 0, sizeof a0);
+  bs_gen_read_charbuf(args, a0, 8);
+  if (args->err != 0) return args->err;
+  if (label != NULL) memcpy(*label, a0, sizeof a0);
+  return 0;
 }
 
 int ReaderProxy_onValues(ReaderProxy proxy, const int32_t *values, size_t count) {
@@ -921,12 +1147,48 @@ int ReaderProxy_onValues(ReaderProxy proxy, const int32_t *values, size_t count)
   return bs_send_end(&w);
 }
 
+int ReaderProxy_onValues__args(bs_reader *args, const int32_t **values, size_t *count) {
+  if (args == NULL) return BS_EINVAL;
+  const int32_t *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    int32_t *t0 = bs_gen_read_array(args, &n0, sizeof(int32_t), _Alignof(int32_t));
+    for (i0 = 0; i0 < n0 && args->err == 0; i0++) {
+      t0[i0] = (int32_t)bs_gen_read_int(args, INT32_MIN, INT32_MAX);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (args->err != 0) return args->err;
+  if (values != NULL) *values = a0;
+  if (count != NULL) *count = a0_n;
+  return 0;
+}
+
 int ReaderProxy_onRaw(ReaderProxy proxy, const void *data, size_t len) {
   bs_writer w;
   int rc = bs_send_begin(proxy.ref, &Reader__methods[23], &w);
   if (rc < 0) return rc;
   bs_write_bytes(&w, data, len);
   return bs_send_end(&w);
+}
+
+int ReaderProxy_onRaw__args(bs_reader *args, const void **data, size_t *len) {
+  if (args == NULL) return BS_EINVAL;
+  const void *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    const void *p0 = NULL;
+    size_t n0 = 0;
+    bs_read_bytes(args, &p0, &n0);
+    a0 = p0;
+    a0_n = n0;
+  }
+  if (args->err != 0) return args->err;
+  if (data != NULL) *data = a0;
+  if (len != NULL) *len = a0_n;
+  return 0;
 }
 
 int ReaderProxy_onPair(ReaderProxy proxy, const char *a, int64_t b) {
@@ -938,12 +1200,34 @@ int ReaderProxy_onPair(ReaderProxy proxy, const char *a, int64_t b) {
   return bs_send_end(&w);
 }
 
+int ReaderProxy_onPair__args(bs_reader *args, const char **a, int64_t *b) {
+  if (args == NULL) return BS_EINVAL;
+  const char *a0 = NULL;
+  int64_t a1 = 0;
+  bs_read_cstr(args, &a0);
+  a1 = (int64_t)bs_gen_read_int(args, INT64_MIN, INT64_MAX);
+  if (args->err != 0) return args->err;
+  if (a != NULL) *a = a0;
+  if (b != NULL) *b = a1;
+  return 0;
+}
+
 int ReaderProxy_onWide(ReaderProxy proxy, struct i64 v) {
   bs_writer w;
   int rc = bs_send_begin(proxy.ref, &Reader__methods[18], &w);
   if (rc < 0) return rc;
   i64__encode(&w, &v);
   return bs_send_end(&w);
+}
+
+int ReaderProxy_onWide__args(bs_reader *args, struct i64 *v) {
+  if (args == NULL) return BS_EINVAL;
+  struct i64 a0;
+  memset(&a0, 0, sizeof a0);
+  i64__decode(args, &a0);
+  if (args->err != 0) return args->err;
+  if (v != NULL) *v = a0;
+  return 0;
 }
 
 int ReaderProxy_ping(ReaderProxy proxy) {

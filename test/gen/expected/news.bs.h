@@ -76,6 +76,13 @@ int NewsroomProxy_stop(NewsroomProxy proxy);
 /* Newsroom_subscribe: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int NewsroomProxy_subscribe(NewsroomProxy proxy, const char *reader);
 
+/* Newsroom_subscribe's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int NewsroomProxy_subscribe__args(bs_reader *args, const char **reader);
+
 /* Newsroom_subscribe as a subscriber of cstr streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", NewsroomProxy_subscribe)); */
 static inline bs_subscriber_cstr NewsroomProxy_subscribe__subscriber(const char *actor_id) {
@@ -89,6 +96,13 @@ static inline bs_subscriber_cstr NewsroomProxy_subscribe__subscriber(const char 
 /* Newsroom_publish: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int NewsroomProxy_publish(NewsroomProxy proxy, const char *headline);
 
+/* Newsroom_publish's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int NewsroomProxy_publish__args(bs_reader *args, const char **headline);
+
 /* Newsroom_publish as a subscriber of cstr streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", NewsroomProxy_publish)); */
 static inline bs_subscriber_cstr NewsroomProxy_publish__subscriber(const char *actor_id) {
@@ -101,6 +115,13 @@ static inline bs_subscriber_cstr NewsroomProxy_publish__subscriber(const char *a
 
 /* Newsroom_publishHeadline: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int NewsroomProxy_publishHeadline(NewsroomProxy proxy, const Headline *h);
+
+/* Newsroom_publishHeadline's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int NewsroomProxy_publishHeadline__args(bs_reader *args, const Headline **h);
 
 /* Newsroom_publishHeadline as a subscriber of Headline streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", NewsroomProxy_publishHeadline)); */
@@ -132,6 +153,13 @@ int ReaderProxy_stop(ReaderProxy proxy);
 /* Reader_handleNews: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int ReaderProxy_handleNews(ReaderProxy proxy, const char *headline);
 
+/* Reader_handleNews's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int ReaderProxy_handleNews__args(bs_reader *args, const char **headline);
+
 /* Reader_handleNews as a subscriber of cstr streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_handleNews)); */
 static inline bs_subscriber_cstr ReaderProxy_handleNews__subscriber(const char *actor_id) {
@@ -144,6 +172,13 @@ static inline bs_subscriber_cstr ReaderProxy_handleNews__subscriber(const char *
 
 /* Reader_onHeadline: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int ReaderProxy_onHeadline(ReaderProxy proxy, const Headline *h);
+
+/* Reader_onHeadline's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int ReaderProxy_onHeadline__args(bs_reader *args, const Headline **h);
 
 /* Reader_onHeadline as a subscriber of Headline streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onHeadline)); */
@@ -158,6 +193,13 @@ static inline bs_subscriber_Headline ReaderProxy_onHeadline__subscriber(const ch
 /* Reader_onHeadlineCopy: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int ReaderProxy_onHeadlineCopy(ReaderProxy proxy, struct Headline h);
 
+/* Reader_onHeadlineCopy's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int ReaderProxy_onHeadlineCopy__args(bs_reader *args, struct Headline *h);
+
 /* Reader_onHeadlineCopy as a subscriber of Headline streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onHeadlineCopy)); */
 static inline bs_subscriber_Headline ReaderProxy_onHeadlineCopy__subscriber(const char *actor_id) {
@@ -170,6 +212,13 @@ static inline bs_subscriber_Headline ReaderProxy_onHeadlineCopy__subscriber(cons
 
 /* Reader_onNotice: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int ReaderProxy_onNotice(ReaderProxy proxy, const Notice *n);
+
+/* Reader_onNotice's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int ReaderProxy_onNotice__args(bs_reader *args, const Notice **n);
 
 /* Reader_onNotice as a subscriber of Notice streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onNotice)); */
@@ -184,6 +233,11 @@ static inline bs_subscriber_Notice ReaderProxy_onNotice__subscriber(const char *
 /* Reader_onPoint: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int ReaderProxy_onPoint(ReaderProxy proxy, struct Point p);
 
+/* Reader_onPoint's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output. */
+int ReaderProxy_onPoint__args(bs_reader *args, struct Point *p);
+
 /* Reader_onPoint as a subscriber of Point streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onPoint)); */
 static inline bs_subscriber_Point ReaderProxy_onPoint__subscriber(const char *actor_id) {
@@ -196,6 +250,11 @@ static inline bs_subscriber_Point ReaderProxy_onPoint__subscriber(const char *ac
 
 /* Reader_onI8: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int ReaderProxy_onI8(ReaderProxy proxy, signed char v);
+
+/* Reader_onI8's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output. */
+int ReaderProxy_onI8__args(bs_reader *args, signed char *v);
 
 /* Reader_onI8 as a subscriber of i8 streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onI8)); */
@@ -210,6 +269,11 @@ static inline bs_subscriber_i8 ReaderProxy_onI8__subscriber(const char *actor_id
 /* Reader_onI16: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int ReaderProxy_onI16(ReaderProxy proxy, int16_t v);
 
+/* Reader_onI16's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output. */
+int ReaderProxy_onI16__args(bs_reader *args, int16_t *v);
+
 /* Reader_onI16 as a subscriber of i16 streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onI16)); */
 static inline bs_subscriber_i16 ReaderProxy_onI16__subscriber(const char *actor_id) {
@@ -222,6 +286,11 @@ static inline bs_subscriber_i16 ReaderProxy_onI16__subscriber(const char *actor_
 
 /* Reader_onInt: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int ReaderProxy_onInt(ReaderProxy proxy, int v);
+
+/* Reader_onInt's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output. */
+int ReaderProxy_onInt__args(bs_reader *args, int *v);
 
 /* Reader_onInt as a subscriber of i32 streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onInt)); */
@@ -236,6 +305,11 @@ static inline bs_subscriber_i32 ReaderProxy_onInt__subscriber(const char *actor_
 /* Reader_onCount: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int ReaderProxy_onCount(ReaderProxy proxy, int64_t v);
 
+/* Reader_onCount's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output. */
+int ReaderProxy_onCount__args(bs_reader *args, int64_t *v);
+
 /* Reader_onCount as a subscriber of i64 streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onCount)); */
 static inline bs_subscriber_i64 ReaderProxy_onCount__subscriber(const char *actor_id) {
@@ -248,6 +322,11 @@ static inline bs_subscriber_i64 ReaderProxy_onCount__subscriber(const char *acto
 
 /* Reader_onU8: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int ReaderProxy_onU8(ReaderProxy proxy, unsigned char v);
+
+/* Reader_onU8's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output. */
+int ReaderProxy_onU8__args(bs_reader *args, unsigned char *v);
 
 /* Reader_onU8 as a subscriber of u8 streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onU8)); */
@@ -262,6 +341,11 @@ static inline bs_subscriber_u8 ReaderProxy_onU8__subscriber(const char *actor_id
 /* Reader_onU16: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int ReaderProxy_onU16(ReaderProxy proxy, uint16_t v);
 
+/* Reader_onU16's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output. */
+int ReaderProxy_onU16__args(bs_reader *args, uint16_t *v);
+
 /* Reader_onU16 as a subscriber of u16 streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onU16)); */
 static inline bs_subscriber_u16 ReaderProxy_onU16__subscriber(const char *actor_id) {
@@ -274,6 +358,11 @@ static inline bs_subscriber_u16 ReaderProxy_onU16__subscriber(const char *actor_
 
 /* Reader_onU32: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int ReaderProxy_onU32(ReaderProxy proxy, unsigned int v);
+
+/* Reader_onU32's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output. */
+int ReaderProxy_onU32__args(bs_reader *args, unsigned int *v);
 
 /* Reader_onU32 as a subscriber of u32 streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onU32)); */
@@ -288,6 +377,11 @@ static inline bs_subscriber_u32 ReaderProxy_onU32__subscriber(const char *actor_
 /* Reader_onSize: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int ReaderProxy_onSize(ReaderProxy proxy, size_t v);
 
+/* Reader_onSize's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output. */
+int ReaderProxy_onSize__args(bs_reader *args, size_t *v);
+
 /* Reader_onSize as a subscriber of u64 streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onSize)); */
 static inline bs_subscriber_u64 ReaderProxy_onSize__subscriber(const char *actor_id) {
@@ -300,6 +394,11 @@ static inline bs_subscriber_u64 ReaderProxy_onSize__subscriber(const char *actor
 
 /* Reader_onFlag: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int ReaderProxy_onFlag(ReaderProxy proxy, bool v);
+
+/* Reader_onFlag's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output. */
+int ReaderProxy_onFlag__args(bs_reader *args, bool *v);
 
 /* Reader_onFlag as a subscriber of boolean streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onFlag)); */
@@ -314,6 +413,11 @@ static inline bs_subscriber_boolean ReaderProxy_onFlag__subscriber(const char *a
 /* Reader_onRatio: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int ReaderProxy_onRatio(ReaderProxy proxy, float v);
 
+/* Reader_onRatio's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output. */
+int ReaderProxy_onRatio__args(bs_reader *args, float *v);
+
 /* Reader_onRatio as a subscriber of float streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onRatio)); */
 static inline bs_subscriber_float ReaderProxy_onRatio__subscriber(const char *actor_id) {
@@ -327,6 +431,11 @@ static inline bs_subscriber_float ReaderProxy_onRatio__subscriber(const char *ac
 /* Reader_onLevel: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int ReaderProxy_onLevel(ReaderProxy proxy, double v);
 
+/* Reader_onLevel's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output. */
+int ReaderProxy_onLevel__args(bs_reader *args, double *v);
+
 /* Reader_onLevel as a subscriber of double streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onLevel)); */
 static inline bs_subscriber_double ReaderProxy_onLevel__subscriber(const char *actor_id) {
@@ -339,6 +448,13 @@ static inline bs_subscriber_double ReaderProxy_onLevel__subscriber(const char *a
 
 /* Reader_onBlob: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int ReaderProxy_onBlob(ReaderProxy proxy, bs_bytes v);
+
+/* Reader_onBlob's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int ReaderProxy_onBlob__args(bs_reader *args, bs_bytes *v);
 
 /* Reader_onBlob as a subscriber of bytes streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onBlob)); */
@@ -360,6 +476,11 @@ int ReaderProxy_add(ReaderProxy proxy, int32_t v, ReaderProxy_add_cont k, void *
 int ReaderProxy_add_await(ReaderProxy proxy, int32_t v, int32_t *out);
 int ReaderProxy_add_await_timeout(ReaderProxy proxy, int32_t v, int32_t *out, uint64_t timeout_ms);
 
+/* Reader_add's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output. */
+int ReaderProxy_add__args(bs_reader *args, int32_t *v);
+
 /* Reader_add as a subscriber of i32 streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_add));
  * Elements are not requests: the return value is dropped. */
@@ -374,20 +495,56 @@ static inline bs_subscriber_i32 ReaderProxy_add__subscriber(const char *actor_id
 /* Reader_onColor: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int ReaderProxy_onColor(ReaderProxy proxy, Color c);
 
+/* Reader_onColor's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output. */
+int ReaderProxy_onColor__args(bs_reader *args, Color *c);
+
 /* Reader_onLabel: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int ReaderProxy_onLabel(ReaderProxy proxy, const char label[8]);
+
+/* Reader_onLabel's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output. */
+int ReaderProxy_onLabel__args(bs_reader *args, char (*label)[8]);
 
 /* Reader_onValues: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int ReaderProxy_onValues(ReaderProxy proxy, const int32_t *values, size_t count);
 
+/* Reader_onValues's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int ReaderProxy_onValues__args(bs_reader *args, const int32_t **values, size_t *count);
+
 /* Reader_onRaw: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int ReaderProxy_onRaw(ReaderProxy proxy, const void *data, size_t len);
+
+/* Reader_onRaw's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int ReaderProxy_onRaw__args(bs_reader *args, const void **data, size_t *len);
 
 /* Reader_onPair: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int ReaderProxy_onPair(ReaderProxy proxy, const char *a, int64_t b);
 
+/* Reader_onPair's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int ReaderProxy_onPair__args(bs_reader *args, const char **a, int64_t *b);
+
 /* Reader_onWide: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int ReaderProxy_onWide(ReaderProxy proxy, struct i64 v);
+
+/* Reader_onWide's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output. */
+int ReaderProxy_onWide__args(bs_reader *args, struct i64 *v);
 
 /* Reader_ping: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int ReaderProxy_ping(ReaderProxy proxy);
