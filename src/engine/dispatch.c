@@ -139,10 +139,22 @@ void bs__dead_letter(bs_engine *e, bs_cell *c, bs__msg *m,
   bs__msg_release(e, m);
 }
 
+/* Dead-letters `first` (if any) and everything queued to `c` now. The
+ * mailbox is detached first: what the dead-letter hook sends meanwhile -
+ * a retry to the same actor, say - is mail sent after the stop or failure
+ * and must reach the next instance, not be swept with the rest. */
+static void sweep(bs_engine *e, bs_cell *c, bs__msg *first,
+                  bs_dead_letter_reason reason, int code) {
+  bs__mailbox held = c->mb;
+  memset(&c->mb, 0, sizeof c->mb);
+  if (first) bs__dead_letter(e, c, first, reason, code);
+  bs__msg *m;
+  while ((m = bs__mb_pop(&held))) bs__dead_letter(e, c, m, reason, code);
+}
+
 void bs__sweep_mailbox(bs_engine *e, bs_cell *c, bs_dead_letter_reason reason,
                        int code) {
-  bs__msg *m;
-  while ((m = bs__mb_pop(&c->mb))) bs__dead_letter(e, c, m, reason, code);
+  sweep(e, c, NULL, reason, code);
 }
 
 /* ---- Dispatch ----------------------------------------------------------- */
@@ -260,8 +272,7 @@ static void dispatch_elem(bs_engine *e, bs_cell *c, bs__msg *m) {
  * per batch, not one per message); the next message tries again. */
 static void fail_activation(bs_engine *e, bs_cell *c, bs__msg *m, int rc) {
   bs_dead_letter_reason why = rc == BS_ENOMEM ? BS_DL_NO_MEMORY : BS_DL_INIT_FAILED;
-  bs__dead_letter(e, c, m, why, rc);
-  bs__sweep_mailbox(e, c, why, rc);
+  sweep(e, c, m, why, rc);
 }
 
 /* Poison pill: mail before it has run; deinit, then everything behind it is

@@ -110,6 +110,12 @@ struct bs_probe {
 };
 
 void bs__probe_capture(bs_engine *e, bs_cell *c, bs__msg *m) {
+  if (m->kind == BS__MSG_REPLY) {
+    /* An answer to a request the actor made before it stopped: no instance
+     * is left whose continuation could run, probe or not. */
+    bs__dead_letter(e, c, m, BS_DL_ORPHAN_REPLY, BS_ESTOPPED);
+    return;
+  }
   bs_probe *p = c->state;
   bs__mb_push(&p->captured, m);
   if (m->kind != BS__MSG_STOP) e->stats.delivered++;
@@ -146,11 +152,6 @@ static void release(bs_probe *p, bs__msg *m) {
     bs__request_complete(e, m->req, BS_ENOTFOUND, NULL);
     bs__request_unref(e, m->req);
     m->req = NULL;
-  }
-  if (m->kind == BS__MSG_REPLY) {
-    /* A reply cannot be addressed to a probe (it never runs), but be safe. */
-    bs__dead_letter(e, p->cell, m, BS_DL_ORPHAN_REPLY, BS_ENOTFOUND);
-    return;
   }
   bs__msg_release(e, m);
 }
