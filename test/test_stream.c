@@ -25,6 +25,10 @@ typedef struct SubLog {
   int deinits;
   int n;                /* elements received, all instances */
   int64_t seen[SEEN_MAX];
+  /* array elements (onInts, onTexts): the last one's shape */
+  uint64_t count;
+  int64_t sum, first, last;
+  char joined[64];
 } SubLog;
 
 static SubLog logs[SUB_MAX];
@@ -53,7 +57,7 @@ static int sub_init(void *self, bs_context *ctx) {
 
 static void sub_deinit(void *self) { log_for(bs_context_id(((Sub *)self)->ctx))->deinits++; }
 
-static const bs_method sub_methods[4];
+static const bs_method sub_methods[6];
 static const bs_actor_type sub_type;
 
 static void after_element(Sub *s, int64_t v) {
@@ -125,14 +129,61 @@ static int sub_on_tick(void *self, bs_call *call) {
 
 static int sub_two_args(void *self, bs_call *call) { return 0; }
 
-static const bs_method sub_methods[4] = {
+/* An i64_array element, read as a generated thunk reads an `const int64_t
+ * *, size_t` pair: one CBOR array of integers. */
+static int sub_on_ints(void *self, bs_call *call) {
+  bs_reader *r = &call->args;
+  uint64_t n = 0;
+  int64_t v = 0, sum = 0, first = 0;
+  bs_read_array(r, &n);
+  for (uint64_t i = 0; i < n && !r->err; i++) {
+    bs_read_i64(r, &v);
+    sum += v;
+    if (i == 0) first = v;
+  }
+  if (r->err) return r->err;
+  if (r->p != r->end) return BS_EDECODE; /* one array, nothing after it */
+  SubLog *l = log_for(bs_context_id(((Sub *)self)->ctx));
+  l->count = n;
+  l->sum = sum;
+  l->first = first;
+  l->last = n ? v : 0;
+  l->n++;
+  return 0;
+}
+
+/* A cstr_array element: one CBOR array of texts (or nulls), joined by '|'. */
+static int sub_on_texts(void *self, bs_call *call) {
+  bs_reader *r = &call->args;
+  uint64_t n = 0;
+  char joined[64] = "";
+  size_t k = 0;
+  bs_read_array(r, &n);
+  for (uint64_t i = 0; i < n && !r->err; i++) {
+    const char *t = NULL;
+    if (bs_peek(r) == BS_CBOR_NULL) bs_read_null(r), t = "(null)";
+    else bs_read_cstr(r, &t);
+    if (!r->err && k < sizeof joined)
+      k += (size_t)snprintf(joined + k, sizeof joined - k, "%s%s", i ? "|" : "", t);
+  }
+  if (r->err) return r->err;
+  SubLog *l = log_for(bs_context_id(((Sub *)self)->ctx));
+  l->count = n;
+  snprintf(l->joined, sizeof l->joined, "%s", joined);
+  l->n++;
+  return 0;
+}
+
+static const bs_method sub_methods[6] = {
     {"onInt", 1, 1, sub_on_int},
     {"onText", 2, 1, sub_on_text},
     {"onTick", 3, 1, sub_on_tick},
     {"twoArgs", 4, 2, sub_two_args},
+    {"onInts", 5, 1, sub_on_ints},
+    {"onTexts", 6, 1, sub_on_texts},
 };
 static const bs_actor_type sub_type = {"Sub", sizeof(Sub), 0, sub_init, sub_deinit,
-                                       sub_methods, 4, NULL};
+                                       sub_methods, 6, NULL};
 
 static void reset(void) {
   bst_reset();
@@ -488,6 +539,167 @@ Test(stream, engine_free_with_elements_queued_releases_shared_bodies, .timeout =
   cr_assert_eq(bst_dl_by_reason[BS_DL_ENGINE_FREED], 50);
 }
 
+/* ---- Dynamic array elements ----------------------------------------------------- */
+
+static bs_subscriber_i64_array ints_sub(const char *id) {
+  return (bs_subscriber_i64_array){id, &sub_type, &sub_methods[4]};
+}
+
+Test(stream, i64_array_elements_arrive_whole_and_empty_ones_too, .timeout = 10) {
+  reset();
+  bst_alloc a;
+  bs_engine *e = bst_engine(&a, 0, 0);
+  bs_stream_i64_array batches;
+  cr_assert_eq(bs_get_stream(e, i64_array, "batches", &batches), 0);
+  cr_assert_eq(bs_stream_elem_type(batches.s), &bs_elem_i64_array);
+  cr_assert_eq(bs_stream_subscribe(batches, ints_sub("sink")), 0);
+  int64_t v[3] = {1, 2, 3};
+  SubLog *l = log_for("sink");
+  cr_assert_eq(bs_stream_next(batches, ((bs_array_i64){v, 3})), 1);
+  bst_run(e);
+  cr_assert_eq(l->n, 1);
+  cr_assert_eq(l->count, 3);
+  cr_assert_eq(l->sum, 6);
+  cr_assert_eq(l->first, 1);
+  cr_assert_eq(l->last, 3);
+  const int64_t edges[2] = {INT64_MIN, INT64_MAX};
+  cr_assert_eq(bs_stream_next(batches, bs_array(i64, edges, 2)), 1);
+  bst_run(e);
+  cr_assert_eq(l->count, 2);
+  cr_assert_eq(l->first, INT64_MIN);
+  cr_assert_eq(l->last, INT64_MAX);
+  /* empty: NULL items or not */
+  cr_assert_eq(bs_stream_next(batches, bs_array(i64, NULL, 0)), 1);
+  bst_run(e);
+  cr_assert_eq(l->n, 3);
+  cr_assert_eq(l->count, 0);
+  cr_assert_eq(bs_stream_next(batches, bs_array(i64, v, 0)), 1);
+  bst_run(e);
+  cr_assert_eq(l->n, 4);
+  cr_assert_eq(l->count, 0);
+  bst_engine_free_checked(e, &a);
+}
+
+/* The element's bytes: one CBOR array, each item as the scalar element
+ * type writes it, which is what backstage-gen writes for a `const int64_t
+ * *, size_t` parameter (test/gen checks that against a proxy's message). */
+Test(stream, an_array_element_is_one_CBOR_array_of_its_items, .timeout = 10) {
+  const int64_t v[4] = {-1, 0, 24, 1000000};
+  uint8_t want[64], got[64];
+  bs_writer w;
+  bs_writer_init(&w, want, sizeof want);
+  bs_write_array(&w, 4);
+  for (int i = 0; i < 4; i++) bs_write_int(&w, v[i]);
+  size_t want_len = w.len;
+  bs_array_i64 value = bs_array(i64, v, 4);
+  bs_writer_init(&w, got, sizeof got);
+  cr_assert_eq(bs_elem_i64_array.encode(&w, &value), 0);
+  cr_assert_eq(w.len, want_len);
+  cr_assert_arr_eq(got, want, want_len);
+
+  const char *const names[3] = {"a", NULL, "bc"};
+  bs_writer_init(&w, want, sizeof want);
+  bs_write_array(&w, 3);
+  for (int i = 0; i < 3; i++) bs_write_cstr(&w, names[i]);
+  want_len = w.len;
+  bs_array_cstr texts = bs_array(cstr, names, 3);
+  bs_writer_init(&w, got, sizeof got);
+  cr_assert_eq(bs_elem_cstr_array.encode(&w, &texts), 0);
+  cr_assert_eq(w.len, want_len);
+  cr_assert_arr_eq(got, want, want_len);
+
+  /* an empty array is the one-byte empty CBOR array */
+  bs_array_double none = bs_array(double, NULL, 0);
+  bs_writer_init(&w, got, sizeof got);
+  cr_assert_eq(bs_elem_double_array.encode(&w, &none), 0);
+  cr_assert_eq(w.len, 1);
+  cr_assert_eq(got[0], 0x80);
+}
+
+Test(stream, cstr_array_elements_arrive_intact, .timeout = 10) {
+  reset();
+  bs_engine *e = bst_engine(&(bst_alloc){0}, 0, 0);
+  bs_stream_cstr_array s;
+  cr_assert_eq(bs_get_stream(e, cstr_array, "names", &s), 0);
+  cr_assert_eq(bs_stream_subscribe(s, ((bs_subscriber_cstr_array){"r", &sub_type, &sub_methods[5]})), 0);
+  const char *const names[4] = {"ada", "", NULL, "grace"};
+  cr_assert_eq(bs_stream_next(s, bs_array(cstr, names, 4)), 1);
+  bst_run(e);
+  SubLog *l = log_for("r");
+  cr_assert_eq(l->n, 1);
+  cr_assert_eq(l->count, 4);
+  cr_assert_str_eq(l->joined, "ada||(null)|grace");
+  bs_engine_free(e);
+}
+
+Test(stream, array_element_types_are_distinct_from_each_other_and_from_scalars,
+     .timeout = 10) {
+  reset();
+  bs_engine *e = bst_engine(&(bst_alloc){0}, 0, 0);
+  bs_stream_i64_array batches;
+  bs_stream_i64 one;
+  bs_stream_i32_array narrow;
+  bs_stream_bytes raw;
+  bs_stream_u8 byte;
+  cr_assert_eq(bs_get_stream(e, i64_array, "x", &batches), 0);
+  cr_assert_eq(bs_get_stream(e, i64, "x", &one), BS_ETYPE);
+  cr_assert_eq(bs_get_stream(e, i32_array, "x", &narrow), BS_ETYPE);
+  cr_assert_eq(bs_get_stream(e, bytes, "x", &raw), BS_ETYPE);
+  cr_assert_eq(bs_get_stream(e, u8, "x", &byte), BS_ETYPE);
+  cr_assert_null(one.s);
+  cr_assert_str_eq(bs_elem_i64_array.name, "bs_array_i64");
+  bs_engine_free(e);
+}
+
+Test(stream, NULL_items_with_a_count_are_EINVAL_and_queue_nothing, .timeout = 10) {
+  reset();
+  bst_alloc a;
+  bs_engine *e = bst_engine(&a, 0, 0);
+  bs_stream_i64_array batches;
+  cr_assert_eq(bs_get_stream(e, i64_array, "batches", &batches), 0);
+  cr_assert_eq(bs_stream_subscribe(batches, ints_sub("sink")), 0);
+  bs_engine_stats before = bst_stats(e);
+  cr_assert_eq(bs_stream_next(batches, bs_array(i64, NULL, 3)), BS_EINVAL);
+  bs_engine_stats after = bst_stats(e);
+  cr_assert_eq(after.sent, before.sent);
+  bs_stream_stats st;
+  bs_stream_stats_get(batches.s, &st);
+  cr_assert_eq(st.published, 0);
+  cr_assert_eq(st.encodes, 0);
+  bst_run(e);
+  cr_assert_eq(log_for("sink")->n, 0);
+  bst_engine_free_checked(e, &a);
+}
+
+/* 200k items (~1.8 MB encoded) to 100 subscribers: one encode, one shared
+ * body, every subscriber decoding all of it. */
+Test(stream, a_large_array_fanned_out_to_100_subscribers_is_one_encode, .timeout = 60) {
+  enum { N = 200000, SUBS = 100 };
+  reset();
+  bst_alloc a;
+  bs_engine *e = bst_engine(&a, 0, 0);
+  bs_stream_i64_array batches;
+  cr_assert_eq(bs_get_stream(e, i64_array, "batches", &batches), 0);
+  subscribe_n(batches.s, SUBS, &sub_methods[4]);
+  static int64_t v[N];
+  int64_t sum = 0;
+  for (int i = 0; i < N; i++) sum += v[i] = (int64_t)i * 40503 - 1000000000;
+  cr_assert_eq(bs_stream_next(batches, bs_array(i64, v, N)), SUBS);
+  bs_stream_stats st;
+  bs_stream_stats_get(batches.s, &st);
+  cr_assert_eq(st.encodes, 1);
+  cr_assert_eq(st.deliveries, SUBS);
+  bst_run(e);
+  for (int i = 0; i < SUBS; i++) {
+    cr_assert_eq(logs[i].n, 1, "%s", logs[i].id);
+    cr_assert_eq(logs[i].count, N);
+    cr_assert_eq(logs[i].sum, sum);
+    cr_assert_eq(logs[i].first, v[0]);
+    cr_assert_eq(logs[i].last, v[N - 1]);
+  }
+  bst_engine_free_checked(e, &a); /* the shared body returned exactly once */
+}
+
 /* ---- Allocation failure ---------------------------------------------------------- */
 
 Test(stream, allocation_failure_during_next_queues_nothing_and_leaks_nothing,
@@ -527,4 +739,47 @@ Test(stream, allocation_failure_during_next_queues_nothing_and_leaks_nothing,
   }
   cr_assert_gt(failures, 5, "the failing allocator should hit several sites");
   cr_log_info("stream next: %d allocation failure points covered", failures);
+}
+
+/* The same with an array element whose encoding grows the body through
+ * several allocations. */
+Test(stream, allocation_failure_while_encoding_an_array_queues_nothing_and_leaks_nothing,
+     .timeout = 60) {
+  enum { N = 20000 };
+  static int64_t v[N];
+  for (int i = 0; i < N; i++) v[i] = (int64_t)i * 7919;
+  reset();
+  int failures = 0;
+  for (uint64_t n = 1; n < 400; n++) {
+    bst_alloc a;
+    bs_engine *e = bst_engine(&a, 0, 0);
+    bs_stream_i64_array s;
+    cr_assert_eq(bs_get_stream(e, i64_array, "n", &s), 0);
+    subscribe_n(s.s, 10, &sub_methods[4]);
+    bs_engine_stats before = bst_stats(e);
+    a.fail_at = a.attempts + n;
+    int rc = bs_stream_next(s, bs_array(i64, v, N));
+    bs_engine_stats after = bst_stats(e);
+    a.fail_at = 0;
+    if (rc == BS_ENOMEM) {
+      failures++;
+      cr_assert_eq(after.sent, before.sent, "n=%llu: a failed next queued messages",
+                   (unsigned long long)n);
+    } else {
+      cr_assert_eq(rc, 10);
+      cr_assert_eq(after.sent, before.sent + 10);
+    }
+    bst_run(e);
+    for (int i = 0; i < 10; i++) {
+      cr_assert_eq(logs[i].n, rc == BS_ENOMEM ? 0 : 1);
+      if (rc != BS_ENOMEM) cr_assert_eq(logs[i].count, N);
+    }
+    bst_assert_invariant(e);
+    bst_engine_free_checked(e, &a);
+    memset(logs, 0, sizeof logs);
+    nlogs = 0;
+    if (rc != BS_ENOMEM) break;
+  }
+  cr_assert_gt(failures, 2, "the failing allocator should hit several sites");
+  cr_log_info("array next: %d allocation failure points covered", failures);
 }

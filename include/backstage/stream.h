@@ -6,9 +6,11 @@
  * actor, activating it if needed.
  *
  * Users work with typed handles, one per element type: bs_stream_cstr for
- * `const char *`, bs_stream_i64 for int64_t, ... and, emitted by
- * backstage-gen, bs_stream_Headline for a struct Headline. They are used
- * through four macros that check types at compile time:
+ * `const char *`, bs_stream_i64 for int64_t, bs_stream_i64_array for a
+ * dynamic array of int64_t, ... and, emitted by backstage-gen,
+ * bs_stream_Headline for a struct Headline (bs_stream_Headline_array for
+ * arrays of it). They are used through four macros that check types at
+ * compile time:
  *
  *   bs_stream_cstr news;
  *   bs_get_stream(ctx, cstr, "news", &news);        // get-or-create
@@ -138,7 +140,8 @@ void bs_stream_stats_get(const bs_stream *s, bs_stream_stats *out);
       bs__stream_next_##T, bs__stream_sub_##T, bs__stream_unsub_##T};
 
 /* Built-in element types: token, C type. Structs get theirs from
- * backstage-gen (token = the struct's typedef name, value = const T *). */
+ * backstage-gen (token = the struct's codec prefix, value = const S *);
+ * dynamic arrays are below. */
 #define BS_BUILTIN_STREAM_TYPES(XX)                                            \
   XX(cstr, const char *)                                                       \
   XX(bytes, bs_bytes)                                                          \
@@ -156,6 +159,61 @@ void bs_stream_stats_get(const bs_stream *s, bs_stream_stats *out);
 
 BS_BUILTIN_STREAM_TYPES(BS_DECLARE_STREAM_TYPE)
 
+/* ---- Dynamic arrays as elements ------------------------------------------ */
+
+/* An array element is one value: `count` items at `items` (NULL when count
+ * is 0), of element type T, with token T_array:
+ *   typedef struct bs_array_T { ElemT const *items; size_t count; } bs_array_T;
+ * It is encoded as one CBOR array of the items, exactly as backstage-gen
+ * encodes a `const ElemT *items, size_t count` parameter pair, so the
+ * subscriber is a method taking such a pair:
+ *
+ *   int Sink_onBatch(Sink *self, const int64_t *values, size_t count);
+ *
+ *   bs_stream_i64_array batches;
+ *   bs_get_stream(ctx, i64_array, "batches", &batches);
+ *   bs_stream_subscribe(batches, bs_subscriber("sink", SinkProxy_onBatch));
+ *   int64_t v[3] = {1, 2, 3};
+ *   bs_stream_next(batches, bs_array(i64, v, 3));  // or ((bs_array_i64){v, 3})
+ *
+ * The items are read during bs_stream_next only (they are encoded then).
+ * NULL items with a non-zero count do not encode (BS_EINVAL, when there are
+ * subscribers).
+ *
+ * BS_DECLARE_STREAM_ARRAY_TYPE(T, ElemT) declares bs_array_T and the
+ * element type T_array; BS_IMPLEMENT_STREAM_ARRAY_TYPE(T) implements the
+ * latter next to its encoder bs_elem_T_array. */
+#define BS_DECLARE_STREAM_ARRAY_TYPE(T, ElemT)                                 \
+  typedef struct bs_array_##T {                                                \
+    ElemT const *items;                                                        \
+    size_t count;                                                              \
+  } bs_array_##T;                                                              \
+  BS_DECLARE_STREAM_TYPE(T##_array, bs_array_##T)
+
+#define BS_IMPLEMENT_STREAM_ARRAY_TYPE(T)                                      \
+  BS_IMPLEMENT_STREAM_TYPE(T##_array, bs_array_##T)
+
+/* Built-in array element types: element token, element C type. There is no
+ * u8_array: the generator's convention makes `const uint8_t *p, size_t n`
+ * a byte buffer (one CBOR byte string), so its element type is `bytes`.
+ * backstage-gen adds S_array (bs_array_S) for every struct S it makes an
+ * element type. */
+#define BS_BUILTIN_STREAM_ARRAY_TYPES(XX)                                      \
+  XX(cstr, const char *)                                                       \
+  XX(bytes, bs_bytes)                                                          \
+  XX(boolean, bool)                                                            \
+  XX(i8, int8_t)                                                               \
+  XX(i16, int16_t)                                                             \
+  XX(i32, int32_t)                                                             \
+  XX(i64, int64_t)                                                             \
+  XX(u16, uint16_t)                                                            \
+  XX(u32, uint32_t)                                                            \
+  XX(u64, uint64_t)                                                            \
+  XX(float, float)                                                             \
+  XX(double, double)
+
+BS_BUILTIN_STREAM_ARRAY_TYPES(BS_DECLARE_STREAM_ARRAY_TYPE)
+
 /* bs_get_stream(engine_or_ctx, T, "id", &handle) */
 #define bs_get_stream(src, T, id, out)                                         \
   bs_stream_##T##_get(bs_engine_of(src), (id), (out))
@@ -169,6 +227,11 @@ BS_BUILTIN_STREAM_TYPES(BS_DECLARE_STREAM_TYPE)
   ((h).vt ? (h).vt->unsubscribe((h).s, (sub)) : BS_EINVAL)
 /* bs_stream_stats(handle, &stats): the counters of a typed handle's stream. */
 #define bs_stream_stats(h, out) bs_stream_stats_get((h).s, (out))
+/* bs_array(T, items, count): a bs_array_T, for bs_stream_next on a T_array
+ * stream: bs_stream_next(batches, bs_array(i64, v, 3)). (A compound literal
+ * needs parentheses of its own there, its comma would split the macro's
+ * arguments: bs_stream_next(batches, ((bs_array_i64){v, 3})).) */
+#define bs_array(T, items, count) ((bs_array_##T){(items), (count)})
 /* bs_subscriber("actor-id", TypeProxy_method): the generated
  * TypeProxy_method__subscriber, a bs_subscriber_T for the method's
  * parameter type T. */

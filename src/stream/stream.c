@@ -243,3 +243,22 @@ static int enc_double(bs_writer *w, const void *v) { return bs_write_double(w, *
   const bs_elem_type bs_elem_##T = {#ValueT, enc_##T};                         \
   BS_IMPLEMENT_STREAM_TYPE(T, ValueT)
 BS_BUILTIN_STREAM_TYPES(BS__BUILTIN_ELEM)
+
+/* ---- Built-in array element types -------------------------------------------- */
+
+/* One CBOR array of the items, each written as its scalar element above
+ * writes it: the bytes of backstage-gen's `const T *items, size_t count`
+ * parameter encoding, so a generated thunk decodes them as its array. */
+#define BS__ARRAY_ELEM(T, ElemT)                                               \
+  static int enc_##T##_array(bs_writer *w, const void *v) {                    \
+    const bs_array_##T *a = v;                                                 \
+    if (a->items == NULL && a->count != 0) return BS_EINVAL;                   \
+    bs_write_array(w, a->count);                                               \
+    for (size_t i = 0; i < a->count && w->err == 0; i++)                       \
+      enc_##T(w, &a->items[i]);                                                \
+    return w->err;                                                             \
+  }                                                                            \
+  const bs_elem_type bs_elem_##T##_array = {"bs_array_" #T,                    \
+                                            enc_##T##_array};                  \
+  BS_IMPLEMENT_STREAM_ARRAY_TYPE(T)
+BS_BUILTIN_STREAM_ARRAY_TYPES(BS__ARRAY_ELEM)

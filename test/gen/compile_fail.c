@@ -2,7 +2,8 @@
  * argument to a generated proxy, stream handle or subscriber helper and
  * must not compile under -Werror; CASE 0 is the same calls done right and
  * must compile. Cases 1-4 are proxies (use_proxies), 5-10 streams
- * (use_streams); each function does everything right in the other cases. */
+ * (use_streams), 11-15 streams of dynamic arrays (use_array_streams); each
+ * function does everything right in the other cases. */
 #include "greeter.bs.h"
 #include "kitchen.bs.h"
 #include "news.bs.h"
@@ -62,5 +63,34 @@ int use_streams(bs_stream_cstr news, bs_stream_Headline headlines,
   rc |= bs_stream_unsubscribe(headlines, bs_subscriber("r", ReaderProxy_onHeadline));
   rc |= bs_stream_next(headlines, h);
   return rc | bs_stream_next(news, "headline");
+#endif
+}
+
+int use_array_streams(bs_stream_i64_array batches, bs_stream_Headline_array editions,
+                      const int64_t *v64, const int32_t *v32, const Headline *h);
+
+int use_array_streams(bs_stream_i64_array batches, bs_stream_Headline_array editions,
+                      const int64_t *v64, const int32_t *v32, const Headline *h) {
+  (void)batches, (void)editions, (void)v64, (void)v32, (void)h;
+#if CASE == 11
+  /* a method taking `const int32_t *, size_t`, subscribed to an i64_array stream */
+  return bs_stream_subscribe(batches, bs_subscriber("r", ReaderProxy_onValues));
+#elif CASE == 12
+  return bs_stream_next(batches, bs_array(i32, v32, 3)); /* a bs_array_i32 */
+#elif CASE == 13
+  return bs_stream_next(batches, v64); /* a pointer, not a bs_array_i64 */
+#elif CASE == 14
+  /* a method taking an array of Points, subscribed to a Headline_array stream */
+  return bs_stream_subscribe(editions, bs_subscriber("r", ReaderProxy_onPoints));
+#elif CASE == 15
+  /* a method taking one Headline, subscribed to a Headline_array stream */
+  return bs_stream_subscribe(editions, bs_subscriber("r", ReaderProxy_onHeadline));
+#else
+  int rc = bs_stream_subscribe(batches, bs_subscriber("r", ReaderProxy_onBatch));
+  rc |= bs_stream_subscribe(editions, bs_subscriber("r", ReaderProxy_onHeadlines));
+  rc |= bs_stream_unsubscribe(batches, bs_subscriber("r", ReaderProxy_onBatch));
+  rc |= bs_stream_next(batches, bs_array(i64, v64, 3));
+  rc |= bs_stream_next(batches, ((bs_array_i64){NULL, 0}));
+  return rc | bs_stream_next(editions, bs_array(Headline, h, 1));
 #endif
 }

@@ -220,14 +220,114 @@ int Reader_onLabel(Reader *self, const char label[8]) {
   return 0;
 }
 
-int Reader_onValues(Reader *self, const int32_t *values, size_t count) {
-  record(self, "values %zu %" PRId32, count, count ? values[0] : 0);
+int Reader_onRaw(Reader *self, const void *data, size_t len) {
+  char hex[64] = "";
+  const uint8_t *p = data;
+  for (size_t i = 0; i < len && i < 16; i++)
+    snprintf(hex + 2 * i, sizeof hex - 2 * i, "%02x", p[i]);
+  record(self, "raw %zu %s", len, hex);
   return 0;
 }
 
-int Reader_onRaw(Reader *self, const void *data, size_t len) {
-  (void)data;
-  record(self, "raw %zu", len);
+/* ---- Array elements: "<token>[n] first items ... last" ----------------------- */
+
+typedef struct line_buf {
+  char text[160];
+  size_t k;
+} line_buf;
+
+static void put(line_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void put(line_buf *b, const char *fmt, ...) {
+  if (b->k >= sizeof b->text) return;
+  va_list ap;
+  va_start(ap, fmt);
+  int k = vsnprintf(b->text + b->k, sizeof b->text - b->k, fmt, ap);
+  va_end(ap);
+  if (k > 0) b->k += (size_t)k;
+}
+
+/* The first three items, and the last one of longer arrays. */
+#define ARRAY_LINE(b, what, v, n, fmt, conv)                                   \
+  do {                                                                         \
+    put(&(b), "%s[%zu]", (what), (n));                                         \
+    for (size_t i_ = 0; i_ < (n) && i_ < 3; i_++)                              \
+      put(&(b), " " fmt, conv((v)[i_]));                                       \
+    if ((n) > 3) put(&(b), " .. " fmt, conv((v)[(n) - 1]));                    \
+  } while (0)
+
+#define AS_IS(x) (x)
+#define AS_INT(x) ((int)(x))
+#define AS_DOUBLE(x) ((double)(x))
+#define AS_BOOL(x) ((x) ? "true" : "false")
+#define AS_TEXT(x) ((x) ? (x) : "(null)")
+#define AS_LEN(x) ((x).len)
+
+#define NUMBER_ARRAY_METHOD(name, T, what, fmt, conv)                          \
+  int Reader_##name(Reader *self, const T *v, size_t n) {                      \
+    line_buf b = {"", 0};                                                      \
+    ARRAY_LINE(b, what, v, n, fmt, conv);                                      \
+    record(self, "%s", b.text);                                                \
+    return 0;                                                                  \
+  }
+
+NUMBER_ARRAY_METHOD(onI8s, signed char, "i8", "%d", AS_INT)
+NUMBER_ARRAY_METHOD(onI16s, int16_t, "i16", "%d", AS_INT)
+NUMBER_ARRAY_METHOD(onValues, int32_t, "i32", "%" PRId32, AS_IS)
+NUMBER_ARRAY_METHOD(onU16s, uint16_t, "u16", "%d", AS_INT)
+NUMBER_ARRAY_METHOD(onU32s, unsigned, "u32", "%u", AS_IS)
+NUMBER_ARRAY_METHOD(onSizes, size_t, "u64", "%zu", AS_IS)
+NUMBER_ARRAY_METHOD(onFlags, bool, "boolean", "%s", AS_BOOL)
+NUMBER_ARRAY_METHOD(onRatios, float, "float", "%.3f", AS_DOUBLE)
+NUMBER_ARRAY_METHOD(onLevels, double, "double", "%.6f", AS_IS)
+NUMBER_ARRAY_METHOD(onBlobs, bs_bytes, "bytes", "%zu", AS_LEN)
+
+/* The sum too: every item of a large array arrived. */
+int Reader_onBatch(Reader *self, const int64_t *values, size_t count) {
+  line_buf b = {"", 0};
+  int64_t sum = 0;
+  for (size_t i = 0; i < count; i++) sum += values[i];
+  ARRAY_LINE(b, "i64", values, count, "%" PRId64, AS_IS);
+  put(&b, " sum %" PRId64, sum);
+  record(self, "%s", b.text);
+  return 0;
+}
+
+int Reader_onNames(Reader *self, const char *const *names, size_t n) {
+  line_buf b = {"", 0};
+  ARRAY_LINE(b, "cstr", names, n, "%s", AS_TEXT);
+  record(self, "%s", b.text);
+  return 0;
+}
+
+int Reader_onPoints(Reader *self, const Point *pts, size_t n) {
+  line_buf b = {"", 0};
+  put(&b, "Point[%zu]", n);
+  for (size_t i = 0; i < n && i < 3; i++)
+    put(&b, " %" PRId32 ",%" PRId32, pts[i].x, pts[i].y);
+  record(self, "%s", b.text);
+  return 0;
+}
+
+/* One line per headline, as onHeadline writes them, after a count line. */
+int Reader_onHeadlines(Reader *self, const Headline *items, size_t count) {
+  char text[160];
+  record(self, "Headline[%zu]", count);
+  for (size_t i = 0; i < count; i++) {
+    describe_headline(text, sizeof text, &items[i]);
+    record(self, "%s", text);
+  }
+  return 0;
+}
+
+int Reader_onColors(Reader *self, const Color *c, size_t n) {
+  record(self, "colors %zu %d", n, n ? (int)c[0] : -1);
+  return 0;
+}
+
+int Reader_onWhere(Reader *self, const Point *const *p, size_t n) {
+  record(self, "where %zu %s", n, n && p[0] ? "set" : "none");
   return 0;
 }
 

@@ -3,8 +3,11 @@
  * end to end through the engine. The fixtures are fixtures/news.h and
  * streams_impl.c; compile-time type checks are in compile_fail.c. */
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <backstage/testkit.h>
 
 #include "news.bs.h"
 #include "streams_impl.h"
@@ -275,6 +278,37 @@ Test(gen_stream, helpers_point_at_their_method_in_the_descriptor) {
   CHECK_HELPER(s17, "onBlob");
   bs_subscriber_i32 s18 = bs_subscriber("id", ReaderProxy_add);
   CHECK_HELPER(s18, "add");
+  bs_subscriber_bytes s19 = bs_subscriber("id", ReaderProxy_onRaw);
+  CHECK_HELPER(s19, "onRaw");
+  /* one dynamic array pair: one argument on the wire, argc 1 */
+  bs_subscriber_Headline_array a1 = bs_subscriber("id", ReaderProxy_onHeadlines);
+  CHECK_HELPER(a1, "onHeadlines");
+  bs_subscriber_Point_array a2 = bs_subscriber("id", ReaderProxy_onPoints);
+  CHECK_HELPER(a2, "onPoints");
+  bs_subscriber_i8_array a3 = bs_subscriber("id", ReaderProxy_onI8s);
+  CHECK_HELPER(a3, "onI8s");
+  bs_subscriber_i16_array a4 = bs_subscriber("id", ReaderProxy_onI16s);
+  CHECK_HELPER(a4, "onI16s");
+  bs_subscriber_i32_array a5 = bs_subscriber("id", ReaderProxy_onValues);
+  CHECK_HELPER(a5, "onValues");
+  bs_subscriber_i64_array a6 = bs_subscriber("id", ReaderProxy_onBatch);
+  CHECK_HELPER(a6, "onBatch");
+  bs_subscriber_u16_array a7 = bs_subscriber("id", ReaderProxy_onU16s);
+  CHECK_HELPER(a7, "onU16s");
+  bs_subscriber_u32_array a8 = bs_subscriber("id", ReaderProxy_onU32s);
+  CHECK_HELPER(a8, "onU32s");
+  bs_subscriber_u64_array a9 = bs_subscriber("id", ReaderProxy_onSizes);
+  CHECK_HELPER(a9, "onSizes");
+  bs_subscriber_boolean_array a10 = bs_subscriber("id", ReaderProxy_onFlags);
+  CHECK_HELPER(a10, "onFlags");
+  bs_subscriber_float_array a11 = bs_subscriber("id", ReaderProxy_onRatios);
+  CHECK_HELPER(a11, "onRatios");
+  bs_subscriber_double_array a12 = bs_subscriber("id", ReaderProxy_onLevels);
+  CHECK_HELPER(a12, "onLevels");
+  bs_subscriber_cstr_array a13 = bs_subscriber("id", ReaderProxy_onNames);
+  CHECK_HELPER(a13, "onNames");
+  bs_subscriber_bytes_array a14 = bs_subscriber("id", ReaderProxy_onBlobs);
+  CHECK_HELPER(a14, "onBlobs");
 #undef CHECK_HELPER
 }
 
@@ -306,6 +340,11 @@ Test(gen_stream, every_token_from_a_built_in_stream_to_a_generated_subscriber) {
   ONE(bytes, ReaderProxy_onBlob, ((bs_bytes){blob, sizeof blob}));
   ONE(Point, ReaderProxy_onPoint, &p);
   ONE(Notice, ReaderProxy_onNotice, &n);
+  /* a `const void *, size_t` byte pair subscribes to bytes, like bs_bytes */
+  bs_stream_bytes raw;
+  cr_assert_eq(bs_get_stream(engine, bytes, "raw", &raw), 0);
+  cr_assert_eq(bs_stream_subscribe(raw, bs_subscriber("all", ReaderProxy_onRaw)), 0);
+  cr_assert_eq(bs_stream_next(raw, ((bs_bytes){blob, sizeof blob})), 1);
 #undef ONE
   run();
   const char *want[] = {
@@ -324,10 +363,214 @@ Test(gen_stream, every_token_from_a_built_in_stream_to_a_generated_subscriber) {
       "bytes 4 deadbeef",
       "point -1,1",
       "notice mind the gap",
+      "raw 4 deadbeef",
   };
-  assert_lines("all", 15, want);
+  assert_lines("all", 16, want);
   cr_assert_eq(engine_stats().dead_letters, 0);
   cr_assert_eq(news_log_for("all")->inits, 1, "one actor, one activation");
+}
+
+/* ---- Dynamic arrays ------------------------------------------------------------ */
+
+/* Every built-in array token, from the library's encoder to a generated
+ * thunk decoding a `const T *, size_t` pair: edge values, and empty arrays
+ * (NULL or not). */
+Test(gen_stream, every_array_token_from_a_built_in_stream_to_a_generated_subscriber) {
+#define ARR(T, method, ...)                                                    \
+  do {                                                                         \
+    bs_stream_##T##_array s;                                                   \
+    cr_assert_eq(bs_get_stream(engine, T##_array, #T "[]", &s), 0);            \
+    cr_assert_eq(bs_stream_subscribe(s, bs_subscriber("all", method)), 0);     \
+    cr_assert_eq(bs_stream_next(s, __VA_ARGS__), 1, #T);                       \
+  } while (0)
+  const int8_t i8s[] = {INT8_MIN, 0, INT8_MAX, -1};
+  const int16_t i16s[] = {INT16_MIN, INT16_MAX};
+  const int32_t i32s[] = {INT32_MIN, 0, INT32_MAX};
+  const int64_t i64s[] = {INT64_MIN, 1, 0, -1, INT64_MAX};
+  const uint16_t u16s[] = {0, UINT16_MAX};
+  const uint32_t u32s[] = {UINT32_MAX};
+  const uint64_t u64s[] = {0, 1, UINT64_MAX};
+  const bool flags[] = {true, false, true};
+  const float ratios[] = {1.5f, -0.25f};
+  const double levels[] = {0.1, -2.5};
+  const char *const names[] = {"ada", "", NULL, "grace"};
+  static const uint8_t blob[4] = {0xde, 0xad, 0xbe, 0xef};
+  const bs_bytes blobs[] = {{blob, 4}, {NULL, 0}, {blob, 1}};
+  ARR(i8, ReaderProxy_onI8s, bs_array(i8, i8s, 4));
+  ARR(i16, ReaderProxy_onI16s, bs_array(i16, i16s, 2));
+  ARR(i32, ReaderProxy_onValues, bs_array(i32, i32s, 3));
+  ARR(i64, ReaderProxy_onBatch, bs_array(i64, i64s, 5));
+  ARR(u16, ReaderProxy_onU16s, bs_array(u16, u16s, 2));
+  ARR(u32, ReaderProxy_onU32s, bs_array(u32, u32s, 1));
+  ARR(u64, ReaderProxy_onSizes, bs_array(u64, u64s, 3));
+  ARR(boolean, ReaderProxy_onFlags, bs_array(boolean, flags, 3));
+  ARR(float, ReaderProxy_onRatios, bs_array(float, ratios, 2));
+  ARR(double, ReaderProxy_onLevels, bs_array(double, levels, 2));
+  ARR(cstr, ReaderProxy_onNames, bs_array(cstr, names, 4));
+  ARR(bytes, ReaderProxy_onBlobs, bs_array(bytes, blobs, 3));
+#undef ARR
+  /* empty arrays, NULL or not; a compound literal in its own parentheses */
+  bs_stream_i32_array s;
+  cr_assert_eq(bs_get_stream(engine, i32_array, "i32[]", &s), 0);
+  cr_assert_eq(bs_stream_next(s, ((bs_array_i32){NULL, 0})), 1);
+  cr_assert_eq(bs_stream_next(s, ((bs_array_i32){i32s, 0})), 1);
+  run();
+  const char *want[] = {
+      "i8[4] -128 0 127 .. -1",
+      "i16[2] -32768 32767",
+      "i32[3] -2147483648 0 2147483647",
+      "i64[5] -9223372036854775808 1 0 .. 9223372036854775807 sum -1",
+      "u16[2] 0 65535",
+      "u32[1] 4294967295",
+      "u64[3] 0 1 18446744073709551615",
+      "boolean[3] true false true",
+      "float[2] 1.500 -0.250",
+      "double[2] 0.100000 -2.500000",
+      "cstr[4] ada  (null) .. grace",
+      "bytes[3] 4 0 1",
+      "i32[0]",
+      "i32[0]",
+  };
+  assert_lines("all", 14, want);
+  cr_assert_eq(engine_stats().dead_letters, 0);
+  cr_assert_eq(news_log_for("all")->inits, 1, "one actor, one activation");
+}
+
+/* Arrays of structs: a generated S_array of a struct from this header
+ * (nested struct, strings, an array of Points, an optional Point) and of
+ * one from another header (shapes.h). */
+Test(gen_stream, struct_arrays_arrive_intact_and_empty_ones_too) {
+  bs_stream_Headline_array hs;
+  bs_stream_Point_array ps;
+  cr_assert_eq(bs_get_stream(engine, Headline_array, "editions", &hs), 0);
+  cr_assert_eq(bs_get_stream(engine, Point_array, "tracks", &ps), 0);
+  cr_assert_eq(bs_stream_elem_type(hs.s), &bs_elem_Headline_array);
+  cr_assert_str_eq(bs_elem_Headline_array.name, "Headline_array");
+  cr_assert_eq(bs_stream_subscribe(hs, bs_subscriber("desk", ReaderProxy_onHeadlines)), 0);
+  cr_assert_eq(bs_stream_subscribe(ps, bs_subscriber("desk", ReaderProxy_onPoints)), 0);
+
+  const Point path[2] = {{1, 2}, {-3, 4}};
+  const Point at = {10, -20};
+  const Headline edition[3] = {
+      {.seq = 1, .title = "first", .by = {"Ada", "systems"}, .path = path,
+       .path_count = 2, .where = &at, .priority = -5},
+      {.seq = 2}, /* NULL strings, no path, no where */
+      {.seq = 3, .title = "third", .by = {"Grace", "wire"}, .priority = 9},
+  };
+  cr_assert_eq(bs_stream_next(hs, bs_array(Headline, edition, 3)), 1);
+  cr_assert_eq(bs_stream_next(hs, bs_array(Headline, NULL, 0)), 1);
+  cr_assert_eq(bs_stream_next(ps, bs_array(Point, path, 2)), 1);
+  cr_assert_eq(bs_stream_next(ps, ((bs_array_Point){path, 0})), 1);
+  run();
+  const char *want[] = {
+      "Headline[3]",
+      "#1 first by Ada/systems p-5 path 1,2 -3,4 at 10,-20",
+      "#2 (null) by (null)/ p0 path nowhere",
+      "#3 third by Grace/wire p9 path nowhere",
+      "Headline[0]",
+      "Point[2] 1,2 -3,4",
+      "Point[0]",
+  };
+  assert_lines("desk", 7, want);
+  cr_assert_eq(stream_stats(hs.s).encodes, 2);
+}
+
+Test(gen_stream, NULL_items_with_a_count_are_EINVAL_and_queue_nothing) {
+  bs_stream_Headline_array hs;
+  bs_stream_i64_array is;
+  bs_get_stream(engine, Headline_array, "editions", &hs);
+  bs_get_stream(engine, i64_array, "batches", &is);
+  bs_stream_subscribe(hs, bs_subscriber("r", ReaderProxy_onHeadlines));
+  bs_stream_subscribe(is, bs_subscriber("r", ReaderProxy_onBatch));
+  uint64_t sent = engine_stats().sent;
+  cr_assert_eq(bs_stream_next(hs, bs_array(Headline, NULL, 2)), BS_EINVAL);
+  cr_assert_eq(bs_stream_next(is, bs_array(i64, NULL, 1)), BS_EINVAL);
+  cr_assert_eq(engine_stats().sent, sent);
+  cr_assert_eq(stream_stats(hs.s).published, 0);
+  cr_assert_eq(stream_stats(is.s).published, 0);
+  run();
+  cr_assert_eq(news_log_for("r")->n, 0);
+}
+
+/* The element's bytes are the bytes of a proxy call passing the same
+ * array: a probe standing in for the subscriber captures both. */
+Test(gen_stream, an_array_element_is_encoded_as_the_proxy_encodes_the_pair) {
+  bs_probe *probe;
+  cr_assert_eq(bs_probe_new(engine, &Reader_actor_type, "wire", &probe), 0);
+  ReaderProxy wire;
+  cr_assert_eq(bs_get_actor(engine, Reader, "wire", &wire), 0);
+  bs_stream_i64_array is;
+  bs_stream_Headline_array hs;
+  bs_get_stream(engine, i64_array, "batches", &is);
+  bs_get_stream(engine, Headline_array, "editions", &hs);
+  bs_stream_subscribe(is, bs_subscriber("wire", ReaderProxy_onBatch));
+  bs_stream_subscribe(hs, bs_subscriber("wire", ReaderProxy_onHeadlines));
+  const int64_t v[4] = {INT64_MIN, 0, 24, INT64_MAX};
+  const Point path[1] = {{5, 6}};
+  const Headline h[2] = {{.seq = 7, .title = "t", .by = {"A", "d"}, .path = path,
+                          .path_count = 1, .priority = 2},
+                         {.seq = 8}};
+  cr_assert_eq(ReaderProxy_onBatch(wire, v, 4), 0);
+  cr_assert_eq(bs_stream_next(is, bs_array(i64, v, 4)), 1);
+  cr_assert_eq(ReaderProxy_onHeadlines(wire, h, 2), 0);
+  cr_assert_eq(bs_stream_next(hs, bs_array(Headline, h, 2)), 1);
+  cr_assert_eq(ReaderProxy_onBatch(wire, NULL, 0), 0);
+  cr_assert_eq(bs_stream_next(is, bs_array(i64, NULL, 0)), 1);
+  for (int pair = 0; pair < 3; pair++) {
+    bs_probed a, b;
+    uint8_t first[512];
+    cr_assert_eq(bs_probe_next(probe, &a), 1);
+    size_t n = (size_t)(a.args.end - a.args.p);
+    cr_assert_leq(n, sizeof first);
+    memcpy(first, a.args.p, n);
+    cr_assert_eq(bs_probe_next(probe, &b), 1);
+    cr_assert_str_eq(a.method, b.method);
+    cr_assert_eq((size_t)(b.args.end - b.args.p), n, "%s", a.method);
+    cr_assert_arr_eq(b.args.p, first, n, "%s", a.method);
+  }
+  /* and the generated argument decoder reads the element */
+  cr_assert_eq(bs_stream_next(is, bs_array(i64, v, 4)), 1);
+  bs_probed m;
+  cr_assert_eq(bs_probe_next(probe, &m), 1);
+  const int64_t *got = NULL;
+  size_t count = 0;
+  cr_assert_eq(ReaderProxy_onBatch__args(&m.args, &got, &count), 0);
+  cr_assert_eq(count, 4);
+  cr_assert_arr_eq(got, v, sizeof v);
+  bs_probe_free(probe);
+}
+
+/* A large array, fanned out: one encode of ~900 KB shared by every
+ * subscriber, each decoding all of it. */
+Test(gen_stream, a_large_array_fanned_out_is_encoded_once_and_arrives_whole) {
+  enum { N = 150000, READERS = 8 };
+  static int64_t v[N];
+  int64_t sum = 0;
+  for (int i = 0; i < N; i++) {
+    v[i] = (int64_t)i * 1000003 - 7;
+    sum += v[i];
+  }
+  bs_stream_i64_array batches;
+  cr_assert_eq(bs_get_stream(engine, i64_array, "batches", &batches), 0);
+  char id[32];
+  for (int r = 0; r < READERS; r++) {
+    snprintf(id, sizeof id, "sink-%d", r);
+    cr_assert_eq(bs_stream_subscribe(batches, bs_subscriber(id, ReaderProxy_onBatch)), 0);
+  }
+  cr_assert_eq(bs_stream_next(batches, bs_array(i64, v, N)), READERS);
+  bs_stream_stats st = stream_stats(batches.s);
+  cr_assert_eq(st.encodes, 1);
+  cr_assert_eq(st.deliveries, READERS);
+  run();
+  char want[160];
+  snprintf(want, sizeof want, "i64[%d] %" PRId64 " %" PRId64 " %" PRId64 " .. %" PRId64
+           " sum %" PRId64, N, v[0], v[1], v[2], v[N - 1], sum);
+  for (int r = 0; r < READERS; r++) {
+    snprintf(id, sizeof id, "sink-%d", r);
+    const char *lines[] = {want};
+    assert_lines(id, 1, lines);
+  }
+  cr_assert_eq(engine_stats().dead_letters, 0);
 }
 
 /* A request/reply method as a subscriber: it runs, its state persists, the

@@ -31,10 +31,13 @@ void emit_struct_prototypes(gen_sbuf *h, const gen_struct *st);
 void emit_struct_codec(gen_sbuf *c, const gen_struct *st);
 
 /* Streams (emit_stream.c). The element token of a struct (its codec
- * prefix), or NULL when its name is one of the library's built-in tokens. */
+ * prefix), or NULL when its name is one of the library's built-in tokens
+ * or ends in _array. */
 const char *emit_struct_token(const gen_struct *st);
-/* The token of a method's single parameter, or NULL: not one parameter, or
- * a type without a stream element type (enums, fixed arrays, pairs). */
+/* The token of a method's single parameter ("i64", "Headline", and for a
+ * dynamic array pair "i64_array", "Headline_array", for a byte pair
+ * "bytes"), or NULL: not one parameter, or a type without a stream element
+ * type (enums, fixed arrays, arrays of those). */
 const char *emit_method_token(const gen_method *m);
 void emit_struct_stream_decl(gen_sbuf *h, const gen_struct *st);
 void emit_struct_stream_impl(gen_sbuf *c, const gen_struct *st);

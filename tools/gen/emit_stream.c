@@ -1,9 +1,10 @@
 /* Streams (include/backstage/stream.h): every struct whose codec is
- * generated is also a stream element type, and every method whose single
- * parameter has an element type gets a subscriber helper, which is what
- * bs_subscriber("id", TProxy_method) expands to. The helper's return type
- * names the element type, so subscribing it to a stream of another type
- * does not compile. */
+ * generated is also a stream element type, and so are arrays of it
+ * (S_array); every method whose single parameter has an element type, or
+ * whose parameters are one dynamic array of an element type, gets a
+ * subscriber helper, which is what bs_subscriber("id", TProxy_method)
+ * expands to. The helper's return type names the element type, so
+ * subscribing it to a stream of another type does not compile. */
 #include <string.h>
 
 #include "emit.h"
@@ -15,9 +16,18 @@ static const char *const BUILTIN_TOKENS[] = {
     "cstr", "bytes", "boolean", "i8", "i16", "i32", "i64",
     "u8", "u16", "u32", "u64", "float", "double", NULL};
 
+static bool ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), m = strlen(suffix);
+  return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Neither may a struct named like an array token (`i64_array`, and
+ * `Point_array`, the array of a struct Point, maybe from another run of
+ * the generator): no struct whose name ends in _array is an element type. */
 const char *emit_struct_token(const gen_struct *st) {
   for (const char *const *b = BUILTIN_TOKENS; *b; b++)
     if (strcmp(st->name, *b) == 0) return NULL;
+  if (ends_with(st->name, "_array")) return NULL;
   return st->name;
 }
 
@@ -43,9 +53,25 @@ static const char *elem_token(const gen_type *t) {
   }
 }
 
+/* A dynamic array `const T *items, size_t count` is T_array when T has a
+ * token and the library or the generator defines arrays of it: not for
+ * uint8_t (`const uint8_t *` + size_t is a byte buffer, never an array of
+ * u8), nor for arrays of pointers to structs (`const S *const *`). */
+static const char *array_token(const gen_type *elem) {
+  if (elem->kind == GEN_STRUCT_REF) return NULL;
+  if (elem->kind == GEN_UINT && elem->bits == 8) return NULL;
+  const char *tok = elem_token(elem);
+  return tok ? gen_printf("%s_array", tok) : NULL;
+}
+
+/* One parameter of a type with a token; or one pointer + length pair: a
+ * dynamic array (T_array) or a byte buffer (bytes, as bs_bytes: both are
+ * one CBOR byte string). */
 const char *emit_method_token(const gen_method *m) {
   if (m->params.len != 1) return NULL;
   const gen_param *p = m->params.items[0];
+  if (p->type->kind == GEN_DYNARRAY) return array_token(p->type->elem);
+  if (p->type->kind == GEN_BYTEPAIR) return "bytes";
   return p->count_name ? NULL : elem_token(p->type);
 }
 
@@ -54,8 +80,13 @@ const char *emit_method_token(const gen_method *m) {
 void emit_struct_stream_decl(gen_sbuf *h, const gen_struct *st) {
   const char *tok = emit_struct_token(st);
   if (tok == NULL) {
-    sb_printf(h, "/* %s is not a stream element type: '%s' is a built-in "
-              "element token. */\n\n", st->spelling, st->name);
+    if (ends_with(st->name, "_array"))
+      sb_printf(h, "/* %s is not a stream element type: '%s' ends in _array, "
+                "like array\n * element tokens. */\n\n", st->spelling,
+                st->name);
+    else
+      sb_printf(h, "/* %s is not a stream element type: '%s' is a built-in "
+                "element token. */\n\n", st->spelling, st->name);
     return;
   }
   sb_printf(h,
@@ -65,6 +96,15 @@ void emit_struct_stream_decl(gen_sbuf *h, const gen_struct *st) {
             "*/\n",
             st->spelling, tok, tok, st->spelling, st->name);
   sb_printf(h, "BS_DECLARE_STREAM_TYPE(%s, const %s *)\n\n", tok, st->spelling);
+  sb_printf(h,
+            "/* Arrays of %s as stream elements (bs_stream_%s_array,\n"
+            " * bs_subscriber_%s_array): bs_stream_next takes a "
+            "bs_array_%s\n"
+            " * {items, count}, encoded as one CBOR array of %s__encode "
+            "maps, like\n"
+            " * a `const %s *items, size_t count` parameter. */\n",
+            st->spelling, tok, tok, tok, st->name, st->spelling);
+  sb_printf(h, "BS_DECLARE_STREAM_ARRAY_TYPE(%s, %s)\n\n", tok, st->spelling);
 }
 
 void emit_struct_stream_impl(gen_sbuf *c, const gen_struct *st) {
@@ -82,6 +122,20 @@ void emit_struct_stream_impl(gen_sbuf *c, const gen_struct *st) {
             tok, tok, st->name);
   sb_printf(c, "BS_IMPLEMENT_STREAM_TYPE(%s, const %s *)\n\n", tok,
             st->spelling);
+
+  sb_printf(c, "/* `value` is the address of the bs_array_%s given to\n"
+            " * bs_stream_next. */\n", tok);
+  sb_printf(c, "static int %s__encode_array_elem(bs_writer *w, "
+            "const void *value) {\n", st->name);
+  sb_printf(c, "  const bs_array_%s *v = value;\n", tok);
+  sb_puts(c, "  if (v->items == NULL && v->count != 0) return BS_EINVAL;\n");
+  sb_puts(c, "  bs_write_array(w, v->count);\n");
+  sb_puts(c, "  for (size_t i = 0; i < v->count && w->err == 0; i++)\n");
+  sb_printf(c, "    %s__encode(w, &v->items[i]);\n", st->name);
+  sb_puts(c, "  return w->err;\n}\n\n");
+  sb_printf(c, "const bs_elem_type bs_elem_%s_array = {\"%s_array\", "
+            "%s__encode_array_elem};\n", tok, tok, st->name);
+  sb_printf(c, "BS_IMPLEMENT_STREAM_ARRAY_TYPE(%s)\n\n", tok);
 }
 
 /* ---- Subscriber helpers ----------------------------------------------------- */

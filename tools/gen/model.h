@@ -89,8 +89,8 @@ typedef struct gen_method {
   gen_loc loc;
   size_t index;             /* position in the id-sorted method table */
   const char *elem_token;   /* stream element token of the single parameter
-                               ("cstr", "i64", "Headline"), or NULL: the
-                               method gets no __subscriber helper */
+                               ("cstr", "i64", "Headline", "i64_array"), or
+                               NULL: the method gets no __subscriber helper */
 } gen_method;
 
 typedef struct gen_actor {

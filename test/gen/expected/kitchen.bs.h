@@ -187,6 +187,17 @@ int KitchenProxy_sum_await_timeout(KitchenProxy proxy, const int64_t *values, si
  * until its next bs_probe_next). */
 int KitchenProxy_sum__args(bs_reader *args, const int64_t **values, size_t *count);
 
+/* Kitchen_sum as a subscriber of i64_array streams:
+ *   bs_stream_subscribe(stream, bs_subscriber("id", KitchenProxy_sum));
+ * Elements are not requests: the return value is dropped. */
+static inline bs_subscriber_i64_array KitchenProxy_sum__subscriber(const char *actor_id) {
+  bs_subscriber_i64_array sub;
+  sub.actor_id = actor_id;
+  sub.type = &Kitchen_actor_type;
+  sub.method = &Kitchen_actor_type.methods[18]; /* sum */
+  return sub;
+}
+
 /* Kitchen_flag: request/reply. `k` runs exactly once, later, with status 0
  * and the return value, or a negative BS_E* status (the value is then
  * unspecified). Strings, bytes and arrays in `value` are valid until k

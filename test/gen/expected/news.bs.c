@@ -49,6 +49,20 @@ static int Byline__encode_elem(bs_writer *w, const void *value) {
 const bs_elem_type bs_elem_Byline = {"Byline", Byline__encode_elem};
 BS_IMPLEMENT_STREAM_TYPE(Byline, const struct Byline *)
 
+/* `value` is the address of the bs_array_Byline given to
+ * bs_stream_next. */
+static int Byline__encode_array_elem(bs_writer *w, const void *value) {
+  const bs_array_Byline *v = value;
+  if (v->items == NULL && v->count != 0) return BS_EINVAL;
+  bs_write_array(w, v->count);
+  for (size_t i = 0; i < v->count && w->err == 0; i++)
+    Byline__encode(w, &v->items[i]);
+  return w->err;
+}
+
+const bs_elem_type bs_elem_Byline_array = {"Byline_array", Byline__encode_array_elem};
+BS_IMPLEMENT_STREAM_ARRAY_TYPE(Byline)
+
 int Headline__encode(bs_writer *w, const struct Headline *v) {
   bs_write_map(w, 6);
   bs_write_uint(w, 0xc9270bbcu); /* seq */
@@ -131,6 +145,20 @@ static int Headline__encode_elem(bs_writer *w, const void *value) {
 const bs_elem_type bs_elem_Headline = {"Headline", Headline__encode_elem};
 BS_IMPLEMENT_STREAM_TYPE(Headline, const struct Headline *)
 
+/* `value` is the address of the bs_array_Headline given to
+ * bs_stream_next. */
+static int Headline__encode_array_elem(bs_writer *w, const void *value) {
+  const bs_array_Headline *v = value;
+  if (v->items == NULL && v->count != 0) return BS_EINVAL;
+  bs_write_array(w, v->count);
+  for (size_t i = 0; i < v->count && w->err == 0; i++)
+    Headline__encode(w, &v->items[i]);
+  return w->err;
+}
+
+const bs_elem_type bs_elem_Headline_array = {"Headline_array", Headline__encode_array_elem};
+BS_IMPLEMENT_STREAM_ARRAY_TYPE(Headline)
+
 int Notice__encode(bs_writer *w, const struct Notice *v) {
   bs_write_map(w, 1);
   bs_write_uint(w, 0xbde64e3eu); /* text */
@@ -168,6 +196,20 @@ static int Notice__encode_elem(bs_writer *w, const void *value) {
 
 const bs_elem_type bs_elem_Notice = {"Notice", Notice__encode_elem};
 BS_IMPLEMENT_STREAM_TYPE(Notice, const struct Notice *)
+
+/* `value` is the address of the bs_array_Notice given to
+ * bs_stream_next. */
+static int Notice__encode_array_elem(bs_writer *w, const void *value) {
+  const bs_array_Notice *v = value;
+  if (v->items == NULL && v->count != 0) return BS_EINVAL;
+  bs_write_array(w, v->count);
+  for (size_t i = 0; i < v->count && w->err == 0; i++)
+    Notice__encode(w, &v->items[i]);
+  return w->err;
+}
+
+const bs_elem_type bs_elem_Notice_array = {"Notice_array", Notice__encode_array_elem};
+BS_IMPLEMENT_STREAM_ARRAY_TYPE(Notice)
 
 int i64__encode(bs_writer *w, const struct i64 *v) {
   bs_write_map(w, 2);
@@ -357,6 +399,27 @@ int Reader__encode_state(const void *self, bs_writer *w) {
   return w->err;
 }
 
+static int Reader__invoke_onBlobs(void *self, bs_call *call) {
+  bs_reader *r = &call->args;
+  const bs_bytes *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    bs_bytes *t0 = bs_gen_read_array(r, &n0, sizeof(bs_bytes), _Alignof(bs_bytes));
+    for (i0 = 0; i0 < n0 && r->err == 0; i0++) {
+      bs_read_bytes(r, &t0[i0].data, &t0[i0].len);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (r->err != 0) return r->err;
+  int ret = Reader_onBlobs(self, a0, a0_n);
+  call->result = ret;
+  if (call->reply == NULL) return 0;
+  bs_write_int(call->reply, (int64_t)ret);
+  return call->reply->err;
+}
+
 static int Reader__invoke_onSize(void *self, bs_call *call) {
   bs_reader *r = &call->args;
   size_t a0 = 0;
@@ -426,10 +489,94 @@ static int Reader__invoke_onI16(void *self, bs_call *call) {
   return call->reply->err;
 }
 
+static int Reader__invoke_onHeadlines(void *self, bs_call *call) {
+  bs_reader *r = &call->args;
+  const Headline *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    struct Headline *t0 = bs_gen_read_array(r, &n0, sizeof(struct Headline), _Alignof(struct Headline));
+    for (i0 = 0; i0 < n0 && r->err == 0; i0++) {
+      Headline__decode(r, &t0[i0]);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (r->err != 0) return r->err;
+  int ret = Reader_onHeadlines(self, a0, a0_n);
+  call->result = ret;
+  if (call->reply == NULL) return 0;
+  bs_write_int(call->reply, (int64_t)ret);
+  return call->reply->err;
+}
+
+static int Reader__invoke_onU32s(void *self, bs_call *call) {
+  bs_reader *r = &call->args;
+  const unsigned int *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    unsigned int *t0 = bs_gen_read_array(r, &n0, sizeof(unsigned int), _Alignof(unsigned int));
+    for (i0 = 0; i0 < n0 && r->err == 0; i0++) {
+      t0[i0] = (unsigned int)bs_gen_read_uint(r, UINT32_MAX);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (r->err != 0) return r->err;
+  int ret = Reader_onU32s(self, a0, a0_n);
+  call->result = ret;
+  if (call->reply == NULL) return 0;
+  bs_write_int(call->reply, (int64_t)ret);
+  return call->reply->err;
+}
+
 static int Reader__invoke_ping(void *self, bs_call *call) {
   Reader_ping(self);
   call->result = 0;
   return 0;
+}
+
+static int Reader__invoke_onPoints(void *self, bs_call *call) {
+  bs_reader *r = &call->args;
+  const Point *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    struct Point *t0 = bs_gen_read_array(r, &n0, sizeof(struct Point), _Alignof(struct Point));
+    for (i0 = 0; i0 < n0 && r->err == 0; i0++) {
+      Point__decode(r, &t0[i0]);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (r->err != 0) return r->err;
+  int ret = Reader_onPoints(self, a0, a0_n);
+  call->result = ret;
+  if (call->reply == NULL) return 0;
+  bs_write_int(call->reply, (int64_t)ret);
+  return call->reply->err;
+}
+
+static int Reader__invoke_onColors(void *self, bs_call *call) {
+  bs_reader *r = &call->args;
+  const Color *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    Color *t0 = bs_gen_read_array(r, &n0, sizeof(Color), _Alignof(Color));
+    for (i0 = 0; i0 < n0 && r->err == 0; i0++) {
+      t0[i0] = (Color)bs_gen_read_int(r, INT32_MIN, INT32_MAX);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (r->err != 0) return r->err;
+  int ret = Reader_onColors(self, a0, a0_n);
+  call->result = ret;
+  if (call->reply == NULL) return 0;
+  bs_write_int(call->reply, (int64_t)ret);
+  return call->reply->err;
 }
 
 static int Reader__invoke_onBlob(void *self, bs_call *call) {
@@ -496,6 +643,53 @@ static int Reader__invoke_onPair(void *self, bs_call *call) {
   return call->reply->err;
 }
 
+static int Reader__invoke_onWhere(void *self, bs_call *call) {
+  bs_reader *r = &call->args;
+  const Point *const *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    const Point **t0 = bs_gen_read_array(r, &n0, sizeof(const Point *), _Alignof(const Point *));
+    for (i0 = 0; i0 < n0 && r->err == 0; i0++) {
+      {
+        struct Point *t1 = bs_gen_read_ref(r, sizeof(struct Point), _Alignof(struct Point));
+        if (t1 != NULL)
+          Point__decode(r, t1);
+        t0[i0] = t1;
+      }
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (r->err != 0) return r->err;
+  int ret = Reader_onWhere(self, a0, a0_n);
+  call->result = ret;
+  if (call->reply == NULL) return 0;
+  bs_write_int(call->reply, (int64_t)ret);
+  return call->reply->err;
+}
+
+static int Reader__invoke_onNames(void *self, bs_call *call) {
+  bs_reader *r = &call->args;
+  const char *const *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    const char **t0 = bs_gen_read_array(r, &n0, sizeof(const char *), _Alignof(const char *));
+    for (i0 = 0; i0 < n0 && r->err == 0; i0++) {
+      bs_read_cstr(r, &t0[i0]);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (r->err != 0) return r->err;
+  int ret = Reader_onNames(self, a0, a0_n);
+  call->result = ret;
+  if (call->reply == NULL) return 0;
+  bs_write_int(call->reply, (int64_t)ret);
+  return call->reply->err;
+}
+
 static int Reader__invoke_onLabel(void *self, bs_call *call) {
   bs_reader *r = &call->args;
   char a0[8];
@@ -503,6 +697,27 @@ static int Reader__invoke_onLabel(void *self, bs_call *call) {
   bs_gen_read_charbuf(r, a0, 8);
   if (r->err != 0) return r->err;
   int ret = Reader_onLabel(self, a0);
+  call->result = ret;
+  if (call->reply == NULL) return 0;
+  bs_write_int(call->reply, (int64_t)ret);
+  return call->reply->err;
+}
+
+static int Reader__invoke_onLevels(void *self, bs_call *call) {
+  bs_reader *r = &call->args;
+  const double *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    double *t0 = bs_gen_read_array(r, &n0, sizeof(double), _Alignof(double));
+    for (i0 = 0; i0 < n0 && r->err == 0; i0++) {
+      bs_read_double(r, &t0[i0]);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (r->err != 0) return r->err;
+  int ret = Reader_onLevels(self, a0, a0_n);
   call->result = ret;
   if (call->reply == NULL) return 0;
   bs_write_int(call->reply, (int64_t)ret);
@@ -520,6 +735,27 @@ static int Reader__invoke_onNotice(void *self, bs_call *call) {
   }
   if (r->err != 0) return r->err;
   int ret = Reader_onNotice(self, a0);
+  call->result = ret;
+  if (call->reply == NULL) return 0;
+  bs_write_int(call->reply, (int64_t)ret);
+  return call->reply->err;
+}
+
+static int Reader__invoke_onBatch(void *self, bs_call *call) {
+  bs_reader *r = &call->args;
+  const int64_t *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    int64_t *t0 = bs_gen_read_array(r, &n0, sizeof(int64_t), _Alignof(int64_t));
+    for (i0 = 0; i0 < n0 && r->err == 0; i0++) {
+      t0[i0] = (int64_t)bs_gen_read_int(r, INT64_MIN, INT64_MAX);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (r->err != 0) return r->err;
+  int ret = Reader_onBatch(self, a0, a0_n);
   call->result = ret;
   if (call->reply == NULL) return 0;
   bs_write_int(call->reply, (int64_t)ret);
@@ -578,12 +814,54 @@ static int Reader__invoke_handleNews(void *self, bs_call *call) {
   return call->reply->err;
 }
 
+static int Reader__invoke_onI16s(void *self, bs_call *call) {
+  bs_reader *r = &call->args;
+  const int16_t *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    int16_t *t0 = bs_gen_read_array(r, &n0, sizeof(int16_t), _Alignof(int16_t));
+    for (i0 = 0; i0 < n0 && r->err == 0; i0++) {
+      t0[i0] = (int16_t)bs_gen_read_int(r, INT16_MIN, INT16_MAX);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (r->err != 0) return r->err;
+  int ret = Reader_onI16s(self, a0, a0_n);
+  call->result = ret;
+  if (call->reply == NULL) return 0;
+  bs_write_int(call->reply, (int64_t)ret);
+  return call->reply->err;
+}
+
 static int Reader__invoke_onFlag(void *self, bs_call *call) {
   bs_reader *r = &call->args;
   bool a0 = false;
   bs_read_bool(r, &a0);
   if (r->err != 0) return r->err;
   int ret = Reader_onFlag(self, a0);
+  call->result = ret;
+  if (call->reply == NULL) return 0;
+  bs_write_int(call->reply, (int64_t)ret);
+  return call->reply->err;
+}
+
+static int Reader__invoke_onSizes(void *self, bs_call *call) {
+  bs_reader *r = &call->args;
+  const size_t *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    size_t *t0 = bs_gen_read_array(r, &n0, sizeof(size_t), _Alignof(size_t));
+    for (i0 = 0; i0 < n0 && r->err == 0; i0++) {
+      t0[i0] = (size_t)bs_gen_read_uint(r, UINT64_MAX);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (r->err != 0) return r->err;
+  int ret = Reader_onSizes(self, a0, a0_n);
   call->result = ret;
   if (call->reply == NULL) return 0;
   bs_write_int(call->reply, (int64_t)ret);
@@ -597,6 +875,48 @@ static int Reader__invoke_onWide(void *self, bs_call *call) {
   i64__decode(r, &a0);
   if (r->err != 0) return r->err;
   int ret = Reader_onWide(self, a0);
+  call->result = ret;
+  if (call->reply == NULL) return 0;
+  bs_write_int(call->reply, (int64_t)ret);
+  return call->reply->err;
+}
+
+static int Reader__invoke_onI8s(void *self, bs_call *call) {
+  bs_reader *r = &call->args;
+  const signed char *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    signed char *t0 = bs_gen_read_array(r, &n0, sizeof(signed char), _Alignof(signed char));
+    for (i0 = 0; i0 < n0 && r->err == 0; i0++) {
+      t0[i0] = (signed char)bs_gen_read_int(r, INT8_MIN, INT8_MAX);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (r->err != 0) return r->err;
+  int ret = Reader_onI8s(self, a0, a0_n);
+  call->result = ret;
+  if (call->reply == NULL) return 0;
+  bs_write_int(call->reply, (int64_t)ret);
+  return call->reply->err;
+}
+
+static int Reader__invoke_onRatios(void *self, bs_call *call) {
+  bs_reader *r = &call->args;
+  const float *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    float *t0 = bs_gen_read_array(r, &n0, sizeof(float), _Alignof(float));
+    for (i0 = 0; i0 < n0 && r->err == 0; i0++) {
+      bs_read_float(r, &t0[i0]);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (r->err != 0) return r->err;
+  int ret = Reader_onRatios(self, a0, a0_n);
   call->result = ret;
   if (call->reply == NULL) return 0;
   bs_write_int(call->reply, (int64_t)ret);
@@ -651,6 +971,48 @@ static int Reader__invoke_onU8(void *self, bs_call *call) {
   return call->reply->err;
 }
 
+static int Reader__invoke_onFlags(void *self, bs_call *call) {
+  bs_reader *r = &call->args;
+  const _Bool *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    bool *t0 = bs_gen_read_array(r, &n0, sizeof(bool), _Alignof(bool));
+    for (i0 = 0; i0 < n0 && r->err == 0; i0++) {
+      bs_read_bool(r, &t0[i0]);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (r->err != 0) return r->err;
+  int ret = Reader_onFlags(self, a0, a0_n);
+  call->result = ret;
+  if (call->reply == NULL) return 0;
+  bs_write_int(call->reply, (int64_t)ret);
+  return call->reply->err;
+}
+
+static int Reader__invoke_onU16s(void *self, bs_call *call) {
+  bs_reader *r = &call->args;
+  const uint16_t *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    uint16_t *t0 = bs_gen_read_array(r, &n0, sizeof(uint16_t), _Alignof(uint16_t));
+    for (i0 = 0; i0 < n0 && r->err == 0; i0++) {
+      t0[i0] = (uint16_t)bs_gen_read_uint(r, UINT16_MAX);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (r->err != 0) return r->err;
+  int ret = Reader_onU16s(self, a0, a0_n);
+  call->result = ret;
+  if (call->reply == NULL) return 0;
+  bs_write_int(call->reply, (int64_t)ret);
+  return call->reply->err;
+}
+
 static int Reader__invoke_onRaw(void *self, bs_call *call) {
   bs_reader *r = &call->args;
   const void *a0 = NULL;
@@ -685,29 +1047,44 @@ static int Reader__invoke_onU32(void *self, bs_call *call) {
 /* Sorted by id: ids are FNV-1a hashes of the method names, stable when
  * methods are added or reordered. */
 static const bs_method Reader__methods[] = {
+  {"onBlobs", 0x04d85610u, 1u, Reader__invoke_onBlobs},
   {"onSize", 0x0569e841u, 1u, Reader__invoke_onSize},
   {"onValues", 0x05e1e616u, 1u, Reader__invoke_onValues},
   {"onColor", 0x0a4a9687u, 1u, Reader__invoke_onColor},
   {"onU16", 0x0b270114u, 1u, Reader__invoke_onU16},
   {"onI16", 0x0d2d28b8u, 1u, Reader__invoke_onI16},
+  {"onHeadlines", 0x0d814a09u, 1u, Reader__invoke_onHeadlines},
+  {"onU32s", 0x143894e3u, 1u, Reader__invoke_onU32s},
   {"ping", 0x165df089u, 0u, Reader__invoke_ping},
+  {"onPoints", 0x2128206fu, 1u, Reader__invoke_onPoints},
+  {"onColors", 0x276ba21cu, 1u, Reader__invoke_onColors},
   {"onBlob", 0x27985bc3u, 1u, Reader__invoke_onBlob},
   {"onHeadlineCopy", 0x2baf523du, 1u, Reader__invoke_onHeadlineCopy},
   {"onCount", 0x2c49c9dfu, 1u, Reader__invoke_onCount},
   {"add", 0x3b391274u, 1u, Reader__invoke_add},
   {"onPair", 0x43f28554u, 2u, Reader__invoke_onPair},
+  {"onWhere", 0x4ce0458bu, 1u, Reader__invoke_onWhere},
+  {"onNames", 0x4f771200u, 1u, Reader__invoke_onNames},
   {"onLabel", 0x60c8f68eu, 1u, Reader__invoke_onLabel},
+  {"onLevels", 0x645c769fu, 1u, Reader__invoke_onLevels},
   {"onNotice", 0x651a9f8cu, 1u, Reader__invoke_onNotice},
+  {"onBatch", 0x6598a4c8u, 1u, Reader__invoke_onBatch},
   {"onPoint", 0x7a8d1f46u, 1u, Reader__invoke_onPoint},
   {"onHeadline", 0x7f6e3700u, 1u, Reader__invoke_onHeadline},
   {"onLevel", 0x87620e36u, 1u, Reader__invoke_onLevel},
   {"handleNews", 0x89164e90u, 1u, Reader__invoke_handleNews},
+  {"onI16s", 0x89173791u, 1u, Reader__invoke_onI16s},
   {"onFlag", 0xb44f4b62u, 1u, Reader__invoke_onFlag},
+  {"onSizes", 0xb7b886b6u, 1u, Reader__invoke_onSizes},
   {"onWide", 0xc413bc1fu, 1u, Reader__invoke_onWide},
+  {"onI8s", 0xca1b761eu, 1u, Reader__invoke_onI8s},
+  {"onRatios", 0xcef50a10u, 1u, Reader__invoke_onRatios},
   {"onInt", 0xd0a93d01u, 1u, Reader__invoke_onInt},
   {"onRatio", 0xd6c957c3u, 1u, Reader__invoke_onRatio},
   {"onI8", 0xda487c59u, 1u, Reader__invoke_onI8},
   {"onU8", 0xe216ec25u, 1u, Reader__invoke_onU8},
+  {"onFlags", 0xe9d32bc3u, 1u, Reader__invoke_onFlags},
+  {"onU16s", 0xf5673525u, 1u, Reader__invoke_onU16s},
   {"onRaw", 0xf59f7ab6u, 1u, Reader__invoke_onRaw},
   {"onU32", 0xff227102u, 1u, Reader__invoke_onU32},
 };
@@ -727,7 +1104,7 @@ const bs_actor_type Reader_actor_type = {
   .init = Reader__init,
   .deinit = Reader__deinit,
   .methods = Reader__methods,
-  .method_count = 25,
+  .method_count = 40,
   .encode_state = Reader__encode_state,
 };
 
@@ -742,7 +1119,7 @@ int ReaderProxy_stop(ReaderProxy proxy) {
 
 int ReaderProxy_handleNews(ReaderProxy proxy, const char *headline) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[16], &w);
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[25], &w);
   if (rc < 0) return rc;
   bs_write_cstr(&w, headline);
   return bs_send_end(&w);
@@ -759,7 +1136,7 @@ int ReaderProxy_handleNews__args(bs_reader *args, const char **headline) {
 
 int ReaderProxy_onHeadline(ReaderProxy proxy, const Headline *h) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[14], &w);
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[23], &w);
   if (rc < 0) return rc;
   if (h != NULL)
     Headline__encode(&w, h);
@@ -784,7 +1161,7 @@ int ReaderProxy_onHeadline__args(bs_reader *args, const Headline **h) {
 
 int ReaderProxy_onHeadlineCopy(ReaderProxy proxy, struct Headline h) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[7], &w);
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[12], &w);
   if (rc < 0) return rc;
   Headline__encode(&w, &h);
   return bs_send_end(&w);
@@ -802,7 +1179,7 @@ int ReaderProxy_onHeadlineCopy__args(bs_reader *args, struct Headline *h) {
 
 int ReaderProxy_onNotice(ReaderProxy proxy, const Notice *n) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[12], &w);
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[20], &w);
   if (rc < 0) return rc;
   if (n != NULL)
     Notice__encode(&w, n);
@@ -827,7 +1204,7 @@ int ReaderProxy_onNotice__args(bs_reader *args, const Notice **n) {
 
 int ReaderProxy_onPoint(ReaderProxy proxy, struct Point p) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[13], &w);
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[22], &w);
   if (rc < 0) return rc;
   Point__encode(&w, &p);
   return bs_send_end(&w);
@@ -845,7 +1222,7 @@ int ReaderProxy_onPoint__args(bs_reader *args, struct Point *p) {
 
 int ReaderProxy_onI8(ReaderProxy proxy, signed char v) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[21], &w);
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[34], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)v);
   return bs_send_end(&w);
@@ -862,7 +1239,7 @@ int ReaderProxy_onI8__args(bs_reader *args, signed char *v) {
 
 int ReaderProxy_onI16(ReaderProxy proxy, int16_t v) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[4], &w);
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[5], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)v);
   return bs_send_end(&w);
@@ -879,7 +1256,7 @@ int ReaderProxy_onI16__args(bs_reader *args, int16_t *v) {
 
 int ReaderProxy_onInt(ReaderProxy proxy, int v) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[19], &w);
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[32], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)v);
   return bs_send_end(&w);
@@ -896,7 +1273,7 @@ int ReaderProxy_onInt__args(bs_reader *args, int *v) {
 
 int ReaderProxy_onCount(ReaderProxy proxy, int64_t v) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[8], &w);
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[13], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)v);
   return bs_send_end(&w);
@@ -913,7 +1290,7 @@ int ReaderProxy_onCount__args(bs_reader *args, int64_t *v) {
 
 int ReaderProxy_onU8(ReaderProxy proxy, unsigned char v) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[22], &w);
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[35], &w);
   if (rc < 0) return rc;
   bs_write_uint(&w, (uint64_t)v);
   return bs_send_end(&w);
@@ -930,7 +1307,7 @@ int ReaderProxy_onU8__args(bs_reader *args, unsigned char *v) {
 
 int ReaderProxy_onU16(ReaderProxy proxy, uint16_t v) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[3], &w);
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[4], &w);
   if (rc < 0) return rc;
   bs_write_uint(&w, (uint64_t)v);
   return bs_send_end(&w);
@@ -947,7 +1324,7 @@ int ReaderProxy_onU16__args(bs_reader *args, uint16_t *v) {
 
 int ReaderProxy_onU32(ReaderProxy proxy, unsigned int v) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[24], &w);
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[39], &w);
   if (rc < 0) return rc;
   bs_write_uint(&w, (uint64_t)v);
   return bs_send_end(&w);
@@ -964,7 +1341,7 @@ int ReaderProxy_onU32__args(bs_reader *args, unsigned int *v) {
 
 int ReaderProxy_onSize(ReaderProxy proxy, size_t v) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[0], &w);
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[1], &w);
   if (rc < 0) return rc;
   bs_write_uint(&w, (uint64_t)v);
   return bs_send_end(&w);
@@ -981,7 +1358,7 @@ int ReaderProxy_onSize__args(bs_reader *args, size_t *v) {
 
 int ReaderProxy_onFlag(ReaderProxy proxy, bool v) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[17], &w);
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[27], &w);
   if (rc < 0) return rc;
   bs_write_bool(&w, v);
   return bs_send_end(&w);
@@ -998,7 +1375,7 @@ int ReaderProxy_onFlag__args(bs_reader *args, bool *v) {
 
 int ReaderProxy_onRatio(ReaderProxy proxy, float v) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[20], &w);
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[33], &w);
   if (rc < 0) return rc;
   bs_write_float(&w, v);
   return bs_send_end(&w);
@@ -1015,7 +1392,7 @@ int ReaderProxy_onRatio__args(bs_reader *args, float *v) {
 
 int ReaderProxy_onLevel(ReaderProxy proxy, double v) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[15], &w);
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[24], &w);
   if (rc < 0) return rc;
   bs_write_double(&w, v);
   return bs_send_end(&w);
@@ -1032,7 +1409,7 @@ int ReaderProxy_onLevel__args(bs_reader *args, double *v) {
 
 int ReaderProxy_onBlob(ReaderProxy proxy, bs_bytes v) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[6], &w);
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[11], &w);
   if (rc < 0) return rc;
   bs_write_bytes(&w, v.data, v.len);
   return bs_send_end(&w);
@@ -1073,7 +1450,7 @@ static int ReaderProxy__await_add(int status, bs_reader *value, bs_fnptr fn,
 
 int ReaderProxy_add(ReaderProxy proxy, int32_t v, ReaderProxy_add_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[9], &w);
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[14], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)v);
   return bs_request_end(&w, ReaderProxy__reply_add, (bs_fnptr)k, ud);
@@ -1082,7 +1459,7 @@ int ReaderProxy_add(ReaderProxy proxy, int32_t v, ReaderProxy_add_cont k, void *
 int ReaderProxy_add_await_timeout(ReaderProxy proxy, int32_t v, int32_t *out, uint64_t timeout_ms) {
   if (out == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[9], &w);
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[14], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)v);
   return bs_request_await(&w, ReaderProxy__await_add, out, timeout_ms);
@@ -1101,74 +1478,9 @@ int ReaderProxy_add__args(bs_reader *args, int32_t *v) {
   return 0;
 }
 
-int ReaderProxy_onColor(ReaderProxy proxy, Color c) {
-  bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[2], &w);
-  if (rc < 0) return rc;
-  bs_write_int(&w, (int64_t)c);
-  return bs_send_end(&w);
-}
-
-int ReaderProxy_onColor__args(bs_reader *args, Color *c) {
-  if (args == NULL) return BS_EINVAL;
-  Color a0 = 0;
-  a0 = (Color)bs_gen_read_int(args, INT32_MIN, INT32_MAX);
-  if (args->err != 0) return args->err;
-  if (c != NULL) *c = a0;
-  return 0;
-}
-
-int ReaderProxy_onLabel(ReaderProxy proxy, const char label[8]) {
-  bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[11], &w);
-  if (rc < 0) return rc;
-  bs_gen_write_charbuf(&w, label, 8);
-  return bs_send_end(&w);
-}
-
-int ReaderProxy_onLabel__args(bs_reader *args, char (*label)[8]) {
-  if (args == NULL) return BS_EINVAL;
-  char a0[8];
-  memset(&a0, 0, sizeof a0);
-  bs_gen_read_charbuf(args, a0, 8);
-  if (args->err != 0) return args->err;
-  if (label != NULL) memcpy(*label, a0, sizeof a0);
-  return 0;
-}
-
-int ReaderProxy_onValues(ReaderProxy proxy, const int32_t *values, size_t count) {
-  bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[1], &w);
-  if (rc < 0) return rc;
-  bs_write_array(&w, count);
-  for (size_t i0 = 0; i0 < count; i0++) {
-    bs_write_int(&w, (int64_t)values[i0]);
-  }
-  return bs_send_end(&w);
-}
-
-int ReaderProxy_onValues__args(bs_reader *args, const int32_t **values, size_t *count) {
-  if (args == NULL) return BS_EINVAL;
-  const int32_t *a0 = NULL;
-  size_t a0_n = 0;
-  {
-    size_t n0 = 0, i0;
-    int32_t *t0 = bs_gen_read_array(args, &n0, sizeof(int32_t), _Alignof(int32_t));
-    for (i0 = 0; i0 < n0 && args->err == 0; i0++) {
-      t0[i0] = (int32_t)bs_gen_read_int(args, INT32_MIN, INT32_MAX);
-    }
-    a0 = t0;
-    a0_n = n0;
-  }
-  if (args->err != 0) return args->err;
-  if (values != NULL) *values = a0;
-  if (count != NULL) *count = a0_n;
-  return 0;
-}
-
 int ReaderProxy_onRaw(ReaderProxy proxy, const void *data, size_t len) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[23], &w);
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[38], &w);
   if (rc < 0) return rc;
   bs_write_bytes(&w, data, len);
   return bs_send_end(&w);
@@ -1191,9 +1503,532 @@ int ReaderProxy_onRaw__args(bs_reader *args, const void **data, size_t *len) {
   return 0;
 }
 
-int ReaderProxy_onPair(ReaderProxy proxy, const char *a, int64_t b) {
+int ReaderProxy_onHeadlines(ReaderProxy proxy, const Headline *items, size_t count) {
+  bs_writer w;
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[6], &w);
+  if (rc < 0) return rc;
+  bs_write_array(&w, count);
+  for (size_t i0 = 0; i0 < count; i0++) {
+    Headline__encode(&w, &items[i0]);
+  }
+  return bs_send_end(&w);
+}
+
+int ReaderProxy_onHeadlines__args(bs_reader *args, const Headline **items, size_t *count) {
+  if (args == NULL) return BS_EINVAL;
+  const Headline *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    struct Headline *t0 = bs_gen_read_array(args, &n0, sizeof(struct Headline), _Alignof(struct Headline));
+    for (i0 = 0; i0 < n0 && args->err == 0; i0++) {
+      Headline__decode(args, &t0[i0]);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (args->err != 0) return args->err;
+  if (items != NULL) *items = a0;
+  if (count != NULL) *count = a0_n;
+  return 0;
+}
+
+int ReaderProxy_onPoints(ReaderProxy proxy, const Point *pts, size_t n) {
+  bs_writer w;
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[9], &w);
+  if (rc < 0) return rc;
+  bs_write_array(&w, n);
+  for (size_t i0 = 0; i0 < n; i0++) {
+    Point__encode(&w, &pts[i0]);
+  }
+  return bs_send_end(&w);
+}
+
+int ReaderProxy_onPoints__args(bs_reader *args, const Point **pts, size_t *n) {
+  if (args == NULL) return BS_EINVAL;
+  const Point *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    struct Point *t0 = bs_gen_read_array(args, &n0, sizeof(struct Point), _Alignof(struct Point));
+    for (i0 = 0; i0 < n0 && args->err == 0; i0++) {
+      Point__decode(args, &t0[i0]);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (args->err != 0) return args->err;
+  if (pts != NULL) *pts = a0;
+  if (n != NULL) *n = a0_n;
+  return 0;
+}
+
+int ReaderProxy_onValues(ReaderProxy proxy, const int32_t *v, size_t n) {
+  bs_writer w;
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[2], &w);
+  if (rc < 0) return rc;
+  bs_write_array(&w, n);
+  for (size_t i0 = 0; i0 < n; i0++) {
+    bs_write_int(&w, (int64_t)v[i0]);
+  }
+  return bs_send_end(&w);
+}
+
+int ReaderProxy_onValues__args(bs_reader *args, const int32_t **v, size_t *n) {
+  if (args == NULL) return BS_EINVAL;
+  const int32_t *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    int32_t *t0 = bs_gen_read_array(args, &n0, sizeof(int32_t), _Alignof(int32_t));
+    for (i0 = 0; i0 < n0 && args->err == 0; i0++) {
+      t0[i0] = (int32_t)bs_gen_read_int(args, INT32_MIN, INT32_MAX);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (args->err != 0) return args->err;
+  if (v != NULL) *v = a0;
+  if (n != NULL) *n = a0_n;
+  return 0;
+}
+
+int ReaderProxy_onI8s(ReaderProxy proxy, const signed char *v, size_t n) {
+  bs_writer w;
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[30], &w);
+  if (rc < 0) return rc;
+  bs_write_array(&w, n);
+  for (size_t i0 = 0; i0 < n; i0++) {
+    bs_write_int(&w, (int64_t)v[i0]);
+  }
+  return bs_send_end(&w);
+}
+
+int ReaderProxy_onI8s__args(bs_reader *args, const signed char **v, size_t *n) {
+  if (args == NULL) return BS_EINVAL;
+  const signed char *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    signed char *t0 = bs_gen_read_array(args, &n0, sizeof(signed char), _Alignof(signed char));
+    for (i0 = 0; i0 < n0 && args->err == 0; i0++) {
+      t0[i0] = (signed char)bs_gen_read_int(args, INT8_MIN, INT8_MAX);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (args->err != 0) return args->err;
+  if (v != NULL) *v = a0;
+  if (n != NULL) *n = a0_n;
+  return 0;
+}
+
+int ReaderProxy_onI16s(ReaderProxy proxy, const int16_t *v, size_t n) {
+  bs_writer w;
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[26], &w);
+  if (rc < 0) return rc;
+  bs_write_array(&w, n);
+  for (size_t i0 = 0; i0 < n; i0++) {
+    bs_write_int(&w, (int64_t)v[i0]);
+  }
+  return bs_send_end(&w);
+}
+
+int ReaderProxy_onI16s__args(bs_reader *args, const int16_t **v, size_t *n) {
+  if (args == NULL) return BS_EINVAL;
+  const int16_t *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    int16_t *t0 = bs_gen_read_array(args, &n0, sizeof(int16_t), _Alignof(int16_t));
+    for (i0 = 0; i0 < n0 && args->err == 0; i0++) {
+      t0[i0] = (int16_t)bs_gen_read_int(args, INT16_MIN, INT16_MAX);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (args->err != 0) return args->err;
+  if (v != NULL) *v = a0;
+  if (n != NULL) *n = a0_n;
+  return 0;
+}
+
+int ReaderProxy_onBatch(ReaderProxy proxy, const int64_t *values, size_t count) {
+  bs_writer w;
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[21], &w);
+  if (rc < 0) return rc;
+  bs_write_array(&w, count);
+  for (size_t i0 = 0; i0 < count; i0++) {
+    bs_write_int(&w, (int64_t)values[i0]);
+  }
+  return bs_send_end(&w);
+}
+
+int ReaderProxy_onBatch__args(bs_reader *args, const int64_t **values, size_t *count) {
+  if (args == NULL) return BS_EINVAL;
+  const int64_t *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    int64_t *t0 = bs_gen_read_array(args, &n0, sizeof(int64_t), _Alignof(int64_t));
+    for (i0 = 0; i0 < n0 && args->err == 0; i0++) {
+      t0[i0] = (int64_t)bs_gen_read_int(args, INT64_MIN, INT64_MAX);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (args->err != 0) return args->err;
+  if (values != NULL) *values = a0;
+  if (count != NULL) *count = a0_n;
+  return 0;
+}
+
+int ReaderProxy_onU16s(ReaderProxy proxy, const uint16_t *v, size_t n) {
+  bs_writer w;
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[37], &w);
+  if (rc < 0) return rc;
+  bs_write_array(&w, n);
+  for (size_t i0 = 0; i0 < n; i0++) {
+    bs_write_uint(&w, (uint64_t)v[i0]);
+  }
+  return bs_send_end(&w);
+}
+
+int ReaderProxy_onU16s__args(bs_reader *args, const uint16_t **v, size_t *n) {
+  if (args == NULL) return BS_EINVAL;
+  const uint16_t *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    uint16_t *t0 = bs_gen_read_array(args, &n0, sizeof(uint16_t), _Alignof(uint16_t));
+    for (i0 = 0; i0 < n0 && args->err == 0; i0++) {
+      t0[i0] = (uint16_t)bs_gen_read_uint(args, UINT16_MAX);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (args->err != 0) return args->err;
+  if (v != NULL) *v = a0;
+  if (n != NULL) *n = a0_n;
+  return 0;
+}
+
+int ReaderProxy_onU32s(ReaderProxy proxy, const unsigned int *v, size_t n) {
+  bs_writer w;
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[7], &w);
+  if (rc < 0) return rc;
+  bs_write_array(&w, n);
+  for (size_t i0 = 0; i0 < n; i0++) {
+    bs_write_uint(&w, (uint64_t)v[i0]);
+  }
+  return bs_send_end(&w);
+}
+
+int ReaderProxy_onU32s__args(bs_reader *args, const unsigned int **v, size_t *n) {
+  if (args == NULL) return BS_EINVAL;
+  const unsigned int *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    unsigned int *t0 = bs_gen_read_array(args, &n0, sizeof(unsigned int), _Alignof(unsigned int));
+    for (i0 = 0; i0 < n0 && args->err == 0; i0++) {
+      t0[i0] = (unsigned int)bs_gen_read_uint(args, UINT32_MAX);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (args->err != 0) return args->err;
+  if (v != NULL) *v = a0;
+  if (n != NULL) *n = a0_n;
+  return 0;
+}
+
+int ReaderProxy_onSizes(ReaderProxy proxy, const size_t *v, size_t n) {
+  bs_writer w;
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[28], &w);
+  if (rc < 0) return rc;
+  bs_write_array(&w, n);
+  for (size_t i0 = 0; i0 < n; i0++) {
+    bs_write_uint(&w, (uint64_t)v[i0]);
+  }
+  return bs_send_end(&w);
+}
+
+int ReaderProxy_onSizes__args(bs_reader *args, const size_t **v, size_t *n) {
+  if (args == NULL) return BS_EINVAL;
+  const size_t *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    size_t *t0 = bs_gen_read_array(args, &n0, sizeof(size_t), _Alignof(size_t));
+    for (i0 = 0; i0 < n0 && args->err == 0; i0++) {
+      t0[i0] = (size_t)bs_gen_read_uint(args, UINT64_MAX);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (args->err != 0) return args->err;
+  if (v != NULL) *v = a0;
+  if (n != NULL) *n = a0_n;
+  return 0;
+}
+
+int ReaderProxy_onFlags(ReaderProxy proxy, const _Bool *v, size_t n) {
+  bs_writer w;
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[36], &w);
+  if (rc < 0) return rc;
+  bs_write_array(&w, n);
+  for (size_t i0 = 0; i0 < n; i0++) {
+    bs_write_bool(&w, v[i0]);
+  }
+  return bs_send_end(&w);
+}
+
+int ReaderProxy_onFlags__args(bs_reader *args, const _Bool **v, size_t *n) {
+  if (args == NULL) return BS_EINVAL;
+  const _Bool *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    bool *t0 = bs_gen_read_array(args, &n0, sizeof(bool), _Alignof(bool));
+    for (i0 = 0; i0 < n0 && args->err == 0; i0++) {
+      bs_read_bool(args, &t0[i0]);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (args->err != 0) return args->err;
+  if (v != NULL) *v = a0;
+  if (n != NULL) *n = a0_n;
+  return 0;
+}
+
+int ReaderProxy_onRatios(ReaderProxy proxy, const float *v, size_t n) {
+  bs_writer w;
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[31], &w);
+  if (rc < 0) return rc;
+  bs_write_array(&w, n);
+  for (size_t i0 = 0; i0 < n; i0++) {
+    bs_write_float(&w, v[i0]);
+  }
+  return bs_send_end(&w);
+}
+
+int ReaderProxy_onRatios__args(bs_reader *args, const float **v, size_t *n) {
+  if (args == NULL) return BS_EINVAL;
+  const float *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    float *t0 = bs_gen_read_array(args, &n0, sizeof(float), _Alignof(float));
+    for (i0 = 0; i0 < n0 && args->err == 0; i0++) {
+      bs_read_float(args, &t0[i0]);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (args->err != 0) return args->err;
+  if (v != NULL) *v = a0;
+  if (n != NULL) *n = a0_n;
+  return 0;
+}
+
+int ReaderProxy_onLevels(ReaderProxy proxy, const double *v, size_t n) {
+  bs_writer w;
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[19], &w);
+  if (rc < 0) return rc;
+  bs_write_array(&w, n);
+  for (size_t i0 = 0; i0 < n; i0++) {
+    bs_write_double(&w, v[i0]);
+  }
+  return bs_send_end(&w);
+}
+
+int ReaderProxy_onLevels__args(bs_reader *args, const double **v, size_t *n) {
+  if (args == NULL) return BS_EINVAL;
+  const double *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    double *t0 = bs_gen_read_array(args, &n0, sizeof(double), _Alignof(double));
+    for (i0 = 0; i0 < n0 && args->err == 0; i0++) {
+      bs_read_double(args, &t0[i0]);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (args->err != 0) return args->err;
+  if (v != NULL) *v = a0;
+  if (n != NULL) *n = a0_n;
+  return 0;
+}
+
+int ReaderProxy_onNames(ReaderProxy proxy, const char *const *names, size_t n) {
+  bs_writer w;
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[17], &w);
+  if (rc < 0) return rc;
+  bs_write_array(&w, n);
+  for (size_t i0 = 0; i0 < n; i0++) {
+    bs_write_cstr(&w, names[i0]);
+  }
+  return bs_send_end(&w);
+}
+
+int ReaderProxy_onNames__args(bs_reader *args, const char *const **names, size_t *n) {
+  if (args == NULL) return BS_EINVAL;
+  const char *const *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    const char **t0 = bs_gen_read_array(args, &n0, sizeof(const char *), _Alignof(const char *));
+    for (i0 = 0; i0 < n0 && args->err == 0; i0++) {
+      bs_read_cstr(args, &t0[i0]);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (args->err != 0) return args->err;
+  if (names != NULL) *names = a0;
+  if (n != NULL) *n = a0_n;
+  return 0;
+}
+
+int ReaderProxy_onBlobs(ReaderProxy proxy, const bs_bytes *v, size_t n) {
+  bs_writer w;
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[0], &w);
+  if (rc < 0) return rc;
+  bs_write_array(&w, n);
+  for (size_t i0 = 0; i0 < n; i0++) {
+    bs_write_bytes(&w, v[i0].data, v[i0].len);
+  }
+  return bs_send_end(&w);
+}
+
+int ReaderProxy_onBlobs__args(bs_reader *args, const bs_bytes **v, size_t *n) {
+  if (args == NULL) return BS_EINVAL;
+  const bs_bytes *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    bs_bytes *t0 = bs_gen_read_array(args, &n0, sizeof(bs_bytes), _Alignof(bs_bytes));
+    for (i0 = 0; i0 < n0 && args->err == 0; i0++) {
+      bs_read_bytes(args, &t0[i0].data, &t0[i0].len);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (args->err != 0) return args->err;
+  if (v != NULL) *v = a0;
+  if (n != NULL) *n = a0_n;
+  return 0;
+}
+
+int ReaderProxy_onColor(ReaderProxy proxy, Color c) {
+  bs_writer w;
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[3], &w);
+  if (rc < 0) return rc;
+  bs_write_int(&w, (int64_t)c);
+  return bs_send_end(&w);
+}
+
+int ReaderProxy_onColor__args(bs_reader *args, Color *c) {
+  if (args == NULL) return BS_EINVAL;
+  Color a0 = 0;
+  a0 = (Color)bs_gen_read_int(args, INT32_MIN, INT32_MAX);
+  if (args->err != 0) return args->err;
+  if (c != NULL) *c = a0;
+  return 0;
+}
+
+int ReaderProxy_onLabel(ReaderProxy proxy, const char label[8]) {
+  bs_writer w;
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[18], &w);
+  if (rc < 0) return rc;
+  bs_gen_write_charbuf(&w, label, 8);
+  return bs_send_end(&w);
+}
+
+int ReaderProxy_onLabel__args(bs_reader *args, char (*label)[8]) {
+  if (args == NULL) return BS_EINVAL;
+  char a0[8];
+  memset(&a0, 0, sizeof a0);
+  bs_gen_read_charbuf(args, a0, 8);
+  if (args->err != 0) return args->err;
+  if (label != NULL) memcpy(*label, a0, sizeof a0);
+  return 0;
+}
+
+int ReaderProxy_onColors(ReaderProxy proxy, const Color *c, size_t n) {
   bs_writer w;
   int rc = bs_send_begin(proxy.ref, &Reader__methods[10], &w);
+  if (rc < 0) return rc;
+  bs_write_array(&w, n);
+  for (size_t i0 = 0; i0 < n; i0++) {
+    bs_write_int(&w, (int64_t)c[i0]);
+  }
+  return bs_send_end(&w);
+}
+
+int ReaderProxy_onColors__args(bs_reader *args, const Color **c, size_t *n) {
+  if (args == NULL) return BS_EINVAL;
+  const Color *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    Color *t0 = bs_gen_read_array(args, &n0, sizeof(Color), _Alignof(Color));
+    for (i0 = 0; i0 < n0 && args->err == 0; i0++) {
+      t0[i0] = (Color)bs_gen_read_int(args, INT32_MIN, INT32_MAX);
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (args->err != 0) return args->err;
+  if (c != NULL) *c = a0;
+  if (n != NULL) *n = a0_n;
+  return 0;
+}
+
+int ReaderProxy_onWhere(ReaderProxy proxy, const Point *const *p, size_t n) {
+  bs_writer w;
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[16], &w);
+  if (rc < 0) return rc;
+  bs_write_array(&w, n);
+  for (size_t i0 = 0; i0 < n; i0++) {
+    if (p[i0] != NULL)
+      Point__encode(&w, p[i0]);
+    else
+      bs_write_null(&w);
+  }
+  return bs_send_end(&w);
+}
+
+int ReaderProxy_onWhere__args(bs_reader *args, const Point *const **p, size_t *n) {
+  if (args == NULL) return BS_EINVAL;
+  const Point *const *a0 = NULL;
+  size_t a0_n = 0;
+  {
+    size_t n0 = 0, i0;
+    const Point **t0 = bs_gen_read_array(args, &n0, sizeof(const Point *), _Alignof(const Point *));
+    for (i0 = 0; i0 < n0 && args->err == 0; i0++) {
+      {
+        struct Point *t1 = bs_gen_read_ref(args, sizeof(struct Point), _Alignof(struct Point));
+        if (t1 != NULL)
+          Point__decode(args, t1);
+        t0[i0] = t1;
+      }
+    }
+    a0 = t0;
+    a0_n = n0;
+  }
+  if (args->err != 0) return args->err;
+  if (p != NULL) *p = a0;
+  if (n != NULL) *n = a0_n;
+  return 0;
+}
+
+int ReaderProxy_onPair(ReaderProxy proxy, const char *a, int64_t b) {
+  bs_writer w;
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[15], &w);
   if (rc < 0) return rc;
   bs_write_cstr(&w, a);
   bs_write_int(&w, (int64_t)b);
@@ -1214,7 +2049,7 @@ int ReaderProxy_onPair__args(bs_reader *args, const char **a, int64_t *b) {
 
 int ReaderProxy_onWide(ReaderProxy proxy, struct i64 v) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[18], &w);
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[29], &w);
   if (rc < 0) return rc;
   i64__encode(&w, &v);
   return bs_send_end(&w);
@@ -1232,7 +2067,7 @@ int ReaderProxy_onWide__args(bs_reader *args, struct i64 *v) {
 
 int ReaderProxy_ping(ReaderProxy proxy) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[5], &w);
+  int rc = bs_send_begin(proxy.ref, &Reader__methods[8], &w);
   if (rc < 0) return rc;
   return bs_send_end(&w);
 }

@@ -22,6 +22,12 @@ int Byline__decode(bs_reader *r, struct Byline *v);
  * NULL does not encode (BS_EINVAL, when there are subscribers). */
 BS_DECLARE_STREAM_TYPE(Byline, const struct Byline *)
 
+/* Arrays of struct Byline as stream elements (bs_stream_Byline_array,
+ * bs_subscriber_Byline_array): bs_stream_next takes a bs_array_Byline
+ * {items, count}, encoded as one CBOR array of Byline__encode maps, like
+ * a `const struct Byline *items, size_t count` parameter. */
+BS_DECLARE_STREAM_ARRAY_TYPE(Byline, struct Byline)
+
 /* struct Headline as a CBOR map {fnv1a32(field name): value}. Decoded
  * strings, bytes and arrays point into the reader's input or
  * arena. */
@@ -33,6 +39,12 @@ int Headline__decode(bs_reader *r, struct Headline *v);
  * NULL does not encode (BS_EINVAL, when there are subscribers). */
 BS_DECLARE_STREAM_TYPE(Headline, const struct Headline *)
 
+/* Arrays of struct Headline as stream elements (bs_stream_Headline_array,
+ * bs_subscriber_Headline_array): bs_stream_next takes a bs_array_Headline
+ * {items, count}, encoded as one CBOR array of Headline__encode maps, like
+ * a `const struct Headline *items, size_t count` parameter. */
+BS_DECLARE_STREAM_ARRAY_TYPE(Headline, struct Headline)
+
 /* struct Notice as a CBOR map {fnv1a32(field name): value}. Decoded
  * strings, bytes and arrays point into the reader's input or
  * arena. */
@@ -43,6 +55,12 @@ int Notice__decode(bs_reader *r, struct Notice *v);
  * bs_stream_next takes a const struct Notice *, encoded by Notice__encode;
  * NULL does not encode (BS_EINVAL, when there are subscribers). */
 BS_DECLARE_STREAM_TYPE(Notice, const struct Notice *)
+
+/* Arrays of struct Notice as stream elements (bs_stream_Notice_array,
+ * bs_subscriber_Notice_array): bs_stream_next takes a bs_array_Notice
+ * {items, count}, encoded as one CBOR array of Notice__encode maps, like
+ * a `const struct Notice *items, size_t count` parameter. */
+BS_DECLARE_STREAM_ARRAY_TYPE(Notice, struct Notice)
 
 /* struct i64 as a CBOR map {fnv1a32(field name): value}. Decoded
  * strings, bytes and arrays point into the reader's input or
@@ -166,7 +184,7 @@ static inline bs_subscriber_cstr ReaderProxy_handleNews__subscriber(const char *
   bs_subscriber_cstr sub;
   sub.actor_id = actor_id;
   sub.type = &Reader_actor_type;
-  sub.method = &Reader_actor_type.methods[16]; /* handleNews */
+  sub.method = &Reader_actor_type.methods[25]; /* handleNews */
   return sub;
 }
 
@@ -186,7 +204,7 @@ static inline bs_subscriber_Headline ReaderProxy_onHeadline__subscriber(const ch
   bs_subscriber_Headline sub;
   sub.actor_id = actor_id;
   sub.type = &Reader_actor_type;
-  sub.method = &Reader_actor_type.methods[14]; /* onHeadline */
+  sub.method = &Reader_actor_type.methods[23]; /* onHeadline */
   return sub;
 }
 
@@ -206,7 +224,7 @@ static inline bs_subscriber_Headline ReaderProxy_onHeadlineCopy__subscriber(cons
   bs_subscriber_Headline sub;
   sub.actor_id = actor_id;
   sub.type = &Reader_actor_type;
-  sub.method = &Reader_actor_type.methods[7]; /* onHeadlineCopy */
+  sub.method = &Reader_actor_type.methods[12]; /* onHeadlineCopy */
   return sub;
 }
 
@@ -226,7 +244,7 @@ static inline bs_subscriber_Notice ReaderProxy_onNotice__subscriber(const char *
   bs_subscriber_Notice sub;
   sub.actor_id = actor_id;
   sub.type = &Reader_actor_type;
-  sub.method = &Reader_actor_type.methods[12]; /* onNotice */
+  sub.method = &Reader_actor_type.methods[20]; /* onNotice */
   return sub;
 }
 
@@ -244,7 +262,7 @@ static inline bs_subscriber_Point ReaderProxy_onPoint__subscriber(const char *ac
   bs_subscriber_Point sub;
   sub.actor_id = actor_id;
   sub.type = &Reader_actor_type;
-  sub.method = &Reader_actor_type.methods[13]; /* onPoint */
+  sub.method = &Reader_actor_type.methods[22]; /* onPoint */
   return sub;
 }
 
@@ -262,7 +280,7 @@ static inline bs_subscriber_i8 ReaderProxy_onI8__subscriber(const char *actor_id
   bs_subscriber_i8 sub;
   sub.actor_id = actor_id;
   sub.type = &Reader_actor_type;
-  sub.method = &Reader_actor_type.methods[21]; /* onI8 */
+  sub.method = &Reader_actor_type.methods[34]; /* onI8 */
   return sub;
 }
 
@@ -280,7 +298,7 @@ static inline bs_subscriber_i16 ReaderProxy_onI16__subscriber(const char *actor_
   bs_subscriber_i16 sub;
   sub.actor_id = actor_id;
   sub.type = &Reader_actor_type;
-  sub.method = &Reader_actor_type.methods[4]; /* onI16 */
+  sub.method = &Reader_actor_type.methods[5]; /* onI16 */
   return sub;
 }
 
@@ -298,7 +316,7 @@ static inline bs_subscriber_i32 ReaderProxy_onInt__subscriber(const char *actor_
   bs_subscriber_i32 sub;
   sub.actor_id = actor_id;
   sub.type = &Reader_actor_type;
-  sub.method = &Reader_actor_type.methods[19]; /* onInt */
+  sub.method = &Reader_actor_type.methods[32]; /* onInt */
   return sub;
 }
 
@@ -316,7 +334,7 @@ static inline bs_subscriber_i64 ReaderProxy_onCount__subscriber(const char *acto
   bs_subscriber_i64 sub;
   sub.actor_id = actor_id;
   sub.type = &Reader_actor_type;
-  sub.method = &Reader_actor_type.methods[8]; /* onCount */
+  sub.method = &Reader_actor_type.methods[13]; /* onCount */
   return sub;
 }
 
@@ -334,7 +352,7 @@ static inline bs_subscriber_u8 ReaderProxy_onU8__subscriber(const char *actor_id
   bs_subscriber_u8 sub;
   sub.actor_id = actor_id;
   sub.type = &Reader_actor_type;
-  sub.method = &Reader_actor_type.methods[22]; /* onU8 */
+  sub.method = &Reader_actor_type.methods[35]; /* onU8 */
   return sub;
 }
 
@@ -352,7 +370,7 @@ static inline bs_subscriber_u16 ReaderProxy_onU16__subscriber(const char *actor_
   bs_subscriber_u16 sub;
   sub.actor_id = actor_id;
   sub.type = &Reader_actor_type;
-  sub.method = &Reader_actor_type.methods[3]; /* onU16 */
+  sub.method = &Reader_actor_type.methods[4]; /* onU16 */
   return sub;
 }
 
@@ -370,7 +388,7 @@ static inline bs_subscriber_u32 ReaderProxy_onU32__subscriber(const char *actor_
   bs_subscriber_u32 sub;
   sub.actor_id = actor_id;
   sub.type = &Reader_actor_type;
-  sub.method = &Reader_actor_type.methods[24]; /* onU32 */
+  sub.method = &Reader_actor_type.methods[39]; /* onU32 */
   return sub;
 }
 
@@ -388,7 +406,7 @@ static inline bs_subscriber_u64 ReaderProxy_onSize__subscriber(const char *actor
   bs_subscriber_u64 sub;
   sub.actor_id = actor_id;
   sub.type = &Reader_actor_type;
-  sub.method = &Reader_actor_type.methods[0]; /* onSize */
+  sub.method = &Reader_actor_type.methods[1]; /* onSize */
   return sub;
 }
 
@@ -406,7 +424,7 @@ static inline bs_subscriber_boolean ReaderProxy_onFlag__subscriber(const char *a
   bs_subscriber_boolean sub;
   sub.actor_id = actor_id;
   sub.type = &Reader_actor_type;
-  sub.method = &Reader_actor_type.methods[17]; /* onFlag */
+  sub.method = &Reader_actor_type.methods[27]; /* onFlag */
   return sub;
 }
 
@@ -424,7 +442,7 @@ static inline bs_subscriber_float ReaderProxy_onRatio__subscriber(const char *ac
   bs_subscriber_float sub;
   sub.actor_id = actor_id;
   sub.type = &Reader_actor_type;
-  sub.method = &Reader_actor_type.methods[20]; /* onRatio */
+  sub.method = &Reader_actor_type.methods[33]; /* onRatio */
   return sub;
 }
 
@@ -442,7 +460,7 @@ static inline bs_subscriber_double ReaderProxy_onLevel__subscriber(const char *a
   bs_subscriber_double sub;
   sub.actor_id = actor_id;
   sub.type = &Reader_actor_type;
-  sub.method = &Reader_actor_type.methods[15]; /* onLevel */
+  sub.method = &Reader_actor_type.methods[24]; /* onLevel */
   return sub;
 }
 
@@ -462,7 +480,7 @@ static inline bs_subscriber_bytes ReaderProxy_onBlob__subscriber(const char *act
   bs_subscriber_bytes sub;
   sub.actor_id = actor_id;
   sub.type = &Reader_actor_type;
-  sub.method = &Reader_actor_type.methods[6]; /* onBlob */
+  sub.method = &Reader_actor_type.methods[11]; /* onBlob */
   return sub;
 }
 
@@ -488,7 +506,307 @@ static inline bs_subscriber_i32 ReaderProxy_add__subscriber(const char *actor_id
   bs_subscriber_i32 sub;
   sub.actor_id = actor_id;
   sub.type = &Reader_actor_type;
-  sub.method = &Reader_actor_type.methods[9]; /* add */
+  sub.method = &Reader_actor_type.methods[14]; /* add */
+  return sub;
+}
+
+/* Reader_onRaw: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
+int ReaderProxy_onRaw(ReaderProxy proxy, const void *data, size_t len);
+
+/* Reader_onRaw's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int ReaderProxy_onRaw__args(bs_reader *args, const void **data, size_t *len);
+
+/* Reader_onRaw as a subscriber of bytes streams:
+ *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onRaw)); */
+static inline bs_subscriber_bytes ReaderProxy_onRaw__subscriber(const char *actor_id) {
+  bs_subscriber_bytes sub;
+  sub.actor_id = actor_id;
+  sub.type = &Reader_actor_type;
+  sub.method = &Reader_actor_type.methods[38]; /* onRaw */
+  return sub;
+}
+
+/* Reader_onHeadlines: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
+int ReaderProxy_onHeadlines(ReaderProxy proxy, const Headline *items, size_t count);
+
+/* Reader_onHeadlines's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int ReaderProxy_onHeadlines__args(bs_reader *args, const Headline **items, size_t *count);
+
+/* Reader_onHeadlines as a subscriber of Headline_array streams:
+ *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onHeadlines)); */
+static inline bs_subscriber_Headline_array ReaderProxy_onHeadlines__subscriber(const char *actor_id) {
+  bs_subscriber_Headline_array sub;
+  sub.actor_id = actor_id;
+  sub.type = &Reader_actor_type;
+  sub.method = &Reader_actor_type.methods[6]; /* onHeadlines */
+  return sub;
+}
+
+/* Reader_onPoints: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
+int ReaderProxy_onPoints(ReaderProxy proxy, const Point *pts, size_t n);
+
+/* Reader_onPoints's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int ReaderProxy_onPoints__args(bs_reader *args, const Point **pts, size_t *n);
+
+/* Reader_onPoints as a subscriber of Point_array streams:
+ *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onPoints)); */
+static inline bs_subscriber_Point_array ReaderProxy_onPoints__subscriber(const char *actor_id) {
+  bs_subscriber_Point_array sub;
+  sub.actor_id = actor_id;
+  sub.type = &Reader_actor_type;
+  sub.method = &Reader_actor_type.methods[9]; /* onPoints */
+  return sub;
+}
+
+/* Reader_onValues: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
+int ReaderProxy_onValues(ReaderProxy proxy, const int32_t *v, size_t n);
+
+/* Reader_onValues's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int ReaderProxy_onValues__args(bs_reader *args, const int32_t **v, size_t *n);
+
+/* Reader_onValues as a subscriber of i32_array streams:
+ *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onValues)); */
+static inline bs_subscriber_i32_array ReaderProxy_onValues__subscriber(const char *actor_id) {
+  bs_subscriber_i32_array sub;
+  sub.actor_id = actor_id;
+  sub.type = &Reader_actor_type;
+  sub.method = &Reader_actor_type.methods[2]; /* onValues */
+  return sub;
+}
+
+/* Reader_onI8s: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
+int ReaderProxy_onI8s(ReaderProxy proxy, const signed char *v, size_t n);
+
+/* Reader_onI8s's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int ReaderProxy_onI8s__args(bs_reader *args, const signed char **v, size_t *n);
+
+/* Reader_onI8s as a subscriber of i8_array streams:
+ *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onI8s)); */
+static inline bs_subscriber_i8_array ReaderProxy_onI8s__subscriber(const char *actor_id) {
+  bs_subscriber_i8_array sub;
+  sub.actor_id = actor_id;
+  sub.type = &Reader_actor_type;
+  sub.method = &Reader_actor_type.methods[30]; /* onI8s */
+  return sub;
+}
+
+/* Reader_onI16s: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
+int ReaderProxy_onI16s(ReaderProxy proxy, const int16_t *v, size_t n);
+
+/* Reader_onI16s's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int ReaderProxy_onI16s__args(bs_reader *args, const int16_t **v, size_t *n);
+
+/* Reader_onI16s as a subscriber of i16_array streams:
+ *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onI16s)); */
+static inline bs_subscriber_i16_array ReaderProxy_onI16s__subscriber(const char *actor_id) {
+  bs_subscriber_i16_array sub;
+  sub.actor_id = actor_id;
+  sub.type = &Reader_actor_type;
+  sub.method = &Reader_actor_type.methods[26]; /* onI16s */
+  return sub;
+}
+
+/* Reader_onBatch: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
+int ReaderProxy_onBatch(ReaderProxy proxy, const int64_t *values, size_t count);
+
+/* Reader_onBatch's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int ReaderProxy_onBatch__args(bs_reader *args, const int64_t **values, size_t *count);
+
+/* Reader_onBatch as a subscriber of i64_array streams:
+ *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onBatch)); */
+static inline bs_subscriber_i64_array ReaderProxy_onBatch__subscriber(const char *actor_id) {
+  bs_subscriber_i64_array sub;
+  sub.actor_id = actor_id;
+  sub.type = &Reader_actor_type;
+  sub.method = &Reader_actor_type.methods[21]; /* onBatch */
+  return sub;
+}
+
+/* Reader_onU16s: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
+int ReaderProxy_onU16s(ReaderProxy proxy, const uint16_t *v, size_t n);
+
+/* Reader_onU16s's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int ReaderProxy_onU16s__args(bs_reader *args, const uint16_t **v, size_t *n);
+
+/* Reader_onU16s as a subscriber of u16_array streams:
+ *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onU16s)); */
+static inline bs_subscriber_u16_array ReaderProxy_onU16s__subscriber(const char *actor_id) {
+  bs_subscriber_u16_array sub;
+  sub.actor_id = actor_id;
+  sub.type = &Reader_actor_type;
+  sub.method = &Reader_actor_type.methods[37]; /* onU16s */
+  return sub;
+}
+
+/* Reader_onU32s: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
+int ReaderProxy_onU32s(ReaderProxy proxy, const unsigned int *v, size_t n);
+
+/* Reader_onU32s's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int ReaderProxy_onU32s__args(bs_reader *args, const unsigned int **v, size_t *n);
+
+/* Reader_onU32s as a subscriber of u32_array streams:
+ *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onU32s)); */
+static inline bs_subscriber_u32_array ReaderProxy_onU32s__subscriber(const char *actor_id) {
+  bs_subscriber_u32_array sub;
+  sub.actor_id = actor_id;
+  sub.type = &Reader_actor_type;
+  sub.method = &Reader_actor_type.methods[7]; /* onU32s */
+  return sub;
+}
+
+/* Reader_onSizes: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
+int ReaderProxy_onSizes(ReaderProxy proxy, const size_t *v, size_t n);
+
+/* Reader_onSizes's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int ReaderProxy_onSizes__args(bs_reader *args, const size_t **v, size_t *n);
+
+/* Reader_onSizes as a subscriber of u64_array streams:
+ *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onSizes)); */
+static inline bs_subscriber_u64_array ReaderProxy_onSizes__subscriber(const char *actor_id) {
+  bs_subscriber_u64_array sub;
+  sub.actor_id = actor_id;
+  sub.type = &Reader_actor_type;
+  sub.method = &Reader_actor_type.methods[28]; /* onSizes */
+  return sub;
+}
+
+/* Reader_onFlags: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
+int ReaderProxy_onFlags(ReaderProxy proxy, const _Bool *v, size_t n);
+
+/* Reader_onFlags's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int ReaderProxy_onFlags__args(bs_reader *args, const _Bool **v, size_t *n);
+
+/* Reader_onFlags as a subscriber of boolean_array streams:
+ *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onFlags)); */
+static inline bs_subscriber_boolean_array ReaderProxy_onFlags__subscriber(const char *actor_id) {
+  bs_subscriber_boolean_array sub;
+  sub.actor_id = actor_id;
+  sub.type = &Reader_actor_type;
+  sub.method = &Reader_actor_type.methods[36]; /* onFlags */
+  return sub;
+}
+
+/* Reader_onRatios: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
+int ReaderProxy_onRatios(ReaderProxy proxy, const float *v, size_t n);
+
+/* Reader_onRatios's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int ReaderProxy_onRatios__args(bs_reader *args, const float **v, size_t *n);
+
+/* Reader_onRatios as a subscriber of float_array streams:
+ *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onRatios)); */
+static inline bs_subscriber_float_array ReaderProxy_onRatios__subscriber(const char *actor_id) {
+  bs_subscriber_float_array sub;
+  sub.actor_id = actor_id;
+  sub.type = &Reader_actor_type;
+  sub.method = &Reader_actor_type.methods[31]; /* onRatios */
+  return sub;
+}
+
+/* Reader_onLevels: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
+int ReaderProxy_onLevels(ReaderProxy proxy, const double *v, size_t n);
+
+/* Reader_onLevels's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int ReaderProxy_onLevels__args(bs_reader *args, const double **v, size_t *n);
+
+/* Reader_onLevels as a subscriber of double_array streams:
+ *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onLevels)); */
+static inline bs_subscriber_double_array ReaderProxy_onLevels__subscriber(const char *actor_id) {
+  bs_subscriber_double_array sub;
+  sub.actor_id = actor_id;
+  sub.type = &Reader_actor_type;
+  sub.method = &Reader_actor_type.methods[19]; /* onLevels */
+  return sub;
+}
+
+/* Reader_onNames: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
+int ReaderProxy_onNames(ReaderProxy proxy, const char *const *names, size_t n);
+
+/* Reader_onNames's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int ReaderProxy_onNames__args(bs_reader *args, const char *const **names, size_t *n);
+
+/* Reader_onNames as a subscriber of cstr_array streams:
+ *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onNames)); */
+static inline bs_subscriber_cstr_array ReaderProxy_onNames__subscriber(const char *actor_id) {
+  bs_subscriber_cstr_array sub;
+  sub.actor_id = actor_id;
+  sub.type = &Reader_actor_type;
+  sub.method = &Reader_actor_type.methods[17]; /* onNames */
+  return sub;
+}
+
+/* Reader_onBlobs: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
+int ReaderProxy_onBlobs(ReaderProxy proxy, const bs_bytes *v, size_t n);
+
+/* Reader_onBlobs's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int ReaderProxy_onBlobs__args(bs_reader *args, const bs_bytes **v, size_t *n);
+
+/* Reader_onBlobs as a subscriber of bytes_array streams:
+ *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onBlobs)); */
+static inline bs_subscriber_bytes_array ReaderProxy_onBlobs__subscriber(const char *actor_id) {
+  bs_subscriber_bytes_array sub;
+  sub.actor_id = actor_id;
+  sub.type = &Reader_actor_type;
+  sub.method = &Reader_actor_type.methods[0]; /* onBlobs */
   return sub;
 }
 
@@ -508,25 +826,25 @@ int ReaderProxy_onLabel(ReaderProxy proxy, const char label[8]);
  * reader's error (outputs then untouched). NULL skips an output. */
 int ReaderProxy_onLabel__args(bs_reader *args, char (*label)[8]);
 
-/* Reader_onValues: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
-int ReaderProxy_onValues(ReaderProxy proxy, const int32_t *values, size_t count);
+/* Reader_onColors: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
+int ReaderProxy_onColors(ReaderProxy proxy, const Color *c, size_t n);
 
-/* Reader_onValues's arguments, decoded as its dispatch thunk decodes them, from a
+/* Reader_onColors's arguments, decoded as its dispatch thunk decodes them, from a
  * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
  * reader's error (outputs then untouched). NULL skips an output.
  * Pointers point into the reader's arena or its message (a probe's:
  * until its next bs_probe_next). */
-int ReaderProxy_onValues__args(bs_reader *args, const int32_t **values, size_t *count);
+int ReaderProxy_onColors__args(bs_reader *args, const Color **c, size_t *n);
 
-/* Reader_onRaw: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
-int ReaderProxy_onRaw(ReaderProxy proxy, const void *data, size_t len);
+/* Reader_onWhere: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
+int ReaderProxy_onWhere(ReaderProxy proxy, const Point *const *p, size_t n);
 
-/* Reader_onRaw's arguments, decoded as its dispatch thunk decodes them, from a
+/* Reader_onWhere's arguments, decoded as its dispatch thunk decodes them, from a
  * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
  * reader's error (outputs then untouched). NULL skips an output.
  * Pointers point into the reader's arena or its message (a probe's:
  * until its next bs_probe_next). */
-int ReaderProxy_onRaw__args(bs_reader *args, const void **data, size_t *len);
+int ReaderProxy_onWhere__args(bs_reader *args, const Point *const **p, size_t *n);
 
 /* Reader_onPair: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int ReaderProxy_onPair(ReaderProxy proxy, const char *a, int64_t b);

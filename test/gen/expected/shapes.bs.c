@@ -47,6 +47,20 @@ static int Point__encode_elem(bs_writer *w, const void *value) {
 const bs_elem_type bs_elem_Point = {"Point", Point__encode_elem};
 BS_IMPLEMENT_STREAM_TYPE(Point, const struct Point *)
 
+/* `value` is the address of the bs_array_Point given to
+ * bs_stream_next. */
+static int Point__encode_array_elem(bs_writer *w, const void *value) {
+  const bs_array_Point *v = value;
+  if (v->items == NULL && v->count != 0) return BS_EINVAL;
+  bs_write_array(w, v->count);
+  for (size_t i = 0; i < v->count && w->err == 0; i++)
+    Point__encode(w, &v->items[i]);
+  return w->err;
+}
+
+const bs_elem_type bs_elem_Point_array = {"Point_array", Point__encode_array_elem};
+BS_IMPLEMENT_STREAM_ARRAY_TYPE(Point)
+
 int Polygon__encode(bs_writer *w, const struct Polygon *v) {
   bs_write_map(w, 5);
   bs_write_uint(w, 0x8d39bde6u); /* name */
@@ -158,6 +172,20 @@ static int Polygon__encode_elem(bs_writer *w, const void *value) {
 const bs_elem_type bs_elem_Polygon = {"Polygon", Polygon__encode_elem};
 BS_IMPLEMENT_STREAM_TYPE(Polygon, const struct Polygon *)
 
+/* `value` is the address of the bs_array_Polygon given to
+ * bs_stream_next. */
+static int Polygon__encode_array_elem(bs_writer *w, const void *value) {
+  const bs_array_Polygon *v = value;
+  if (v->items == NULL && v->count != 0) return BS_EINVAL;
+  bs_write_array(w, v->count);
+  for (size_t i = 0; i < v->count && w->err == 0; i++)
+    Polygon__encode(w, &v->items[i]);
+  return w->err;
+}
+
+const bs_elem_type bs_elem_Polygon_array = {"Polygon_array", Polygon__encode_array_elem};
+BS_IMPLEMENT_STREAM_ARRAY_TYPE(Polygon)
+
 int Scene__encode(bs_writer *w, const struct Scene *v) {
   bs_write_map(w, 6);
   bs_write_uint(w, 0x0637318eu); /* polygons */
@@ -258,4 +286,18 @@ static int Scene__encode_elem(bs_writer *w, const void *value) {
 
 const bs_elem_type bs_elem_Scene = {"Scene", Scene__encode_elem};
 BS_IMPLEMENT_STREAM_TYPE(Scene, const struct Scene *)
+
+/* `value` is the address of the bs_array_Scene given to
+ * bs_stream_next. */
+static int Scene__encode_array_elem(bs_writer *w, const void *value) {
+  const bs_array_Scene *v = value;
+  if (v->items == NULL && v->count != 0) return BS_EINVAL;
+  bs_write_array(w, v->count);
+  for (size_t i = 0; i < v->count && w->err == 0; i++)
+    Scene__encode(w, &v->items[i]);
+  return w->err;
+}
+
+const bs_elem_type bs_elem_Scene_array = {"Scene_array", Scene__encode_array_elem};
+BS_IMPLEMENT_STREAM_ARRAY_TYPE(Scene)
 

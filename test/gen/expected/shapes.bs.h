@@ -22,6 +22,12 @@ int Point__decode(bs_reader *r, struct Point *v);
  * NULL does not encode (BS_EINVAL, when there are subscribers). */
 BS_DECLARE_STREAM_TYPE(Point, const struct Point *)
 
+/* Arrays of struct Point as stream elements (bs_stream_Point_array,
+ * bs_subscriber_Point_array): bs_stream_next takes a bs_array_Point
+ * {items, count}, encoded as one CBOR array of Point__encode maps, like
+ * a `const struct Point *items, size_t count` parameter. */
+BS_DECLARE_STREAM_ARRAY_TYPE(Point, struct Point)
+
 /* struct Polygon as a CBOR map {fnv1a32(field name): value}. Decoded
  * strings, bytes and arrays point into the reader's input or
  * arena. */
@@ -33,6 +39,12 @@ int Polygon__decode(bs_reader *r, struct Polygon *v);
  * NULL does not encode (BS_EINVAL, when there are subscribers). */
 BS_DECLARE_STREAM_TYPE(Polygon, const struct Polygon *)
 
+/* Arrays of struct Polygon as stream elements (bs_stream_Polygon_array,
+ * bs_subscriber_Polygon_array): bs_stream_next takes a bs_array_Polygon
+ * {items, count}, encoded as one CBOR array of Polygon__encode maps, like
+ * a `const struct Polygon *items, size_t count` parameter. */
+BS_DECLARE_STREAM_ARRAY_TYPE(Polygon, struct Polygon)
+
 /* struct Scene as a CBOR map {fnv1a32(field name): value}. Decoded
  * strings, bytes and arrays point into the reader's input or
  * arena. */
@@ -43,6 +55,12 @@ int Scene__decode(bs_reader *r, struct Scene *v);
  * bs_stream_next takes a const struct Scene *, encoded by Scene__encode;
  * NULL does not encode (BS_EINVAL, when there are subscribers). */
 BS_DECLARE_STREAM_TYPE(Scene, const struct Scene *)
+
+/* Arrays of struct Scene as stream elements (bs_stream_Scene_array,
+ * bs_subscriber_Scene_array): bs_stream_next takes a bs_array_Scene
+ * {items, count}, encoded as one CBOR array of Scene__encode maps, like
+ * a `const struct Scene *items, size_t count` parameter. */
+BS_DECLARE_STREAM_ARRAY_TYPE(Scene, struct Scene)
 
 #ifdef __cplusplus
 }

@@ -275,3 +275,17 @@ static int AllTypes__encode_elem(bs_writer *w, const void *value) {
 const bs_elem_type bs_elem_AllTypes = {"AllTypes", AllTypes__encode_elem};
 BS_IMPLEMENT_STREAM_TYPE(AllTypes, const struct AllTypes *)
 
+/* `value` is the address of the bs_array_AllTypes given to
+ * bs_stream_next. */
+static int AllTypes__encode_array_elem(bs_writer *w, const void *value) {
+  const bs_array_AllTypes *v = value;
+  if (v->items == NULL && v->count != 0) return BS_EINVAL;
+  bs_write_array(w, v->count);
+  for (size_t i = 0; i < v->count && w->err == 0; i++)
+    AllTypes__encode(w, &v->items[i]);
+  return w->err;
+}
+
+const bs_elem_type bs_elem_AllTypes_array = {"AllTypes_array", AllTypes__encode_array_elem};
+BS_IMPLEMENT_STREAM_ARRAY_TYPE(AllTypes)
+

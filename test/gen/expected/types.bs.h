@@ -22,6 +22,12 @@ int AllTypes__decode(bs_reader *r, struct AllTypes *v);
  * NULL does not encode (BS_EINVAL, when there are subscribers). */
 BS_DECLARE_STREAM_TYPE(AllTypes, const struct AllTypes *)
 
+/* Arrays of struct AllTypes as stream elements (bs_stream_AllTypes_array,
+ * bs_subscriber_AllTypes_array): bs_stream_next takes a bs_array_AllTypes
+ * {items, count}, encoded as one CBOR array of AllTypes__encode maps, like
+ * a `const struct AllTypes *items, size_t count` parameter. */
+BS_DECLARE_STREAM_ARRAY_TYPE(AllTypes, struct AllTypes)
+
 #ifdef __cplusplus
 }
 #endif
