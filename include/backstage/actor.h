@@ -155,8 +155,12 @@ int bs_request_end(bs_writer *w, bs_reply_fn thunk, bs_fnptr fn, void *ud);
 /* Queues a request and runs the loop until its reply arrives or
  * `timeout_ms` passes (0: no timeout). Only outside actor turns and outside
  * a running loop: inside either (an actor method, or a libuv callback during
- * bs_engine_run) it returns BS_EDEADLK without sending. Returns the thunk's return value,
- * called with (status, value, NULL, out), or BS_ETIMEDOUT. */
+ * bs_engine_run) it returns BS_EDEADLK without sending. Returns the
+ * thunk's return value, called with (status, value, NULL, out), or
+ * BS_ETIMEDOUT. If the loop runs out of work while the reply is still
+ * outstanding (the callee is a test kit probe: BS_ENOTFOUND; a deadline on
+ * a virtual clock nobody advances: BS_EDEADLK), the await ends its request
+ * and returns; its thunk never runs afterwards. */
 int bs_request_await(bs_writer *w, bs_reply_fn thunk, void *out,
                      uint64_t timeout_ms);
 
