@@ -73,8 +73,8 @@ struct bs_writer {
 void bs_writer_init(bs_writer *w, void *buf, size_t cap);
 
 /* Each returns w->err after the write (0 on success). */
-int bs_write_uint(bs_writer *w, uint64_t v);
-int bs_write_int(bs_writer *w, int64_t v);     /* major type 0 or 1 */
+static inline int bs_write_uint(bs_writer *w, uint64_t v);
+static inline int bs_write_int(bs_writer *w, int64_t v); /* major 0 or 1 */
 int bs_write_bool(bs_writer *w, bool v);
 int bs_write_null(bs_writer *w);
 int bs_write_float(bs_writer *w, float v);     /* single precision */
@@ -82,7 +82,7 @@ int bs_write_double(bs_writer *w, double v);   /* double precision */
 int bs_write_text(bs_writer *w, const char *s, size_t len);
 int bs_write_cstr(bs_writer *w, const char *s); /* NULL is written as null */
 int bs_write_bytes(bs_writer *w, const void *p, size_t len);
-int bs_write_array(bs_writer *w, uint64_t n);  /* definite-length header */
+static inline int bs_write_array(bs_writer *w, uint64_t n); /* definite */
 int bs_write_map(bs_writer *w, uint64_t n);    /* definite-length header */
 int bs_write_tag(bs_writer *w, uint64_t tag);
 int bs_write_raw(bs_writer *w, const void *p, size_t len); /* pre-encoded */
@@ -129,8 +129,8 @@ static inline bool bs_reader_at_end(const bs_reader *r) { return r->p >= r->end;
 /* Each consumes one item and returns r->err afterwards (0 on success). On a
  * type mismatch or malformed input they set BS_EDECODE and leave *out
  * untouched; integers out of the target's range are BS_EDECODE too. */
-int bs_read_uint(bs_reader *r, uint64_t *out);
-int bs_read_int(bs_reader *r, int64_t *out);
+static inline int bs_read_uint(bs_reader *r, uint64_t *out);
+static inline int bs_read_int(bs_reader *r, int64_t *out);
 int bs_read_bool(bs_reader *r, bool *out);
 int bs_read_null(bs_reader *r);
 /* Floats accept half, single and double encodings. */
@@ -145,7 +145,7 @@ int bs_read_bytes(bs_reader *r, const void **p, size_t *len);
 int bs_read_cstr(bs_reader *r, const char **s);
 /* Definite-length container headers; indefinite ones are BS_EDECODE here
  * (use bs_read_skip to step over them). */
-int bs_read_array(bs_reader *r, uint64_t *n);
+static inline int bs_read_array(bs_reader *r, uint64_t *n);
 int bs_read_map(bs_reader *r, uint64_t *n);
 int bs_read_tag(bs_reader *r, uint64_t *tag);
 /* Skips one complete item of any type, nested and indefinite ones
@@ -153,6 +153,101 @@ int bs_read_tag(bs_reader *r, uint64_t *tag);
 int bs_read_skip(bs_reader *r);
 /* `size` bytes from the reader's arena (BS_ENOMEM, sticky, on failure). */
 void *bs_reader_alloc(bs_reader *r, size_t size, size_t align);
+
+/* ---- Hot paths ----------------------------------------------------------
+ * Message framing is mostly small integers, 32-bit method ids and short
+ * array headers. Those cases are handled inline here; everything else (and
+ * every error) goes to the library's bs__* functions, which share the
+ * contract of the names above. */
+int bs__write_uint(bs_writer *w, uint64_t v);
+int bs__write_int(bs_writer *w, int64_t v);
+int bs__write_array(bs_writer *w, uint64_t n);
+int bs__read_uint(bs_reader *r, uint64_t *out);
+int bs__read_int(bs_reader *r, int64_t *out);
+int bs__read_array(bs_reader *r, uint64_t *n);
+
+static inline int bs__put1(bs_writer *w, unsigned byte) {
+  w->buf[w->len++] = (uint8_t)byte;
+  return 0;
+}
+
+static inline int bs_write_uint(bs_writer *w, uint64_t v) {
+  if (w->err == 0 && w->cap - w->len >= 5 && w->len <= w->cap) {
+    /* The shortest head, as CBOR's preferred serialization asks. */
+    uint8_t *d = w->buf + w->len;
+    if (v < 24) return bs__put1(w, (unsigned)v);
+    if (v <= UINT8_MAX) {
+      d[0] = 0x18;
+      d[1] = (uint8_t)v;
+      w->len += 2;
+      return 0;
+    }
+    if (v > UINT16_MAX && v <= UINT32_MAX) {
+      d[0] = 0x1a;
+      d[1] = (uint8_t)(v >> 24);
+      d[2] = (uint8_t)(v >> 16);
+      d[3] = (uint8_t)(v >> 8);
+      d[4] = (uint8_t)v;
+      w->len += 5;
+      return 0;
+    }
+  }
+  return bs__write_uint(w, v);
+}
+
+static inline int bs_write_int(bs_writer *w, int64_t v) {
+  if (w->err == 0 && w->len < w->cap) {
+    if (v >= 0 && v < 24) return bs__put1(w, (unsigned)v);
+    if (v < 0 && v >= -24) return bs__put1(w, 0x20u | (unsigned)(-1 - v));
+  }
+  return bs__write_int(w, v);
+}
+
+static inline int bs_write_array(bs_writer *w, uint64_t n) {
+  if (n < 24 && w->err == 0 && w->len < w->cap) return bs__put1(w, 0x80u | (unsigned)n);
+  return bs__write_array(w, n);
+}
+
+static inline int bs_read_uint(bs_reader *r, uint64_t *out) {
+  const uint8_t *p = r->p;
+  if (r->err == 0 && p < r->end) {
+    if (*p < 24) {
+      *out = *p;
+      r->p = p + 1;
+      return 0;
+    }
+    if (*p == 0x1a && r->end - p >= 5) {
+      *out = (uint64_t)((uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
+                        (uint32_t)p[3] << 8 | p[4]);
+      r->p = p + 5;
+      return 0;
+    }
+  }
+  return bs__read_uint(r, out);
+}
+
+static inline int bs_read_int(bs_reader *r, int64_t *out) {
+  const uint8_t *p = r->p;
+  if (r->err == 0 && p < r->end && *p < 0x38 && (*p & 31) < 24) {
+    *out = *p < 0x20 ? (int64_t)*p : -1 - (int64_t)(*p & 31);
+    r->p = p + 1;
+    return 0;
+  }
+  return bs__read_int(r, out);
+}
+
+/* A count above the bytes left is an error (every item takes at least one
+ * byte), so the inline case needs n < the bytes after the head. */
+static inline int bs_read_array(bs_reader *r, uint64_t *n) {
+  const uint8_t *p = r->p;
+  if (r->err == 0 && p < r->end && *p >= 0x80 && *p < 0x98 &&
+      (ptrdiff_t)(*p - 0x80) < r->end - p) {
+    *n = (uint64_t)(*p - 0x80);
+    r->p = p + 1;
+    return 0;
+  }
+  return bs__read_array(r, n);
+}
 
 /* Fixed-width helpers for generated code: range-checked. */
 #define BS__READ_UNSIGNED(name, T, MAX)                                        \

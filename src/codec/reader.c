@@ -222,7 +222,7 @@ bs_cbor_type bs_peek(const bs_reader *r) {
   return decode(r->p, r->end, &it);
 }
 
-int bs_read_uint(bs_reader *r, uint64_t *out) {
+int bs__read_uint(bs_reader *r, uint64_t *out) {
   uint64_t v;
   size_t len;
   if (r->err == 0 && int_head(r->p, r->end, &v, &len) == 0) {
@@ -237,7 +237,7 @@ int bs_read_uint(bs_reader *r, uint64_t *out) {
   return 0;
 }
 
-int bs_read_int(bs_reader *r, int64_t *out) {
+int bs__read_int(bs_reader *r, int64_t *out) {
   if (r->err != 0) return r->err;
   uint64_t v;
   size_t len;
@@ -425,7 +425,7 @@ static int read_count(bs_reader *r, bs_cbor_type t, uint64_t per_entry,
   return 0;
 }
 
-int bs_read_array(bs_reader *r, uint64_t *n) {
+int bs__read_array(bs_reader *r, uint64_t *n) {
   return read_count(r, BS_CBOR_ARRAY, 1, n);
 }
 

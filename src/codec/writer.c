@@ -71,13 +71,13 @@ static int make_room(bs_writer *w, size_t need) {
     }                                                                          \
   } while (0)
 
-int bs_write_uint(bs_writer *w, uint64_t v) {
+int bs__write_uint(bs_writer *w, uint64_t v) {
   BS__IMMEDIATE(0u, v);
   BS__ENCODE(BS__HEAD_MAX, cbor_encode_uint(v, DST, LEFT));
   return 0;
 }
 
-int bs_write_int(bs_writer *w, int64_t v) {
+int bs__write_int(bs_writer *w, int64_t v) {
   if (v >= 0) return bs_write_uint(w, (uint64_t)v);
   /* -1 - v cannot overflow for negative v: it lies in [0, INT64_MAX]. */
   uint64_t arg = (uint64_t)(-1 - v);
@@ -147,7 +147,7 @@ int bs_write_bytes(bs_writer *w, const void *p, size_t len) {
   return put_payload(w, p, len);
 }
 
-int bs_write_array(bs_writer *w, uint64_t n) {
+int bs__write_array(bs_writer *w, uint64_t n) {
   BS__IMMEDIATE(4u, n);
   if (!fits_size(n) && w->err == 0) w->err = BS_ETOOBIG;
   BS__ENCODE(BS__HEAD_MAX, cbor_encode_array_start((size_t)n, DST, LEFT));

@@ -198,7 +198,7 @@ static void invoke(bs_engine *e, bs_cell *c, bs__msg *m, const bs_method *meth,
     }
   }
   int rc = meth->invoke(c->state, &call);
-  bs_arena_reset(&e->arena);
+  if (e->arena.used) bs_arena_reset(&e->arena); /* usually nothing taken */
   bool reply_failed = call.reply && rw.err;
   if (rc < 0 && !reply_failed) {
     if (call.reply) bs__msg_put(&e->pool, &e->heap, bs__writer_unbind(&rw));

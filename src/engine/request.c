@@ -199,7 +199,7 @@ void bs__deliver_reply(bs_engine *e, bs_cell *c, bs__msg *r) {
     value = &rd;
   }
   q->result = q->thunk(r->status, value, q->fn, q->ud);
-  bs_arena_reset(&e->arena);
+  if (e->arena.used) bs_arena_reset(&e->arena); /* usually nothing taken */
   q->state = BS__REQ_DONE;
   e->stats.delivered++;
   bs__request_unref(e, r);
