@@ -76,9 +76,44 @@ typedef struct bs__pool {
 } bs__pool;
 
 void bs__pool_init(bs__pool *p);
-bs__msg *bs__msg_get(bs__pool *p, bs__heap *h, size_t cap);
-void bs__msg_put(bs__pool *p, bs__heap *h, bs__msg *m);
 void bs__pool_free(bs__pool *p, bs__heap *h);
+/* The pool's slow paths: a larger class or a fresh block; a block beyond
+ * the class's cache. */
+bs__msg *bs__msg_get_slow(bs__pool *p, bs__heap *h, size_t cap);
+void bs__msg_free(bs__heap *h, bs__msg *m);
+
+static inline void bs__msg_clear(bs__msg *m) {
+  m->next = NULL;
+  m->body = m->data;
+  m->len = 0;
+  m->refs = 0;
+  m->status = 0;
+  m->target = NULL;
+  m->method = NULL;
+  m->req = NULL;
+}
+
+/* A block with at least `cap` bytes of body. Inline for the common case: a
+ * small message from the first class's free list. */
+static inline bs__msg *bs__msg_get(bs__pool *p, bs__heap *h, size_t cap) {
+  bs__msg *m = p->free[0];
+  if (BS__UNLIKELY(cap > BS__CLASS_MIN || !m)) return bs__msg_get_slow(p, h, cap);
+  p->free[0] = m->next;
+  p->nfree[0]--;
+  bs__msg_clear(m);
+  return m;
+}
+
+static inline void bs__msg_put(bs__pool *p, bs__heap *h, bs__msg *m) {
+  unsigned k = m->klass;
+  if (BS__LIKELY(k < BS__NCLASSES && p->nfree[k] < p->keep[k])) {
+    m->next = p->free[k];
+    p->free[k] = m;
+    p->nfree[k]++;
+    return;
+  }
+  bs__msg_free(h, m);
+}
 
 /* A FIFO of messages, intrusive through bs__msg.next. */
 typedef struct bs__mailbox {
@@ -256,15 +291,33 @@ struct bs_engine {
   bs_cell *external;
 };
 
+/* Releases a finished message (and its share of a stream body). */
+static inline void bs__msg_release(bs_engine *e, bs__msg *m) {
+  if (m->kind == BS__MSG_ELEM && m->req && --m->req->refs == 0)
+    bs__msg_put(&e->pool, &e->heap, m->req);
+  bs__msg_put(&e->pool, &e->heap, m);
+}
+
+/* policy.c: true if `c`'s mailbox is at its capacity (always false when
+ * unbounded, decided inline). */
+bool bs__full_slow(const bs_engine *e, const bs_cell *c);
+static inline bool bs__full(const bs_engine *e, const bs_cell *c) {
+  return BS__UNLIKELY(e->bounded) && bs__full_slow(e, c);
+}
+
 /* engine.c */
-void bs__schedule(bs_engine *e, bs_cell *c);
+void bs__schedule_slow(bs_engine *e, bs_cell *c);
+
+/* Puts `c` on the run queue unless it is there already. */
+static inline void bs__schedule(bs_engine *e, bs_cell *c) {
+  if (!(c->flags & BS__CELL_IN_RUNQ)) bs__schedule_slow(e, c);
+}
 int bs__check_id(const char *id, size_t *len);
 /* Creates and registers a cell for `id` (not yet present) in `r`. */
 int bs__cell_new(bs_engine *e, bs__registry *r, const bs_actor_type *t,
                  const char *id, size_t len, uint32_t hash, bs_cell **out);
 void bs__cell_free(bs_engine *e, bs_cell *c);
-/* Releases a finished message (and its share of a stream body). */
-void bs__msg_release(bs_engine *e, bs__msg *m);
+
 /* stream.c */
 void bs__streams_free(bs_engine *e);
 /* dispatch.c */
@@ -283,8 +336,6 @@ uint32_t bs__turn_next(bs_engine *e, uint32_t limit);
 void bs__insp_dispatched(bs_engine *e, bs_cell *c, const bs__msg *m);
 #endif
 /* policy.c */
-/* True if `c`'s mailbox is at its capacity (always false when unbounded). */
-bool bs__full(const bs_engine *e, const bs_cell *c);
 bool bs__restart_on_error(const bs_engine *e, const bs_actor_type *t);
 void bs__policies_free(bs_engine *e);
 /* testkit.c */
@@ -293,9 +344,32 @@ void bs__trace(bs_engine *e, bs_cell *c, const bs__msg *m);
 void bs__probe_capture(bs_engine *e, bs_cell *c, bs__msg *m);
 void bs__probes_free(bs_engine *e);
 /* request.c */
-void bs__writer_bind(bs_engine *e, bs_writer *w, bs__msg *m);
-bs__msg *bs__writer_unbind(bs_writer *w);
-bs__msg *bs__writer_finish(bs_writer *w);
+int bs__writer_grow(bs_writer *w, size_t need);
+
+/* A writer over pooled message `m`, growing into larger blocks. */
+static inline void bs__writer_bind(bs_engine *e, bs_writer *w, bs__msg *m) {
+  w->buf = m->data;
+  w->len = 0;
+  w->cap = m->cap;
+  w->err = 0;
+  w->grow = bs__writer_grow;
+  w->owner = m;
+  w->owner2 = e;
+}
+
+/* The message out of the writer, as is (on error). */
+static inline bs__msg *bs__writer_unbind(bs_writer *w) {
+  bs__msg *m = w->owner;
+  w->owner = NULL;
+  return m;
+}
+
+/* The message out of the writer, its length set. */
+static inline bs__msg *bs__writer_finish(bs_writer *w) {
+  bs__msg *m = bs__writer_unbind(w);
+  m->len = (uint32_t)w->len;
+  return m;
+}
 void bs__enqueue(bs_engine *e, bs_cell *c, bs__msg *m);
 void bs__request_complete(bs_engine *e, bs__msg *req, int status,
                           bs__msg *value);

@@ -19,8 +19,7 @@ static void drain_cb(uv_idle_t *idle) { bs__drain(idle->data); }
 /* Puts `c` on the run queue unless it is there already, and wakes the drain
  * handle: the only libuv call on the message path, made once per idle->busy
  * transition of the whole engine, not per message. */
-void bs__schedule(bs_engine *e, bs_cell *c) {
-  if (c->flags & BS__CELL_IN_RUNQ) return;
+void bs__schedule_slow(bs_engine *e, bs_cell *c) {
   c->flags |= BS__CELL_IN_RUNQ;
   c->rq_next = NULL;
   if (e->rq_tail) e->rq_tail->rq_next = c; else e->rq_head = c;

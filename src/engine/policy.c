@@ -32,8 +32,7 @@ int bs_engine_set_type_policy(bs_engine *e, const bs_actor_type *type,
   return 0;
 }
 
-bool bs__full(const bs_engine *e, const bs_cell *c) {
-  if (BS__LIKELY(!e->bounded)) return false;
+bool bs__full_slow(const bs_engine *e, const bs_cell *c) {
   const bs__policy *p = find(e, c->type);
   uint32_t cap = p && p->p.mailbox_capacity ? p->p.mailbox_capacity : e->opts.mailbox_capacity;
   return cap && c->mb.len >= cap;

@@ -9,7 +9,7 @@
 /* ---- Writers over pooled messages --------------------------------------- */
 
 /* Moves the message being written into a larger pooled block. */
-static int grow(bs_writer *w, size_t need) {
+int bs__writer_grow(bs_writer *w, size_t need) {
   bs_engine *e = w->owner2;
   bs__msg *old = w->owner;
   if (need > (size_t)UINT32_MAX - w->len) return BS_ETOOBIG;
@@ -29,28 +29,6 @@ static int grow(bs_writer *w, size_t need) {
   return 0;
 }
 
-void bs__writer_bind(bs_engine *e, bs_writer *w, bs__msg *m) {
-  w->buf = m->data;
-  w->len = 0;
-  w->cap = m->cap;
-  w->err = 0;
-  w->grow = grow;
-  w->owner = m;
-  w->owner2 = e;
-}
-
-bs__msg *bs__writer_unbind(bs_writer *w) {
-  bs__msg *m = w->owner;
-  w->owner = NULL;
-  return m;
-}
-
-bs__msg *bs__writer_finish(bs_writer *w) {
-  bs__msg *m = bs__writer_unbind(w);
-  m->len = (uint32_t)w->len;
-  return m;
-}
-
 /* ---- One-way messages --------------------------------------------------- */
 
 void bs__enqueue(bs_engine *e, bs_cell *c, bs__msg *m) {
@@ -64,14 +42,20 @@ void bs__enqueue(bs_engine *e, bs_cell *c, bs__msg *m) {
   bs__schedule(e, c);
 }
 
+/* A writer holding no message and `err`: writes do nothing, *_end
+ * returns err. */
+static int failed(bs_writer *w, int err) {
+  memset(w, 0, sizeof *w);
+  return w->err = err;
+}
+
 int bs_send_begin(bs_ref to, const bs_method *m, bs_writer *w) {
   if (!w) return BS_EINVAL;
-  memset(w, 0, sizeof *w);
   bs_engine *e = to.engine;
-  if (!e || !to.cell || !m || !to.cell->type) return w->err = BS_EINVAL;
-  if (e->freeing) return w->err = BS_ECANCELED;
+  if (BS__UNLIKELY(!e || !to.cell || !m || !to.cell->type)) return failed(w, BS_EINVAL);
+  if (BS__UNLIKELY(e->freeing)) return failed(w, BS_ECANCELED);
   bs__msg *msg = bs__msg_get(&e->pool, &e->heap, 0);
-  if (!msg) return w->err = BS_ENOMEM;
+  if (BS__UNLIKELY(!msg)) return failed(w, BS_ENOMEM);
   msg->kind = BS__MSG_CALL;
   msg->target = to.cell;
   msg->method = m;

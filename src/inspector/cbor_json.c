@@ -1,5 +1,5 @@
-/* CBOR -> JSON for an actor's state as its generated encode_state writes
- * it (a map keyed by field-name hashes, see docs/wire-format.md). Map keys
+/* CBOR -> JSON for an actor's state as its encode_state writes it (the
+ * generated ones: maps keyed by field name, see docs/inspector.md). Map keys
  * that are not text become strings ("123"); byte strings become hex
  * strings; tags are dropped (their content stays); undefined is null.
  * Nesting is bounded by BS_CBOR_MAX_DEPTH, so hostile input cannot exhaust

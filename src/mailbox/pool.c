@@ -25,7 +25,7 @@ static unsigned class_of(size_t cap) {
   return k < BS__NCLASSES ? k : BS__NCLASSES;
 }
 
-bs__msg *bs__msg_get(bs__pool *p, bs__heap *h, size_t cap) {
+bs__msg *bs__msg_get_slow(bs__pool *p, bs__heap *h, size_t cap) {
   unsigned k = class_of(cap);
   bs__msg *m;
   if (BS__LIKELY(k < BS__NCLASSES && p->free[k])) {
@@ -40,27 +40,11 @@ bs__msg *bs__msg_get(bs__pool *p, bs__heap *h, size_t cap) {
     m->cap = (uint32_t)c;
     m->klass = k < BS__NCLASSES ? (uint8_t)k : BS__CLASS_HUGE;
   }
-  m->next = NULL;
-  m->body = m->data;
-  m->len = 0;
-  m->refs = 0;
-  m->status = 0;
-  m->target = NULL;
-  m->method = NULL;
-  m->req = NULL;
+  bs__msg_clear(m);
   return m;
 }
 
-void bs__msg_put(bs__pool *p, bs__heap *h, bs__msg *m) {
-  unsigned k = m->klass;
-  if (k < BS__NCLASSES && p->nfree[k] < p->keep[k]) {
-    m->next = p->free[k];
-    p->free[k] = m;
-    p->nfree[k]++;
-    return;
-  }
-  bs__free(h, m, block_size(m->cap));
-}
+void bs__msg_free(bs__heap *h, bs__msg *m) { bs__free(h, m, block_size(m->cap)); }
 
 void bs__pool_free(bs__pool *p, bs__heap *h) {
   for (unsigned k = 0; k < BS__NCLASSES; k++) {
@@ -73,8 +57,3 @@ void bs__pool_free(bs__pool *p, bs__heap *h) {
   }
 }
 
-void bs__msg_release(bs_engine *e, bs__msg *m) {
-  if (m->kind == BS__MSG_ELEM && m->req && --m->req->refs == 0)
-    bs__msg_put(&e->pool, &e->heap, m->req);
-  bs__msg_put(&e->pool, &e->heap, m);
-}
