@@ -180,59 +180,74 @@ static const bs_method *resolve(const bs_actor_type *t, const bs__msg *m,
   return find_method(t, id);
 }
 
-/* Runs the method; for a request (`req`), the return value is encoded into
- * a pooled message that completes it. */
-static void invoke(bs_engine *e, bs_cell *c, bs__msg *m, const bs_method *meth,
-                   bs_reader *args, bs__msg *req) {
-  bs_call call;
-  bs_writer rw;
+/* The args reader over a message body (never NULL: pooled data). */
+static inline void args_over(bs_engine *e, const bs__msg *m, bs_reader *r) {
+  r->p = m->body;
+  r->end = m->body + m->len;
+  r->err = 0;
+  r->arena = &e->arena;
+}
+
+/* The method ran with a negative status: counted, reported, and under the
+ * restart policy the instance is to be replaced. Returns whether it is. */
+static bool method_failed(bs_engine *e, bs_cell *c, const bs_method *meth, int status) {
+  e->stats.method_errors++;
+  bool restart = bs__restart_on_error(e, c->type);
+  if (e->opts.on_method_failure) {
+    bs_method_failure f = {c->id, c->type->name, meth->name, status, restart};
+    e->opts.on_method_failure(e->opts.method_failure_ud, &f);
+  }
+  return restart;
+}
+
+/* Completes request `req` with what the method wrote into `rw` (NULL when
+ * no reply block could be had). */
+static void answer(bs_engine *e, bs_cell *c, bs__msg *m, bs__msg *req, bs_writer *rw) {
+  int status = 0;
   bs__msg *value = NULL;
-  call.args = *args;
-  call.reply = NULL;
-  call.result = 0;
+  if (!rw) {
+    status = BS_ENOMEM;
+  } else if (rw->err) {
+    status = rw->err;
+    e->stats.sent++;
+    bs__report(e, c, m, BS_DL_REPLY_UNENCODABLE, rw->err);
+    bs__msg_put(&e->pool, &e->heap, bs__writer_unbind(rw));
+  } else {
+    value = bs__writer_finish(rw);
+  }
+  bs__request_complete(e, req, status, value);
+  bs__request_unref(e, req);
+  m->req = NULL;
+}
+
+/* Runs the method on `call` (its args set up by the caller); for a request
+ * (`req`), the return value is encoded into a pooled message that completes
+ * it. Consumes `m`. */
+static void invoke(bs_engine *e, bs_cell *c, bs__msg *m, const bs_method *meth,
+                   bs_call *call, bs__msg *req) {
+  bs_writer rw;
+  call->reply = NULL;
+  call->result = 0;
   if (req) {
-    value = bs__msg_get(&e->pool, &e->heap, 0);
+    bs__msg *value = bs__msg_get(&e->pool, &e->heap, 0);
     if (value) {
       bs__writer_bind(e, &rw, value);
-      call.reply = &rw;
+      call->reply = &rw;
     }
   }
-  int rc = meth->invoke(c->state, &call);
+  int rc = meth->invoke(c->state, call);
   if (e->arena.used) bs_arena_reset(&e->arena); /* usually nothing taken */
-  bool reply_failed = call.reply && rw.err;
-  if (rc < 0 && !reply_failed) {
-    if (call.reply) bs__msg_put(&e->pool, &e->heap, bs__writer_unbind(&rw));
+  if (BS__UNLIKELY(rc < 0) && !(call->reply && rw.err)) {
+    /* The arguments did not decode: the method never ran. */
+    if (call->reply) bs__msg_put(&e->pool, &e->heap, bs__writer_unbind(&rw));
     bs__dead_letter(e, c, m, rc == BS_ENOMEM ? BS_DL_NO_MEMORY : BS_DL_UNDECODABLE, rc);
     return;
   }
   e->stats.delivered++;
-  bool restart = false;
-  if (call.result < 0) {
-    e->stats.method_errors++;
-    restart = bs__restart_on_error(e, c->type);
-    if (e->opts.on_method_failure) {
-      bs_method_failure f = {c->id, c->type->name, meth->name, call.result, restart};
-      e->opts.on_method_failure(e->opts.method_failure_ud, &f);
-    }
-  }
-  if (req) {
-    int status = 0;
-    if (!call.reply) {
-      status = BS_ENOMEM;
-    } else if (reply_failed) {
-      status = rw.err;
-      e->stats.sent++;
-      bs__report(e, c, m, BS_DL_REPLY_UNENCODABLE, rw.err);
-      bs__msg_put(&e->pool, &e->heap, bs__writer_unbind(&rw));
-      call.reply = NULL;
-    }
-    value = call.reply ? bs__writer_finish(&rw) : NULL;
-    bs__request_complete(e, req, value ? 0 : status, value);
-    bs__request_unref(e, req);
-    m->req = NULL;
-  }
+  bool restart = BS__UNLIKELY(call->result < 0) && method_failed(e, c, meth, call->result);
+  if (req) answer(e, c, m, req, call->reply);
   bs__msg_release(e, m);
-  if (restart && c->state) {
+  if (BS__UNLIKELY(restart) && c->state) {
     /* The next message, already queued or not, activates a fresh one. */
     bs__deactivate(e, c);
     e->stats.restarts++;
@@ -240,11 +255,12 @@ static void invoke(bs_engine *e, bs_cell *c, bs__msg *m, const bs_method *meth,
 }
 
 static void dispatch_call(bs_engine *e, bs_cell *c, bs__msg *m) {
-  bs_reader r;
+  bs_call call;
+  bs_reader *r = &call.args;
   uint64_t n = 0;
   uint32_t id = 0;
-  bs_reader_init(&r, m->body, m->len, &e->arena);
-  if (bs_read_array(&r, &n) < 0 || n == 0 || bs_read_u32(&r, &id) < 0) {
+  args_over(e, m, r);
+  if (bs_read_array(r, &n) < 0 || n == 0 || bs_read_u32(r, &id) < 0) {
     bs__dead_letter(e, c, m, BS_DL_UNDECODABLE, BS_EDECODE);
     return;
   }
@@ -257,15 +273,15 @@ static void dispatch_call(bs_engine *e, bs_cell *c, bs__msg *m) {
     bs__dead_letter(e, c, m, BS_DL_UNDECODABLE, BS_EDECODE);
     return;
   }
-  invoke(e, c, m, meth, &r, m->req);
+  invoke(e, c, m, meth, &call, m->req);
 }
 
 /* A stream element: the body is the element alone, shared with the other
  * subscribers; the method was checked against the type at subscribe time. */
 static void dispatch_elem(bs_engine *e, bs_cell *c, bs__msg *m) {
-  bs_reader r;
-  bs_reader_init(&r, m->body, m->len, &e->arena);
-  invoke(e, c, m, m->method, &r, NULL);
+  bs_call call;
+  args_over(e, m, &call.args);
+  invoke(e, c, m, m->method, &call, NULL);
 }
 
 /* Activation failure: the whole mailbox is dead-lettered (one init attempt
