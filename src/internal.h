@@ -172,6 +172,7 @@ static inline bs__request *bs__req(bs__msg *m) { return (bs__request *)m->data; 
 enum {
   BS__CELL_IN_RUNQ = 1u << 0,
   BS__CELL_PROBED = 1u << 1, /* test kit: mail is captured; state is the probe */
+  BS__CELL_SLACK = 1u << 2,  /* state block has alignment slack (dispatch.c) */
 };
 
 /* ---- Inspector counters (compiled in with -DBACKSTAGE_INSPECTOR=ON) ------
@@ -217,7 +218,6 @@ struct bs_cell {
 struct bs_context {
   bs_engine *engine;
   bs_cell *cell;
-  void *block;   /* the allocation holding both */
 };
 
 typedef struct bs__registry {

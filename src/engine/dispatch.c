@@ -4,39 +4,70 @@
 
 /* ---- Activation --------------------------------------------------------- */
 
-/* A state block is [padding][bs_context][state]: the context sits right
- * before the state, which is aligned to the type's alignment (at least
- * max_align_t's) whatever the allocator's own alignment is. */
+/* A state block is [bs_context][state] when the allocator's block puts the
+ * state at its alignment (the usual case: 16 + state bytes, no slack), or
+ * else [slack][block pointer][bs_context][state] (BS__CELL_SLACK). Either
+ * way the context sits right before the state. */
 static size_t state_align(const bs_actor_type *t) {
-  return t->state_align > alignof(max_align_t) ? t->state_align : alignof(max_align_t);
+  return t->state_align ? t->state_align : alignof(max_align_t);
 }
 
-static size_t state_block_size(const bs_actor_type *t) {
-  return sizeof(bs_context) + state_align(t) - 1 + t->state_size;
+static size_t compact_size(const bs_actor_type *t) {
+  return sizeof(bs_context) + t->state_size;
+}
+
+static size_t slack_size(const bs_actor_type *t) {
+  return sizeof(void *) + sizeof(bs_context) + state_align(t) - 1 + t->state_size;
 }
 
 static bs_context *context_of(void *state) {
   return (bs_context *)((uint8_t *)state - sizeof(bs_context));
 }
 
+static void free_state(bs_engine *e, bs_cell *c) {
+  bs_context *ctx = context_of(c->state);
+  if (c->flags & BS__CELL_SLACK)
+    bs__free(&e->heap, ((void **)ctx)[-1], slack_size(c->type));
+  else
+    bs__free(&e->heap, ctx, compact_size(c->type));
+  c->state = NULL;
+  c->flags &= (uint8_t)~BS__CELL_SLACK;
+}
+
+/* Zeroed state for `c`'s type, aligned, behind its bs_context. */
+static int alloc_state(bs_engine *e, bs_cell *c) {
+  const bs_actor_type *t = c->type;
+  size_t align = state_align(t);
+  uint8_t *block = bs__calloc(&e->heap, compact_size(t));
+  if (!block) return BS_ENOMEM;
+  if (((uintptr_t)block + sizeof(bs_context)) % align == 0) {
+    c->state = block + sizeof(bs_context);
+    return 0;
+  }
+  bs__free(&e->heap, block, compact_size(t));
+  block = bs__calloc(&e->heap, slack_size(t));
+  if (!block) return BS_ENOMEM;
+  uintptr_t at = ((uintptr_t)block + sizeof(void *) + sizeof(bs_context) + align - 1) &
+                 ~(uintptr_t)(align - 1);
+  c->state = (void *)at;
+  ((void **)context_of(c->state))[-1] = block;
+  c->flags |= BS__CELL_SLACK;
+  return 0;
+}
+
 /* Allocates zeroed state behind a bs_context and runs init on the actor's
  * turn. A failing init leaves the cell inactive. */
 static int activate(bs_engine *e, bs_cell *c) {
   const bs_actor_type *t = c->type;
-  uint8_t *block = bs__calloc(&e->heap, state_block_size(t));
-  if (!block) return BS_ENOMEM;
-  size_t align = state_align(t);
-  uintptr_t at = ((uintptr_t)block + sizeof(bs_context) + align - 1) & ~(uintptr_t)(align - 1);
-  c->state = (void *)at;
+  int rc = alloc_state(e, c);
+  if (rc < 0) return rc;
   bs_context *ctx = context_of(c->state);
   ctx->engine = e;
   ctx->cell = c;
-  ctx->block = block;
   c->epoch++;
-  int rc = t->init ? t->init(c->state, ctx) : 0;
+  rc = t->init ? t->init(c->state, ctx) : 0;
   if (rc < 0) {
-    bs__free(&e->heap, block, state_block_size(t));
-    c->state = NULL;
+    free_state(e, c);
     e->stats.init_failures++;
     return rc;
   }
@@ -52,8 +83,7 @@ void bs__deactivate(bs_engine *e, bs_cell *c) {
   e->current = c;
   if (t->deinit) t->deinit(c->state);
   e->current = prev;
-  bs__free(&e->heap, context_of(c->state)->block, state_block_size(t));
-  c->state = NULL;
+  free_state(e, c);
   e->stats.active--;
   BS__INSP(c->insp.activated_at = 0);
 }
