@@ -1,8 +1,9 @@
 /* The sending actor: forwards every text it is given to the receiver.
  *
- * Its state does not hold a ReceiverProxy: that type is generated from
- * receiver.h, after this header is parsed. Actors find each other by id
- * through their context instead (a hash lookup, no allocation). */
+ * Its state cannot hold a ReceiverProxy: that type is generated from
+ * receiver.h, after this header is parsed. It holds the receiver's bs_ref
+ * instead, and turns it back into a ReceiverProxy with
+ * ReceiverProxy_from_ref, which checks that it refers to a Receiver. */
 #ifndef SENDER_H
 #define SENDER_H
 
@@ -11,7 +12,7 @@
 // @generate-proxy
 typedef struct Sender {
   bs_context *ctx;
-  char receiver_id[32]; /* which receiver to talk to */
+  bs_ref receiver; /* which receiver to talk to (zero: not connected) */
   uint32_t sent;
 } Sender;
 

@@ -51,8 +51,8 @@ int Ticker_start(Ticker *self, uint32_t interval_ms, uint32_t count) {
   if (self->timer || interval_ms == 0 || count == 0) return BS_EINVAL;
   TimerBox *box = malloc(sizeof *box);
   if (!box) return BS_ENOMEM;
-  /* A proxy to ourselves, for the callback: look our own id up. */
-  int rc = bs_get_actor(self->ctx, Ticker, bs_context_id(self->ctx), &box->ticker);
+  /* A proxy to ourselves, for the callback. */
+  int rc = TickerProxy_self(self->ctx, &box->ticker);
   if (rc < 0) {
     free(box);
     return rc;

@@ -33,9 +33,11 @@ typedef struct bs_bytes {
 /* Dynamic array convention: a `const T *` immediately followed by a
  * `size_t` (struct fields or parameters) is one array of that many T.
  * BS_ARRAY(T, name) declares such a pair as struct fields:
- *   struct Path { BS_ARRAY(Point, points); };  // points, points_count */
+ *   struct Path { BS_ARRAY(Point, points); };  // points, points_count
+ * The const goes after T, so that a pointer T stays const at both levels:
+ * BS_ARRAY(const char *, names) is `const char *const *names`. */
 #define BS_ARRAY(T, name)                                                      \
-  const T *name;                                                               \
+  T const *name;                                                               \
   size_t name##_count
 
 /* ---- For generated code -------------------------------------------------- */

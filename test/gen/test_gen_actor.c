@@ -335,16 +335,18 @@ Test(gen_actor, the_state_encoder_skips_what_it_cannot_encode) {
   cr_assert_eq(Greeter_actor_type.encode_state(&g, &w), 0);
   bs_reader r;
   bs_reader_init(&r, buf, w.len, &arena);
-  uint64_t n = 0, key = 0, count = 0;
-  const char *last = NULL;
+  uint64_t n = 0, count = 0;
+  const char *key = NULL, *last = NULL;
   cr_assert_eq(bs_read_map(&r, &n), 0);
   cr_assert_eq(n, 2); /* count, last: not ctx */
-  bs_read_uint(&r, &key);
-  cr_assert_eq(key, fnv1a("count"));
+  /* keyed by field name, not by its hash: the state is for the inspector
+   * (fixtures/board.h and test_gen_board.c test it in depth) */
+  cr_assert_eq(bs_read_cstr(&r, &key), 0);
+  cr_assert_str_eq(key, "count");
   bs_read_uint(&r, &count);
   cr_assert_eq(count, 3);
-  bs_read_uint(&r, &key);
-  cr_assert_eq(key, fnv1a("last"));
+  cr_assert_eq(bs_read_cstr(&r, &key), 0);
+  cr_assert_str_eq(key, "last");
   cr_assert_eq(bs_read_cstr(&r, &last), 0);
   cr_assert_str_eq(last, "Ada");
 }

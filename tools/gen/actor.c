@@ -9,8 +9,9 @@
 
 /* Names the proxy functions use for their own parameters and locals; a
  * user parameter with one of these names is renamed with a trailing '_'. */
-static const char *const RESERVED[] = {"proxy", "w", "rc", "k", "ud", "out",
-                                       "arena", "timeout_ms", NULL};
+static const char *const RESERVED[] = {"proxy", "w",    "rc",    "k",
+                                       "ud",    "out",  "arena", "slot",
+                                       "timeout_ms", NULL};
 
 static const char *param_name(CXCursor p, unsigned i) {
   char *name = gen_cx_string(clang_getCursorSpelling(p));

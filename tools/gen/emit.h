@@ -17,6 +17,11 @@ const char *emit_decl(const gen_type *t, const char *name);
  * the bs_writer * expression `w`. `depth` keeps loop variables unique. */
 void emit_encode(gen_sbuf *b, const gen_type *t, const char *w,
                  const char *expr, const char *count, int depth, int ind);
+/* The same for actor state encoders: structs, at any depth, are written by
+ * S__encode_named (maps keyed by field name) instead of S__encode. */
+void emit_encode_named(gen_sbuf *b, const gen_type *t, const char *w,
+                       const char *expr, const char *count, int depth,
+                       int ind);
 /* Statements reading into the lvalue `lv` (and `count`) from the
  * bs_reader * expression `r`. Errors stay in r->err (sticky). */
 void emit_decode(gen_sbuf *b, const gen_type *t, const char *r,

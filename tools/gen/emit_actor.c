@@ -184,7 +184,16 @@ void emit_actor_header(gen_sbuf *h, const gen_actor *a) {
   sb_printf(h, "int %sProxy_get(bs_engine *e, const char *id, %sProxy *out);\n",
             n, n);
   sb_printf(h, "/* Stops it after the mail already queued (bs_stop). */\n");
-  sb_printf(h, "int %sProxy_stop(%sProxy proxy);\n\n", n, n);
+  sb_printf(h, "int %sProxy_stop(%sProxy proxy);\n", n, n);
+  sb_printf(h, "/* `ref` (from bs_context_self, a stored bs_ref, ...) as a "
+            "%sProxy, if it\n * refers to a %s; otherwise a zeroed proxy, "
+            "to which sends fail with\n * BS_EINVAL. */\n", n, n);
+  sb_printf(h, "%sProxy %sProxy_from_ref(bs_ref ref);\n", n, n);
+  sb_printf(h, "/* The proxy of the actor whose context is `ctx`, from "
+            "inside its own turn:\n * 0, BS_EINVAL (NULL argument) or "
+            "BS_ETYPE (not a %s; *out is then\n * zeroed). */\n", n);
+  sb_printf(h, "int %sProxy_self(const bs_context *ctx, %sProxy *out);\n\n",
+            n, n);
   for (size_t i = 0; i < a->in_source_order.len; i++) {
     const gen_method *m = a->in_source_order.items[i];
     if (m->request) {
@@ -373,6 +382,20 @@ void emit_actor_source(gen_sbuf *c, const gen_actor *a) {
             "&%s_actor_type, id, &out->ref);\n}\n\n", n, n, n);
   sb_printf(c, "int %sProxy_stop(%sProxy proxy) {\n  return bs_stop(proxy.ref);"
             "\n}\n\n", n, n);
+  sb_printf(c, "%sProxy %sProxy_from_ref(bs_ref ref) {\n"
+            "  %sProxy p;\n"
+            "  memset(&p, 0, sizeof p);\n"
+            "  if (bs_ref_type(ref) == &%s_actor_type) p.ref = ref;\n"
+            "  return p;\n}\n\n", n, n, n, n);
+  sb_printf(c, "int %sProxy_self(const bs_context *ctx, %sProxy *out) {\n"
+            "  if (out == NULL) return BS_EINVAL;\n"
+            "  memset(out, 0, sizeof *out);\n"
+            "  if (ctx == NULL) return BS_EINVAL;\n"
+            "  bs_ref self = bs_context_self(ctx);\n"
+            "  if (bs_ref_type(self) != &%s_actor_type) return BS_ETYPE;\n"
+            "  out->ref = self;\n"
+            "  return 0;\n}\n\n",
+            n, n, n);
   for (size_t i = 0; i < a->in_source_order.len; i++) {
     const gen_method *m = a->in_source_order.items[i];
     emit_proxy(c, a, m);

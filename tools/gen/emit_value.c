@@ -54,26 +54,50 @@ static void line(gen_sbuf *b, int ind, const char *fmt, ...) {
 
 /* ---- Encoding ------------------------------------------------------------- */
 
+/* `named`: structs go through S__encode_named (text keys, for actor state
+ * encoders) instead of S__encode (the wire's hashed keys). Nothing else
+ * differs. */
+static void encode(gen_sbuf *b, const gen_type *t, const char *w,
+                   const char *expr, const char *count, int depth, int ind,
+                   bool named);
+
 static void encode_loop(gen_sbuf *b, const gen_type *elem, const char *w,
-                        const char *expr, const char *n, int depth, int ind) {
+                        const char *expr, const char *n, int depth, int ind,
+                        bool named) {
   line(b, ind, "bs_write_array(%s, %s);", w, n);
   line(b, ind, "for (size_t i%d = 0; i%d < %s; i%d++) {", depth, depth, n,
        depth);
-  emit_encode(b, elem, w, gen_printf("%s[i%d]", expr, depth), NULL,
-              depth + 1, ind + 1);
+  encode(b, elem, w, gen_printf("%s[i%d]", expr, depth), NULL, depth + 1,
+         ind + 1, named);
   line(b, ind, "}");
 }
 
+static const char *struct_encoder(const gen_type *t, bool named) {
+  return gen_printf("%s__encode%s", t->st->name, named ? "_named" : "");
+}
+
 static void encode_struct_ref(gen_sbuf *b, const gen_type *t, const char *w,
-                              const char *expr, int ind) {
+                              const char *expr, int ind, bool named) {
   line(b, ind, "if (%s != NULL)", expr);
-  line(b, ind + 1, "%s__encode(%s, %s);", t->st->name, w, expr);
+  line(b, ind + 1, "%s(%s, %s);", struct_encoder(t, named), w, expr);
   line(b, ind, "else");
   line(b, ind + 1, "bs_write_null(%s);", w);
 }
 
 void emit_encode(gen_sbuf *b, const gen_type *t, const char *w,
                  const char *expr, const char *count, int depth, int ind) {
+  encode(b, t, w, expr, count, depth, ind, false);
+}
+
+void emit_encode_named(gen_sbuf *b, const gen_type *t, const char *w,
+                       const char *expr, const char *count, int depth,
+                       int ind) {
+  encode(b, t, w, expr, count, depth, ind, true);
+}
+
+static void encode(gen_sbuf *b, const gen_type *t, const char *w,
+                   const char *expr, const char *count, int depth, int ind,
+                   bool named) {
   switch (t->kind) {
   case GEN_INT: line(b, ind, "bs_write_int(%s, (int64_t)%s);", w, expr); break;
   case GEN_UINT:
@@ -102,13 +126,16 @@ void emit_encode(gen_sbuf *b, const gen_type *t, const char *w,
     line(b, ind, "bs_write_bytes(%s, %s, %s);", w, expr, count);
     break;
   case GEN_STRUCT:
-    line(b, ind, "%s__encode(%s, &%s);", t->st->name, w, expr);
+    line(b, ind, "%s(%s, &%s);", struct_encoder(t, named), w, expr);
     break;
-  case GEN_STRUCT_REF: encode_struct_ref(b, t, w, expr, ind); break;
+  case GEN_STRUCT_REF: encode_struct_ref(b, t, w, expr, ind, named); break;
   case GEN_ARRAY:
-    encode_loop(b, t->elem, w, expr, gen_printf("%lluu", t->len), depth, ind);
+    encode_loop(b, t->elem, w, expr, gen_printf("%lluu", t->len), depth, ind,
+                named);
     break;
-  case GEN_DYNARRAY: encode_loop(b, t->elem, w, expr, count, depth, ind); break;
+  case GEN_DYNARRAY:
+    encode_loop(b, t->elem, w, expr, count, depth, ind, named);
+    break;
   }
 }
 

@@ -68,6 +68,8 @@ struct gen_struct {
   const char *err;
   gen_input *home;          /* the scanned input that defines it */
   bool used;                /* reachable from an actor: emit its codec */
+  bool state_used;          /* reachable from an actor's state: also emit
+                               S__encode_named (text keys, inspector only) */
 };
 
 typedef struct gen_param {

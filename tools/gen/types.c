@@ -284,7 +284,7 @@ void gen_resolve_lenient_fields(CXCursor def, gen_vec *out) {
     gen_err err;
     gen_type *t = resolve_field(*f, next, "the actor state", &pair, &err);
     if (t != NULL && add_field(out, *f, next, t, pair, &err))
-      gen_type_mark_used(t);
+      gen_type_mark_state(t);
     if (t != NULL && pair) i++;
   }
 }
@@ -300,10 +300,19 @@ static gen_type *resolve_pointer(CXType t, CXType c, const CXType *next,
     return fail(err, loc, what, t,
                 "function pointers are not supported (code addresses cannot "
                 "travel in a message)");
-  if (!clang_isConstQualifiedType(pt) && !clang_isConstQualifiedType(pc))
+  if (!clang_isConstQualifiedType(pt) && !clang_isConstQualifiedType(pc)) {
+    /* `const char **`: an array of strings, with the middle const missing
+     * (the old BS_ARRAY(const char *, name) expansion). */
+    if (pc.kind == CXType_Pointer &&
+        is_char(clang_getCanonicalType(clang_getPointeeType(pc)).kind))
+      return fail(err, loc, what, t,
+                  "non-const pointers are not supported (an array of "
+                  "strings is 'const char *const *', followed by a size_t; "
+                  "BS_ARRAY(const char *, name) declares that)");
     return fail(err, loc, what, t,
                 "non-const pointers are not supported (the receiver gets a "
                 "decoded copy; pass inputs as const, return outputs)");
+  }
   if (is_char(pc.kind)) return new_type(GEN_CSTR, gen_type_spelling(t));
   if (next != NULL && gen_is_size_t(*next)) {
     *pair = true;
@@ -416,4 +425,16 @@ void gen_type_mark_used(gen_type *t) {
       gen_type_mark_used(((gen_field *)t->st->fields.items[i])->type);
   }
   gen_type_mark_used(t->elem);
+}
+
+void gen_type_mark_state(gen_type *t) {
+  if (t == NULL) return;
+  gen_type_mark_used(t);
+  if ((t->kind == GEN_STRUCT || t->kind == GEN_STRUCT_REF) &&
+      !t->st->state_used) {
+    t->st->state_used = true;
+    for (size_t i = 0; i < t->st->fields.len; i++)
+      gen_type_mark_state(((gen_field *)t->st->fields.items[i])->type);
+  }
+  gen_type_mark_state(t->elem);
 }

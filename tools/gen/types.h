@@ -34,6 +34,10 @@ gen_type *gen_resolve(CXType t, const CXType *next, gen_loc loc,
 /* Marks every struct reachable from `t` as used, so its codec is emitted. */
 void gen_type_mark_used(gen_type *t);
 
+/* Marks every struct reachable from `t` as used by a state encoder (and
+ * used), so its S__encode_named is emitted too. */
+void gen_type_mark_state(gen_type *t);
+
 /* Resolves the fields of the struct defined at `def` that can be encoded,
  * leaving out the others: the actor state encoder's view of the state. */
 void gen_resolve_lenient_fields(CXCursor def, gen_vec *out);

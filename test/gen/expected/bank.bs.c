@@ -9,9 +9,9 @@
 int Account__encode_state(const void *self, bs_writer *w) {
   const Account *v = self;
   bs_write_map(w, 2);
-  bs_write_uint(w, 0x989a92ebu); /* balance */
+  bs_write_cstr(w, "balance");
   bs_write_int(w, (int64_t)v->balance);
-  bs_write_uint(w, 0xa488cfabu); /* overdrafts */
+  bs_write_cstr(w, "overdrafts");
   bs_write_int(w, (int64_t)v->overdrafts);
   return w->err;
 }
@@ -82,6 +82,23 @@ int AccountProxy_get(bs_engine *e, const char *id, AccountProxy *out) {
 
 int AccountProxy_stop(AccountProxy proxy) {
   return bs_stop(proxy.ref);
+}
+
+AccountProxy AccountProxy_from_ref(bs_ref ref) {
+  AccountProxy p;
+  memset(&p, 0, sizeof p);
+  if (bs_ref_type(ref) == &Account_actor_type) p.ref = ref;
+  return p;
+}
+
+int AccountProxy_self(const bs_context *ctx, AccountProxy *out) {
+  if (out == NULL) return BS_EINVAL;
+  memset(out, 0, sizeof *out);
+  if (ctx == NULL) return BS_EINVAL;
+  bs_ref self = bs_context_self(ctx);
+  if (bs_ref_type(self) != &Account_actor_type) return BS_ETYPE;
+  out->ref = self;
+  return 0;
 }
 
 int AccountProxy_deposit(AccountProxy proxy, int64_t amount) {
@@ -165,9 +182,9 @@ int AccountProxy_balance_await(AccountProxy proxy, int64_t *out) {
 int Teller__encode_state(const void *self, bs_writer *w) {
   const Teller *v = self;
   bs_write_map(w, 2);
-  bs_write_uint(w, 0x9faee275u); /* ticks */
+  bs_write_cstr(w, "ticks");
   bs_write_uint(w, (uint64_t)v->ticks);
-  bs_write_uint(w, 0x2014563bu); /* ticked_at */
+  bs_write_cstr(w, "ticked_at");
   bs_write_array(w, 8u);
   for (size_t i0 = 0; i0 < 8u; i0++) {
     bs_write_uint(w, (uint64_t)v->ticked_at[i0]);
@@ -254,6 +271,23 @@ int TellerProxy_get(bs_engine *e, const char *id, TellerProxy *out) {
 
 int TellerProxy_stop(TellerProxy proxy) {
   return bs_stop(proxy.ref);
+}
+
+TellerProxy TellerProxy_from_ref(bs_ref ref) {
+  TellerProxy p;
+  memset(&p, 0, sizeof p);
+  if (bs_ref_type(ref) == &Teller_actor_type) p.ref = ref;
+  return p;
+}
+
+int TellerProxy_self(const bs_context *ctx, TellerProxy *out) {
+  if (out == NULL) return BS_EINVAL;
+  memset(out, 0, sizeof *out);
+  if (ctx == NULL) return BS_EINVAL;
+  bs_ref self = bs_context_self(ctx);
+  if (bs_ref_type(self) != &Teller_actor_type) return BS_ETYPE;
+  out->ref = self;
+  return 0;
 }
 
 int TellerProxy_move(TellerProxy proxy, const char *account, int64_t amount) {

@@ -27,6 +27,14 @@ int Account__encode_state(const void *self, bs_writer *w);
 int AccountProxy_get(bs_engine *e, const char *id, AccountProxy *out);
 /* Stops it after the mail already queued (bs_stop). */
 int AccountProxy_stop(AccountProxy proxy);
+/* `ref` (from bs_context_self, a stored bs_ref, ...) as a AccountProxy, if it
+ * refers to a Account; otherwise a zeroed proxy, to which sends fail with
+ * BS_EINVAL. */
+AccountProxy AccountProxy_from_ref(bs_ref ref);
+/* The proxy of the actor whose context is `ctx`, from inside its own turn:
+ * 0, BS_EINVAL (NULL argument) or BS_ETYPE (not a Account; *out is then
+ * zeroed). */
+int AccountProxy_self(const bs_context *ctx, AccountProxy *out);
 
 /* Account_deposit: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int AccountProxy_deposit(AccountProxy proxy, int64_t amount);
@@ -90,6 +98,14 @@ int Teller__encode_state(const void *self, bs_writer *w);
 int TellerProxy_get(bs_engine *e, const char *id, TellerProxy *out);
 /* Stops it after the mail already queued (bs_stop). */
 int TellerProxy_stop(TellerProxy proxy);
+/* `ref` (from bs_context_self, a stored bs_ref, ...) as a TellerProxy, if it
+ * refers to a Teller; otherwise a zeroed proxy, to which sends fail with
+ * BS_EINVAL. */
+TellerProxy TellerProxy_from_ref(bs_ref ref);
+/* The proxy of the actor whose context is `ctx`, from inside its own turn:
+ * 0, BS_EINVAL (NULL argument) or BS_ETYPE (not a Teller; *out is then
+ * zeroed). */
+int TellerProxy_self(const bs_context *ctx, TellerProxy *out);
 
 /* Teller_move: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int TellerProxy_move(TellerProxy proxy, const char *account, int64_t amount);

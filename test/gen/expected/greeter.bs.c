@@ -9,9 +9,9 @@
 int Greeter__encode_state(const void *self, bs_writer *w) {
   const Greeter *v = self;
   bs_write_map(w, 2);
-  bs_write_uint(w, 0x39b1ddf4u); /* count */
+  bs_write_cstr(w, "count");
   bs_write_uint(w, (uint64_t)v->count);
-  bs_write_uint(w, 0x63e1d819u); /* last */
+  bs_write_cstr(w, "last");
   bs_gen_write_charbuf(w, v->last, 32);
   return w->err;
 }
@@ -85,6 +85,23 @@ int GreeterProxy_get(bs_engine *e, const char *id, GreeterProxy *out) {
 
 int GreeterProxy_stop(GreeterProxy proxy) {
   return bs_stop(proxy.ref);
+}
+
+GreeterProxy GreeterProxy_from_ref(bs_ref ref) {
+  GreeterProxy p;
+  memset(&p, 0, sizeof p);
+  if (bs_ref_type(ref) == &Greeter_actor_type) p.ref = ref;
+  return p;
+}
+
+int GreeterProxy_self(const bs_context *ctx, GreeterProxy *out) {
+  if (out == NULL) return BS_EINVAL;
+  memset(out, 0, sizeof *out);
+  if (ctx == NULL) return BS_EINVAL;
+  bs_ref self = bs_context_self(ctx);
+  if (bs_ref_type(self) != &Greeter_actor_type) return BS_ETYPE;
+  out->ref = self;
+  return 0;
 }
 
 int GreeterProxy_sayHello(GreeterProxy proxy, const char *name) {

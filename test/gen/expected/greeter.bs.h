@@ -27,6 +27,14 @@ int Greeter__encode_state(const void *self, bs_writer *w);
 int GreeterProxy_get(bs_engine *e, const char *id, GreeterProxy *out);
 /* Stops it after the mail already queued (bs_stop). */
 int GreeterProxy_stop(GreeterProxy proxy);
+/* `ref` (from bs_context_self, a stored bs_ref, ...) as a GreeterProxy, if it
+ * refers to a Greeter; otherwise a zeroed proxy, to which sends fail with
+ * BS_EINVAL. */
+GreeterProxy GreeterProxy_from_ref(bs_ref ref);
+/* The proxy of the actor whose context is `ctx`, from inside its own turn:
+ * 0, BS_EINVAL (NULL argument) or BS_ETYPE (not a Greeter; *out is then
+ * zeroed). */
+int GreeterProxy_self(const bs_context *ctx, GreeterProxy *out);
 
 /* Greeter_sayHello: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int GreeterProxy_sayHello(GreeterProxy proxy, const char *name);

@@ -12,11 +12,11 @@
 int Kitchen__encode_state(const void *self, bs_writer *w) {
   const struct Kitchen *v = self;
   bs_write_map(w, 3);
-  bs_write_uint(w, 0x04d092fdu); /* total */
+  bs_write_cstr(w, "total");
   bs_write_int(w, (int64_t)v->total);
-  bs_write_uint(w, 0xe336320fu); /* cursor */
-  Point__encode(w, &v->cursor);
-  bs_write_uint(w, 0xec6ee012u); /* mode */
+  bs_write_cstr(w, "cursor");
+  Point__encode_named(w, &v->cursor);
+  bs_write_cstr(w, "mode");
   bs_write_uint(w, (uint64_t)v->mode);
   return w->err;
 }
@@ -476,6 +476,23 @@ int KitchenProxy_get(bs_engine *e, const char *id, KitchenProxy *out) {
 
 int KitchenProxy_stop(KitchenProxy proxy) {
   return bs_stop(proxy.ref);
+}
+
+KitchenProxy KitchenProxy_from_ref(bs_ref ref) {
+  KitchenProxy p;
+  memset(&p, 0, sizeof p);
+  if (bs_ref_type(ref) == &Kitchen_actor_type) p.ref = ref;
+  return p;
+}
+
+int KitchenProxy_self(const bs_context *ctx, KitchenProxy *out) {
+  if (out == NULL) return BS_EINVAL;
+  memset(out, 0, sizeof *out);
+  if (ctx == NULL) return BS_EINVAL;
+  bs_ref self = bs_context_self(ctx);
+  if (bs_ref_type(self) != &Kitchen_actor_type) return BS_ETYPE;
+  out->ref = self;
+  return 0;
 }
 
 int KitchenProxy_integers(KitchenProxy proxy, int8_t a, int16_t b, int32_t c, int64_t d, uint8_t e, uint16_t f, uint32_t g, uint64_t h) {

@@ -31,6 +31,14 @@ int Kitchen__encode_state(const void *self, bs_writer *w);
 int KitchenProxy_get(bs_engine *e, const char *id, KitchenProxy *out);
 /* Stops it after the mail already queued (bs_stop). */
 int KitchenProxy_stop(KitchenProxy proxy);
+/* `ref` (from bs_context_self, a stored bs_ref, ...) as a KitchenProxy, if it
+ * refers to a Kitchen; otherwise a zeroed proxy, to which sends fail with
+ * BS_EINVAL. */
+KitchenProxy KitchenProxy_from_ref(bs_ref ref);
+/* The proxy of the actor whose context is `ctx`, from inside its own turn:
+ * 0, BS_EINVAL (NULL argument) or BS_ETYPE (not a Kitchen; *out is then
+ * zeroed). */
+int KitchenProxy_self(const bs_context *ctx, KitchenProxy *out);
 
 /* Kitchen_integers: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int KitchenProxy_integers(KitchenProxy proxy, int8_t a, int16_t b, int32_t c, int64_t d, uint8_t e, uint16_t f, uint32_t g, uint64_t h);

@@ -248,7 +248,7 @@ int i64__decode(bs_reader *r, struct i64 *v) {
 int Newsroom__encode_state(const void *self, bs_writer *w) {
   const Newsroom *v = self;
   bs_write_map(w, 1);
-  bs_write_uint(w, 0xbc488789u); /* published */
+  bs_write_cstr(w, "published");
   bs_write_uint(w, (uint64_t)v->published);
   return w->err;
 }
@@ -330,6 +330,23 @@ int NewsroomProxy_stop(NewsroomProxy proxy) {
   return bs_stop(proxy.ref);
 }
 
+NewsroomProxy NewsroomProxy_from_ref(bs_ref ref) {
+  NewsroomProxy p;
+  memset(&p, 0, sizeof p);
+  if (bs_ref_type(ref) == &Newsroom_actor_type) p.ref = ref;
+  return p;
+}
+
+int NewsroomProxy_self(const bs_context *ctx, NewsroomProxy *out) {
+  if (out == NULL) return BS_EINVAL;
+  memset(out, 0, sizeof *out);
+  if (ctx == NULL) return BS_EINVAL;
+  bs_ref self = bs_context_self(ctx);
+  if (bs_ref_type(self) != &Newsroom_actor_type) return BS_ETYPE;
+  out->ref = self;
+  return 0;
+}
+
 int NewsroomProxy_subscribe(NewsroomProxy proxy, const char *reader) {
   bs_writer w;
   int rc = bs_send_begin(proxy.ref, &Newsroom__methods[2], &w);
@@ -394,7 +411,7 @@ int NewsroomProxy_publishHeadline__args(bs_reader *args, const Headline **h) {
 int Reader__encode_state(const void *self, bs_writer *w) {
   const Reader *v = self;
   bs_write_map(w, 1);
-  bs_write_uint(w, 0x04d092fdu); /* total */
+  bs_write_cstr(w, "total");
   bs_write_int(w, (int64_t)v->total);
   return w->err;
 }
@@ -1115,6 +1132,23 @@ int ReaderProxy_get(bs_engine *e, const char *id, ReaderProxy *out) {
 
 int ReaderProxy_stop(ReaderProxy proxy) {
   return bs_stop(proxy.ref);
+}
+
+ReaderProxy ReaderProxy_from_ref(bs_ref ref) {
+  ReaderProxy p;
+  memset(&p, 0, sizeof p);
+  if (bs_ref_type(ref) == &Reader_actor_type) p.ref = ref;
+  return p;
+}
+
+int ReaderProxy_self(const bs_context *ctx, ReaderProxy *out) {
+  if (out == NULL) return BS_EINVAL;
+  memset(out, 0, sizeof *out);
+  if (ctx == NULL) return BS_EINVAL;
+  bs_ref self = bs_context_self(ctx);
+  if (bs_ref_type(self) != &Reader_actor_type) return BS_ETYPE;
+  out->ref = self;
+  return 0;
 }
 
 int ReaderProxy_handleNews(ReaderProxy proxy, const char *headline) {

@@ -90,6 +90,14 @@ int Newsroom__encode_state(const void *self, bs_writer *w);
 int NewsroomProxy_get(bs_engine *e, const char *id, NewsroomProxy *out);
 /* Stops it after the mail already queued (bs_stop). */
 int NewsroomProxy_stop(NewsroomProxy proxy);
+/* `ref` (from bs_context_self, a stored bs_ref, ...) as a NewsroomProxy, if it
+ * refers to a Newsroom; otherwise a zeroed proxy, to which sends fail with
+ * BS_EINVAL. */
+NewsroomProxy NewsroomProxy_from_ref(bs_ref ref);
+/* The proxy of the actor whose context is `ctx`, from inside its own turn:
+ * 0, BS_EINVAL (NULL argument) or BS_ETYPE (not a Newsroom; *out is then
+ * zeroed). */
+int NewsroomProxy_self(const bs_context *ctx, NewsroomProxy *out);
 
 /* Newsroom_subscribe: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int NewsroomProxy_subscribe(NewsroomProxy proxy, const char *reader);
@@ -167,6 +175,14 @@ int Reader__encode_state(const void *self, bs_writer *w);
 int ReaderProxy_get(bs_engine *e, const char *id, ReaderProxy *out);
 /* Stops it after the mail already queued (bs_stop). */
 int ReaderProxy_stop(ReaderProxy proxy);
+/* `ref` (from bs_context_self, a stored bs_ref, ...) as a ReaderProxy, if it
+ * refers to a Reader; otherwise a zeroed proxy, to which sends fail with
+ * BS_EINVAL. */
+ReaderProxy ReaderProxy_from_ref(bs_ref ref);
+/* The proxy of the actor whose context is `ctx`, from inside its own turn:
+ * 0, BS_EINVAL (NULL argument) or BS_ETYPE (not a Reader; *out is then
+ * zeroed). */
+int ReaderProxy_self(const bs_context *ctx, ReaderProxy *out);
 
 /* Reader_handleNews: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
 int ReaderProxy_handleNews(ReaderProxy proxy, const char *headline);

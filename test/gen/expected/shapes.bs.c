@@ -36,6 +36,15 @@ int Point__decode(bs_reader *r, struct Point *v) {
   return r->err;
 }
 
+int Point__encode_named(bs_writer *w, const struct Point *v) {
+  bs_write_map(w, 2);
+  bs_write_cstr(w, "x");
+  bs_write_int(w, (int64_t)v->x);
+  bs_write_cstr(w, "y");
+  bs_write_int(w, (int64_t)v->y);
+  return w->err;
+}
+
 /* `value` is the address of the const struct Point * given to
  * bs_stream_next. */
 static int Point__encode_elem(bs_writer *w, const void *value) {

@@ -16,6 +16,9 @@ extern "C" {
  * arena. */
 int Point__encode(bs_writer *w, const struct Point *v);
 int Point__decode(bs_reader *r, struct Point *v);
+/* The same as a map {"field name": value}, for actor state encoders (the
+ * inspector's view): not the wire encoding, never decoded. */
+int Point__encode_named(bs_writer *w, const struct Point *v);
 
 /* struct Point as a stream element (bs_stream_Point, bs_subscriber_Point):
  * bs_stream_next takes a const struct Point *, encoded by Point__encode;
