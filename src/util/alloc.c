@@ -9,7 +9,7 @@ void *bs_default_alloc(void *ud, void *ptr, size_t old_size, size_t new_size) {
     free(ptr);
     return NULL;
   }
-  return realloc(ptr, new_size);
+  return ptr ? realloc(ptr, new_size) : malloc(new_size);
 }
 
 void bs__heap_init(bs__heap *h, bs_allocator a) {
