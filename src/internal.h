@@ -65,7 +65,7 @@ struct bs__msg {
   alignas(16) uint8_t data[];
 };
 
-#define BS__NCLASSES 11                 /* data capacities 64 B .. 64 KiB */
+#define BS__NCLASSES 12                 /* data capacities 64 B .. 128 KiB */
 #define BS__CLASS_MIN 64u
 #define BS__CLASS_HUGE 0xff
 

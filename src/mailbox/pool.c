@@ -1,8 +1,8 @@
-/* Message pool: size classes of 64 B .. 64 KiB of body capacity, each a
+/* Message pool: size classes of 64 B .. 128 KiB of body capacity, each a
  * free list of blocks. After warm-up a message costs no allocation: blocks
  * go back to their class's list and come out again. Each list keeps at most
  * `keep` blocks (about 4 MiB per class, at least 64), so a burst does not
- * pin its peak memory forever. Bodies above 64 KiB get a block of their own
+ * pin its peak memory forever. Bodies above 128 KiB get a block of their own
  * size, freed on release. */
 #include "internal.h"
 
