@@ -35,6 +35,7 @@ build() { # dir, extra cmake args...
 
 PASSED=0
 FAILED=0
+SKIPPED=0
 run_ctest() { # dir, label, extra ctest args...
   local dir=$1 label=$2; shift 2
   echo "== ctest: $label"
@@ -45,15 +46,17 @@ run_ctest() { # dir, label, extra ctest args...
   set -e
   local line
   line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n1 || true)
-  rm -f "$log"
   if [ -z "$line" ]; then
-    echo "ctest ($label) printed no summary"; FAILED=$((FAILED + 1)); return
+    echo "ctest ($label) printed no summary"; FAILED=$((FAILED + 1)); rm -f "$log"; return
   fi
-  local failed total
+  local failed total skipped
   failed=$(sed -E 's/.*tests passed, ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
   total=$(sed -E 's/.*tests passed, ([0-9]+) tests failed out of ([0-9]+).*/\2/' <<<"$line")
-  PASSED=$((PASSED + total - failed))
+  skipped=$(grep -c '(Skipped)' "$log" || true)
+  PASSED=$((PASSED + total - failed - skipped))
   FAILED=$((FAILED + failed))
+  SKIPPED=$((SKIPPED + skipped))
+  rm -f "$log"
 }
 
 cmd_test() {
@@ -71,7 +74,7 @@ cmd_test() {
     -DBACKSTAGE_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
   TSAN_OPTIONS=halt_on_error=1 run_ctest build-tsan "TSan (threads)" -R '^test_threads$'
   echo
-  echo "all: $PASSED passed, $FAILED failed"
+  echo "all: $PASSED passed, $FAILED failed, $SKIPPED skipped"
   [ "$FAILED" -eq 0 ]
 }
 
