@@ -3,8 +3,9 @@
 #
 #   ./dev.sh demo   install missing Debian packages, build, run the demo
 #   ./dev.sh test   install missing Debian packages, build and run the whole
-#                   test suite: plain (-Werror), ASan+UBSan, and TSan for the
-#                   foreign-thread tests
+#                   test suite: plain (-Werror, with valgrind runs of the
+#                   examples), ASan+UBSan, TSan for the foreign-thread
+#                   tests, and short libFuzzer runs
 #   ./dev.sh build  just configure and build (build/)
 #   ./dev.sh bench [--quick]
 #                   install missing packages (CAF, Erlang too), build in
@@ -73,6 +74,12 @@ cmd_test() {
   build build-tsan -DBACKSTAGE_TSAN=ON -DBACKSTAGE_BUILD_GEN=OFF -DBACKSTAGE_INSPECTOR=OFF \
     -DBACKSTAGE_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
   TSAN_OPTIONS=halt_on_error=1 run_ctest build-tsan "TSan (threads)" -R '^test_threads$'
+  # libFuzzer targets, briefly (20 s each, sanitized); scripts/fuzz.sh runs
+  # them long.
+  configure build-fuzz -DCMAKE_C_COMPILER=clang-14 -DBACKSTAGE_FUZZ=ON \
+    -DBACKSTAGE_BUILD_TESTS=OFF -DBACKSTAGE_BUILD_EXAMPLES=OFF -DBACKSTAGE_BUILD_BENCH=OFF
+  cmake --build build-fuzz -j "$JOBS" --target fuzz_codec fuzz_dispatch fuzz_gen
+  run_ctest build-fuzz "fuzz (libFuzzer, ASan+UBSan, 20 s per target)" -L fuzz
   echo
   echo "all: $PASSED passed, $FAILED failed, $SKIPPED skipped"
   [ "$FAILED" -eq 0 ]

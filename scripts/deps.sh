@@ -8,6 +8,9 @@ PACKAGES=(
   libuv1-dev libcbor-dev libclang-14-dev clang-14 llvm-14-dev
   libcriterion-dev libcjson-dev
   valgrind
+  # fuzzing (fuzz/, scripts/fuzz.sh): libFuzzer and the sanitizer runtimes
+  # of clang-14, only recommended by it
+  libclang-rt-14-dev
   # inspector (-DBACKSTAGE_INSPECTOR=ON): HTTP parsing, the terminal UI, and
   # its browser (node runs playwright-core against Debian's chromium) and
   # tmux tests

@@ -783,3 +783,19 @@ Test(stream, allocation_failure_while_encoding_an_array_queues_nothing_and_leaks
   cr_assert_gt(failures, 2, "the failing allocator should hit several sites");
   cr_log_info("array next: %d allocation failure points covered", failures);
 }
+
+Test(stream, unsubscribing_an_unknown_actor_creates_nothing, .timeout = 10) {
+  reset();
+  bs_engine *e = bst_engine(&(bst_alloc){0}, 0, 0);
+  bs_stream_i64 s;
+  cr_assert_eq(bs_get_stream(e, i64, "n", &s), 0);
+  uint64_t before = bst_stats(e).actors;
+  cr_assert_eq(bs_stream_remove_subscriber(s.s, &sub_type, "nobody", &sub_methods[0]),
+               BS_ENOTFOUND);
+  cr_assert_eq(bst_stats(e).actors, before, "no cell was created");
+  bs_ref r;
+  cr_assert_eq(bs_actor_get(e, &bst_counter_type, "counter", &r), 0);
+  cr_assert_eq(bs_stream_remove_subscriber(s.s, &sub_type, "counter", &sub_methods[0]),
+               BS_ETYPE);
+  bs_engine_free(e);
+}

@@ -201,6 +201,17 @@ static gen_type *resolve_struct(CXType t, CXType shown, CXType c, gen_loc loc,
   return resolve_fields(st, def, err) ? r : NULL;
 }
 
+/* A field the decoder cannot assign: const itself, or an array of const
+ * elements (const char name[16]). Pointers to const are fine: the pointer
+ * is assigned, not the pointee. */
+static bool const_field(CXType t) {
+  if (clang_isConstQualifiedType(t)) return true;
+  CXType c = clang_getCanonicalType(t);
+  if (c.kind == CXType_ConstantArray || c.kind == CXType_IncompleteArray)
+    return const_field(clang_getArrayElementType(c));
+  return false;
+}
+
 static gen_type *resolve_field(CXCursor f, const CXCursor *next,
                                const char *sname, bool *pair, gen_err *err) {
   char *name = gen_cx_string(clang_getCursorSpelling(f));
@@ -217,6 +228,13 @@ static gen_type *resolve_field(CXCursor f, const CXCursor *next,
     err->loc = loc;
     err->msg = gen_printf("%s is a bit-field: bit-fields are not supported "
                           "(use a plain integer type)", what);
+    return NULL;
+  }
+  if (const_field(clang_getCursorType(f))) {
+    err->loc = loc;
+    err->msg = gen_printf("%s is const-qualified: a received struct is decoded "
+                          "field by field, so its fields must be assignable "
+                          "(drop the const)", what);
     return NULL;
   }
   CXType nt = next ? clang_getCursorType(*next) : (CXType){0};

@@ -1,0 +1,3 @@
+#include <backstage.h>
+// @generate-proxy
+int not_a_struct(void);

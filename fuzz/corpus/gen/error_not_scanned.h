@@ -1,0 +1,9 @@
+#include <backstage.h>
+#include "other/elsewhere.h"
+// @generate-proxy
+typedef struct Bad {
+  int x;
+} Bad;
+int Bad_init(Bad *self, bs_context *ctx);
+void Bad_deinit(Bad *self);
+int Bad_place(Bad *self, Elsewhere e);

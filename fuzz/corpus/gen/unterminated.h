@@ -1,0 +1,2 @@
+/* @generate-proxy
+struct C { int x; };
