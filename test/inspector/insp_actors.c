@@ -38,14 +38,16 @@ static int worker_ping(void *self, bs_call *call) {
 
 static int worker_state(const void *self, bs_writer *wr) {
   const worker *w = self;
+  /* Field names as text keys, as generated state encoders write them; the
+   * last key is an integer, which the inspector shows in decimal. */
   bs_write_map(wr, 5);
-  bs_write_uint(wr, INSP_KEY_COUNT);
+  bs_write_cstr(wr, "count");
   bs_write_uint(wr, w->count);
-  bs_write_uint(wr, INSP_KEY_SUM);
+  bs_write_cstr(wr, "sum");
   bs_write_int(wr, w->sum);
-  bs_write_uint(wr, INSP_KEY_NAME);
+  bs_write_cstr(wr, "name");
   bs_write_cstr(wr, w->name);
-  bs_write_uint(wr, INSP_KEY_LAST);
+  bs_write_cstr(wr, "last");
   bs_write_array(wr, 3);
   for (int i = 0; i < 3; i++) bs_write_int(wr, w->last[i]);
   bs_write_uint(wr, INSP_KEY_RATIO);

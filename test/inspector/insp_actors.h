@@ -17,11 +17,7 @@ extern const bs_actor_type insp_worker_type;
 extern const bs_actor_type insp_flaky_type;
 extern const bs_actor_type insp_plain_type;
 
-/* Keys of Worker's state map. */
-#define INSP_KEY_COUNT 0x39b1ddf4u
-#define INSP_KEY_SUM 0x1c2a3b4du
-#define INSP_KEY_NAME 0x63e1d819u
-#define INSP_KEY_LAST 0x0badcafeu
+/* The one integer key of Worker's state map (the others are field names). */
 #define INSP_KEY_RATIO 0x7fffffffu
 
 /* Sends work(v); returns what bs_send_end returned. */
