@@ -115,6 +115,13 @@ void gen_parse_input(CXIndex index, gen_input *in, const char *const *args,
   enum CXErrorCode ec = clang_parseTranslationUnit2(
       index, in->path, args, nargs, NULL, 0,
       CXTranslationUnit_SkipFunctionBodies | CXTranslationUnit_KeepGoing, &tu);
+  if (ec == CXError_Crashed) {
+    /* libclang's own crash report precedes this on stderr. */
+    gen_error_plain("libclang crashed while parsing '%s' (a libclang bug, "
+                    "not this header's fault alone: simplify the header)",
+                    in->path);
+    return;
+  }
   if (ec != CXError_Success || tu == NULL) {
     gen_error_plain("libclang could not parse '%s' (error %d)", in->path,
                     (int)ec);
