@@ -313,6 +313,10 @@ static inline void bs__schedule(bs_engine *e, bs_cell *c) {
   if (!(c->flags & BS__CELL_IN_RUNQ)) bs__schedule_slow(e, c);
 }
 int bs__check_id(const char *id, size_t *len);
+/* The cell of an existing actor `id` of `type`: BS_ENOTFOUND if none,
+ * BS_ETYPE if of another type; never creates one. */
+int bs__actor_find(bs_engine *e, const bs_actor_type *type, const char *id,
+                   bs_cell **out);
 /* Creates and registers a cell for `id` (not yet present) in `r`. */
 int bs__cell_new(bs_engine *e, bs__registry *r, const bs_actor_type *t,
                  const char *id, size_t len, uint32_t hash, bs_cell **out);
@@ -331,6 +335,13 @@ void bs__sweep_mailbox(bs_engine *e, bs_cell *c, bs_dead_letter_reason reason,
 void bs__report(bs_engine *e, bs_cell *c, const bs__msg *m,
                 bs_dead_letter_reason reason, int code);
 uint32_t bs__turn_next(bs_engine *e, uint32_t limit);
+/* The method of `t` with wire id `id` (binary search), or NULL. */
+const bs_method *bs__find_method(const bs_actor_type *t, uint32_t id);
+/* What `m` runs, named for people (test kit, inspector traces): a method
+ * name, "(reply)", "(stop)" or "(unknown)"; its id in *id and *args
+ * positioned at its arguments. */
+const char *bs__msg_name(const bs_cell *c, const bs__msg *m, uint32_t *id,
+                         bs_reader *args);
 #ifdef BS_WITH_INSPECTOR
 /* inspector/: counters on dispatch (and the optional trace ring). */
 void bs__insp_dispatched(bs_engine *e, bs_cell *c, const bs__msg *m);
@@ -370,6 +381,10 @@ static inline bs__msg *bs__writer_finish(bs_writer *w) {
   m->len = (uint32_t)w->len;
   return m;
 }
+/* Queues `m` to `c` (or to its test kit probe) and schedules it; counts
+ * nothing. */
+void bs__mailbox_put(bs_engine *e, bs_cell *c, bs__msg *m);
+/* A message sent: counted, then bs__mailbox_put. */
 void bs__enqueue(bs_engine *e, bs_cell *c, bs__msg *m);
 void bs__request_complete(bs_engine *e, bs__msg *req, int status,
                           bs__msg *value);

@@ -187,9 +187,31 @@ void bs__sweep_mailbox(bs_engine *e, bs_cell *c, bs_dead_letter_reason reason,
   sweep(e, c, NULL, reason, code);
 }
 
+/* What `m` runs, named for people (test kit, inspector traces): a method
+ * name, "(reply)", "(stop)" or "(unknown)"; its id in *id and *args
+ * positioned at its arguments. */
+const char *bs__msg_name(const bs_cell *c, const bs__msg *m, uint32_t *id,
+                         bs_reader *args) {
+  *id = 0;
+  bs_reader_init(args, m->body, m->len, NULL);
+  switch (m->kind) {
+  case BS__MSG_REPLY: return "(reply)";
+  case BS__MSG_STOP: return "(stop)";
+  case BS__MSG_ELEM:
+    *id = m->method->id;
+    return m->method->name;
+  default: break;
+  }
+  uint64_t n = 0;
+  if (bs_read_array(args, &n) < 0 || n == 0 || bs_read_u32(args, id) < 0)
+    return "(unknown)";
+  const bs_method *meth = c->type ? bs__find_method(c->type, *id) : NULL;
+  return meth ? meth->name : "(unknown)";
+}
+
 /* ---- Dispatch ----------------------------------------------------------- */
 
-static const bs_method *find_method(const bs_actor_type *t, uint32_t id) {
+const bs_method *bs__find_method(const bs_actor_type *t, uint32_t id) {
   size_t lo = 0, hi = t->method_count;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
@@ -207,7 +229,7 @@ static const bs_method *resolve(const bs_actor_type *t, const bs__msg *m,
   const bs_method *h = m->method;
   if (h && h >= t->methods && h < t->methods + t->method_count && h->id == id)
     return h;
-  return find_method(t, id);
+  return bs__find_method(t, id);
 }
 
 /* The args reader over a message body (never NULL: pooled data). */

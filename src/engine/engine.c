@@ -326,16 +326,37 @@ static int new_cell(bs_engine *e, const bs_actor_type *t, const char *id,
   return bs__cell_new(e, &e->reg, t, id, len, hash, out);
 }
 
+/* Finds `id` without creating it: 0 with *out the cell, or NULL when there
+ * is none (then *len and *hash are ready for creating it); BS_EIDLEN,
+ * BS_EINVAL, or BS_ETYPE when it exists with another type. */
+static int lookup(bs_engine *e, const bs_actor_type *type, const char *id,
+                  size_t *len, uint32_t *hash, bs_cell **out) {
+  int rc = bs__check_id(id, len);
+  if (rc < 0) return rc;
+  *hash = bs__hash_id(id, *len);
+  bs_cell *c = bs__registry_find(&e->reg, id, *len, *hash);
+  if (c && c->type != type) return BS_ETYPE;
+  *out = c;
+  return 0;
+}
+
+int bs__actor_find(bs_engine *e, const bs_actor_type *type, const char *id,
+                   bs_cell **out) {
+  size_t len;
+  uint32_t hash;
+  int rc = lookup(e, type, id, &len, &hash, out);
+  return rc < 0 ? rc : *out ? 0 : BS_ENOTFOUND;
+}
+
 int bs_actor_get(bs_engine *e, const bs_actor_type *type, const char *id,
                  bs_ref *out) {
   size_t len = 0;
+  uint32_t hash = 0;
+  bs_cell *c = NULL;
   if (!e || !type || !out) return BS_EINVAL;
-  int rc = bs__check_id(id, &len);
+  int rc = lookup(e, type, id, &len, &hash, &c);
   if (rc < 0) return rc;
   if (e->freeing) return BS_ECANCELED;
-  uint32_t hash = bs__hash_id(id, len);
-  bs_cell *c = bs__registry_find(&e->reg, id, len, hash);
-  if (c && c->type != type) return BS_ETYPE;
   if (!c && (rc = new_cell(e, type, id, len, hash, &c)) < 0) return rc;
   out->engine = e;
   out->cell = c;
@@ -359,12 +380,7 @@ int bs_stop(bs_ref r) {
   if (!m) return BS_ENOMEM;
   m->kind = BS__MSG_STOP;
   m->target = c;
-  if (BS__UNLIKELY(c->flags & BS__CELL_PROBED)) {
-    bs__probe_capture(e, c, m);
-    return 0;
-  }
-  bs__mb_push(&c->mb, m);
-  bs__schedule(e, c);
+  bs__mailbox_put(e, c, m); /* a pill is control: not counted as sent */
   return 0;
 }
 

@@ -31,15 +31,19 @@ int bs__writer_grow(bs_writer *w, size_t need) {
 
 /* ---- One-way messages --------------------------------------------------- */
 
-void bs__enqueue(bs_engine *e, bs_cell *c, bs__msg *m) {
-  e->stats.sent++;
-  BS__INSP(c->insp.received++);
+void bs__mailbox_put(bs_engine *e, bs_cell *c, bs__msg *m) {
   if (BS__UNLIKELY(c->flags & BS__CELL_PROBED)) {
     bs__probe_capture(e, c, m);
     return;
   }
   bs__mb_push(&c->mb, m);
   bs__schedule(e, c);
+}
+
+void bs__enqueue(bs_engine *e, bs_cell *c, bs__msg *m) {
+  e->stats.sent++;
+  BS__INSP(c->insp.received++);
+  bs__mailbox_put(e, c, m);
 }
 
 /* A writer holding no message and `err`: writes do nothing, *_end

@@ -139,7 +139,6 @@ void bs__insp_render_metrics(bs__sb *b, bs__inspector *in);
 
 /* ---- Tracing (trace.c) ------------------------------------------------------- */
 
-const char *bs__insp_msg_name(const bs_cell *c, const bs__msg *m);
 void bs__insp_traces_free(bs_engine *e);
 bs_cell *bs__insp_find(bs_engine *e, const char *id);
 

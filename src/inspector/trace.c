@@ -3,34 +3,11 @@
 
 #include "inspector/insp.h"
 
-static const bs_method *find_method(const bs_actor_type *t, uint32_t id) {
-  for (size_t i = 0; t && i < t->method_count; i++)
-    if (t->methods[i].id == id) return &t->methods[i];
-  return NULL;
-}
-
-/* What `m` runs, named as bs_test_next_method names it. Reads the method
- * id from the body: only tracing pays for it. */
-const char *bs__insp_msg_name(const bs_cell *c, const bs__msg *m) {
-  switch (m->kind) {
-  case BS__MSG_REPLY: return "(reply)";
-  case BS__MSG_STOP: return "(stop)";
-  case BS__MSG_ELEM: return m->method->name;
-  default: break;
-  }
-  bs_reader r;
-  uint64_t n = 0;
-  uint32_t id = 0;
-  bs_reader_init(&r, m->body, m->len, NULL);
-  if (bs_read_array(&r, &n) < 0 || n == 0 || bs_read_u32(&r, &id) < 0)
-    return "(unknown)";
-  const bs_method *meth = find_method(c->type, id);
-  return meth ? meth->name : "(unknown)";
-}
-
 static void record(bs_cell *c, const bs__msg *m) {
   bs__insp_trace *t = c->insp.trace;
-  t->what[t->next % BS__INSP_TRACE_N] = bs__insp_msg_name(c, m);
+  uint32_t id;
+  bs_reader args;
+  t->what[t->next % BS__INSP_TRACE_N] = bs__msg_name(c, m, &id, &args);
   t->next++;
 }
 

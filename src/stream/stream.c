@@ -111,14 +111,11 @@ int bs_stream_add_subscriber(bs_stream *s, const bs_actor_type *type,
 
 int bs_stream_remove_subscriber(bs_stream *s, const bs_actor_type *type,
                                 const char *actor_id, const bs_method *m) {
-  size_t len = 0;
   if (!s || !method_of(type, m)) return BS_EINVAL;
-  int rc = bs__check_id(actor_id, &len);
-  if (rc < 0) return rc;
+  bs_cell *c;
   /* Looked up, not created: an unknown id has no subscription. */
-  bs_cell *c = bs__registry_find(&s->engine->reg, actor_id, len, bs__hash_id(actor_id, len));
-  if (!c) return BS_ENOTFOUND;
-  if (c->type != type) return BS_ETYPE;
+  int rc = bs__actor_find(s->engine, type, actor_id, &c);
+  if (rc < 0) return rc;
   int i = find_sub(s, c, m);
   if (i < 0) return BS_ENOTFOUND;
   memmove(&s->subs[i], &s->subs[i + 1], (s->nsubs - (uint32_t)i - 1) * sizeof *s->subs);

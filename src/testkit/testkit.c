@@ -16,37 +16,11 @@ uint64_t bs__rand(bs_engine *e) {
 
 /* ---- Naming what a message does --------------------------------------------- */
 
-static const bs_method *find(const bs_actor_type *t, uint32_t id) {
-  for (size_t i = 0; t && i < t->method_count; i++)
-    if (t->methods[i].id == id) return &t->methods[i];
-  return NULL;
-}
-
-/* Name and id of what `m` runs; *args is positioned at its arguments. */
-static const char *describe(const bs_cell *c, const bs__msg *m, uint32_t *id,
-                            bs_reader *args) {
-  *id = 0;
-  bs_reader_init(args, m->body, m->len, NULL);
-  switch (m->kind) {
-  case BS__MSG_REPLY: return "(reply)";
-  case BS__MSG_STOP: return "(stop)";
-  case BS__MSG_ELEM:
-    *id = m->method->id;
-    return m->method->name;
-  default: break;
-  }
-  uint64_t n = 0;
-  if (bs_read_array(args, &n) < 0 || n == 0 || bs_read_u32(args, id) < 0)
-    return "(unknown)";
-  const bs_method *meth = find(c->type, *id);
-  return meth ? meth->name : "(unknown)";
-}
-
 const char *bs_test_next_method(bs_ref r) {
   if (!r.cell || !r.cell->mb.head) return NULL;
   uint32_t id;
   bs_reader args;
-  return describe(r.cell, r.cell->mb.head, &id, &args);
+  return bs__msg_name(r.cell, r.cell->mb.head, &id, &args);
 }
 
 void bs_test_set_trace(bs_engine *e, bs_test_trace_fn fn, void *ud) {
@@ -58,7 +32,7 @@ void bs_test_set_trace(bs_engine *e, bs_test_trace_fn fn, void *ud) {
 void bs__trace(bs_engine *e, bs_cell *c, const bs__msg *m) {
   uint32_t id;
   bs_reader args;
-  e->trace_fn(e->trace_ud, c->id, describe(c, m, &id, &args));
+  e->trace_fn(e->trace_ud, c->id, bs__msg_name(c, m, &id, &args));
 }
 
 /* ---- Stepping and the virtual clock ---------------------------------------- */
@@ -167,7 +141,7 @@ int bs_probe_next(bs_probe *p, bs_probed *out) {
   drop_taken(p);
   bs__msg *m = bs__mb_pop(&p->captured);
   if (!m) return 0;
-  out->method = describe(p->cell, m, &out->method_id, &out->args);
+  out->method = bs__msg_name(p->cell, m, &out->method_id, &out->args);
   out->args.arena = &p->arena;
   out->request = m->kind == BS__MSG_CALL && m->req;
   if (m->kind == BS__MSG_CALL && m->req) {
