@@ -312,11 +312,11 @@ static int send_one(bs_ref t, int kind, uint8_t sel, const uint8_t *pl,
     for (size_t i = 0; i < 4 && i < n; i++) fake.id = fake.id << 8 | pl[i];
     pl += n < 4 ? n : 4;
     n -= n < 4 ? n : 4;
-    if (bs_send_begin(t, &fake, &w) < 0) return w.err;
+    if (bs_send_begin(&t, &fake, &w) < 0) return w.err;
     bs_write_raw(&w, pl, n);
     return bs_send_end(&w);
   case 6:
-    if (bs_send_begin(t, m, &w) < 0) return w.err;
+    if (bs_send_begin(&t, m, &w) < 0) return w.err;
     w.len = 0; /* the payload is the whole body */
     bs_write_raw(&w, pl, n);
     return bs_send_end(&w);
@@ -329,7 +329,7 @@ static int send_one(bs_ref t, int kind, uint8_t sel, const uint8_t *pl,
   default:
     break;
   }
-  if (bs_send_begin(t, m, &w) < 0) return w.err;
+  if (bs_send_begin(&t, m, &w) < 0) return w.err;
   bs_write_raw(&w, pl, n);
   rec->m = m;
   if (kind == 3) return bs_request_end(&w, reply_thunk, NULL, rec);

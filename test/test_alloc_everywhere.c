@@ -228,7 +228,7 @@ static bool sc_engine(void) {
   }
   /* A stop, mail behind it, and a reactivation later. */
   if (have[1]) {
-    ok(bs_stop(c[1]), "bs_stop");
+    ok(bs_stop(&c[1]), "bs_stop");
     ok(bst_add(c[1], 1000), "send behind the pill");
   }
   /* Messages in several pool classes, and one with a block of its own. */
@@ -326,7 +326,7 @@ static bool sc_streams(void) {
   bs_ref s1;
   if (ok(bs_actor_get(e, &bst_counter_type, "sub1", &s1), "get sub1")) {
     run_until_done(e);
-    ok(bs_stop(s1), "stop sub1");
+    ok(bs_stop(&s1), "stop sub1");
     if (have_nums) {
       int rc = bs_stream_next(nums, (int64_t)1000);
       CHECK(rc >= 0 || rc == BS_ENOMEM, "publish after stop %d", rc);
@@ -396,7 +396,7 @@ static bool sc_requests(void) {
     ok(bst_send_text_text_u64(caller, &bst_pinger_methods[BST_PINGER_ASK], "Pinger",
                               "q", bst_pinger_methods[BST_PINGER_VALUE].id),
        "send ask (orphan)");
-    ok(bs_stop(caller), "stop caller");
+    ok(bs_stop(&caller), "stop caller");
   }
   /* Awaits: a small value and a large reply. */
   int64_t v = -1;
@@ -413,7 +413,7 @@ static bool sc_requests(void) {
   if (he) {
     bs_writer w;
     memset(&w, 0, sizeof w);
-    if (ok(bs_send_begin(echo, &bst_echo_methods[BST_ECHO_ECHO], &w), "begin echo")) {
+    if (ok(bs_send_begin(&echo, &bst_echo_methods[BST_ECHO_ECHO], &w), "begin echo")) {
       bs_write_bytes(&w, in, sizeof in);
       rc_big = bs_request_await(&w, bst_reply_bytes, &bo, 0);
       CHECK(known(rc_big) && rc_big != BS_ETIMEDOUT, "big await %d", rc_big);

@@ -89,7 +89,7 @@ Test(dead_letters, stopped, .timeout = 10) {
   bs_engine *e = bst_engine(&A, 0, 0);
   bs_ref c = get(e, &bst_counter_type, "target-3");
   cr_assert_eq(bst_add(c, 1), 0);
-  cr_assert_eq(bs_stop(c), 0);
+  cr_assert_eq(bs_stop(&c), 0);
   cr_assert_eq(bst_send_i64(c, &bst_counter_methods[BST_COUNTER_SET], 9), 0);
   bst_run(e);
   cr_assert_eq(bst_stats(e).dead_by_reason[BS_DL_STOPPED], 1);
@@ -134,7 +134,7 @@ Test(dead_letters, orphan_reply_of_a_stopped_caller, .timeout = 10) {
   cr_assert_eq(bst_send_text_text_u64(p, &bst_pinger_methods[BST_PINGER_ASK],
                                       "Counter", "callee", 2),
                0);
-  cr_assert_eq(bs_stop(p), 0);
+  cr_assert_eq(bs_stop(&p), 0);
   bst_run(e);
   cr_assert_eq(bst_reply_count, 0);
   cr_assert_eq(bst_stats(e).dead_by_reason[BS_DL_ORPHAN_REPLY], 1);
@@ -311,7 +311,7 @@ Test(dead_letters, a_mixed_workload_loses_nothing, .timeout = 20) {
                                   bst_main_cont, NULL),
                  0);
     if (round % 10 == 9) {
-      cr_assert_eq(bs_stop(c), 0);
+      cr_assert_eq(bs_stop(&c), 0);
       cr_assert_eq(bst_add(c, 1000), 0); /* behind the pill */
     }
     bs_engine_run(e, BS_RUN_NOWAIT);

@@ -84,7 +84,7 @@ Test(engine, free_deinitialises_every_live_actor, .timeout = 10) {
   cr_assert_eq(bst_g.counter_inits, 5);
   bs_engine_stats s = bst_stats(e);
   cr_assert_eq(s.active, 6);
-  cr_assert_eq(s.actors, 9);
+  cr_assert_eq(s.actors, 6, "the three that never had mail have no cell");
   cr_assert_eq(bst_g.counter_deinits, 0);
   bst_engine_free_checked(e, &A);
   cr_assert_eq(bst_g.counter_deinits, 5);
@@ -99,7 +99,7 @@ Test(engine, two_engines_are_independent, .timeout = 10) {
   bs_ref r1, r2;
   cr_assert_eq(bs_actor_get(e1, &bst_counter_type, "same", &r1), 0);
   cr_assert_eq(bs_actor_get(e2, &bst_recorder_type, "same", &r2), 0);
-  cr_assert_neq(r1.cell, r2.cell);
+  cr_assert_not(bs_ref_equal(&r1, &r2));
   cr_assert_eq(bst_add(r1, 5), 0);
   bst_run(e2);
   cr_assert_eq(bst_g.counter_adds, 0, "e2's run dispatched e1's mail");
@@ -187,7 +187,7 @@ static void mode_returns_one_while_mail_remains(bs_run_mode mode) {
   for (int i = 0; i < 3; i++) cr_assert_eq(bst_add(r, 1), 0);
   cr_assert_eq(bs_engine_run(e, mode), 1);
   cr_assert_leq(bst_g.counter_adds, 1, "more than drain_budget in one iteration");
-  cr_assert_geq(bs_ref_pending(r), 2);
+  cr_assert_geq(bs_ref_pending(&r), 2);
   int ones = 1, calls = 1, rc = 1;
   while (rc == 1 && calls < 1000) {
     rc = bs_engine_run(e, mode);
@@ -197,7 +197,7 @@ static void mode_returns_one_while_mail_remains(bs_run_mode mode) {
   cr_assert_eq(rc, 0);
   cr_assert_geq(ones, 2, "only %d iterations reported remaining mail", ones);
   cr_assert_eq(bst_g.counter_adds, 3);
-  cr_assert_eq(bs_ref_pending(r), 0);
+  cr_assert_eq(bs_ref_pending(&r), 0);
   bst_assert_invariant(e);
   bst_engine_free_checked(e, &A);
 }

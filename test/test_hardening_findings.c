@@ -53,10 +53,10 @@ static bs_engine *reply_into_probe(bst_alloc *a, bs_probe **probe) {
                0);
   cr_assert_eq(bst_add(c, 5), 0);
   cr_assert_eq(bs_test_step(e), 1); /* p: ask; the request queues behind add */
-  cr_assert_eq(bs_stop(p), 0);
+  cr_assert_eq(bs_stop(&p), 0);
   cr_assert_eq(bs_test_step(e), 1); /* c: add */
   cr_assert_eq(bs_test_step(e), 1); /* p: the pill; p is inactive, empty */
-  cr_assert_not(bs_ref_active(p));
+  cr_assert_not(bs_ref_active(&p));
   cr_assert_eq(bs_probe_new(e, &bst_pinger_type, "p", probe), 0);
   cr_assert_eq(bs_test_step(e), 1); /* c: get; the reply goes to p's cell */
   /* Not captured: an orphan, as with no probe. */
@@ -103,7 +103,7 @@ static void retry_hook(void *ud, const bs_dead_letter *dl) {
   bst_dl_hook(NULL, dl);
   if (dl->reason != retry_reason || retries >= retry_limit) return;
   retries++;
-  if (bs_ref_type(retry_target) == &bst_counter_type)
+  if (bs_ref_type(&retry_target) == &bst_counter_type)
     bst_add(retry_target, 1);
   else
     bst_send0(retry_target, &bst_failinit_methods[BST_FAILINIT_PING]);
@@ -122,7 +122,7 @@ Test(hardening_findings, a_send_from_the_hook_after_a_stop_reaches_a_fresh_insta
   cr_assert_eq(bs_engine_new(&e, &o), 0);
   cr_assert_eq(bs_actor_get(e, &bst_counter_type, "c", &retry_target), 0);
   cr_assert_eq(bst_add(retry_target, 1), 0);
-  cr_assert_eq(bs_stop(retry_target), 0);
+  cr_assert_eq(bs_stop(&retry_target), 0);
   cr_assert_eq(bst_add(retry_target, 1), 0); /* behind the pill: STOPPED */
   bst_run(e);
   cr_assert_eq(retries, 1);
@@ -178,7 +178,7 @@ Test(hardening_findings, a_hook_that_retries_every_dead_letter_does_not_hang,
   cr_assert_eq(bs_engine_new(&e, &o), 0);
   cr_assert_eq(bs_actor_get(e, &bst_counter_type, "c", &retry_target), 0);
   cr_assert_eq(bst_add(retry_target, 1), 0);
-  cr_assert_eq(bs_stop(retry_target), 0);
+  cr_assert_eq(bs_stop(&retry_target), 0);
   cr_assert_eq(bst_add(retry_target, 1), 0);
   bst_run(e);
   cr_assert_eq(retries, 1);
@@ -223,7 +223,7 @@ Test(hardening_findings, an_await_on_a_probed_actor_ends_its_request) {
   cr_assert_eq(bs_actor_get(e, &bst_counter_type, "c", &c), 0);
   bs_writer w;
   memset(&w, 0, sizeof w);
-  cr_assert_eq(bs_send_begin(c, &bst_counter_methods[BST_COUNTER_GET], &w), 0);
+  cr_assert_eq(bs_send_begin(&c, &bst_counter_methods[BST_COUNTER_GET], &w), 0);
   int64_t out = 0;
   await_returned = false;
   late_thunk_calls = 0;

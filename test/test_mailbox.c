@@ -19,7 +19,7 @@ Test(mailbox, fifo_order_of_100k_messages_queued_before_running,
   for (uint64_t i = 0; i < 100000; i++)
     cr_assert_eq(bst_send_u64_u64(s, push, 0, i), 0, "send %llu",
                  (unsigned long long)i);
-  cr_assert_eq(bs_ref_pending(s), 100000);
+  cr_assert_eq(bs_ref_pending(&s), 100000);
   bst_run(e);
   cr_assert_eq(bst_g.seq_received, 100000);
   cr_assert_eq(bst_g.seq_order_errors, 0, "%llu messages out of order",
@@ -116,7 +116,7 @@ Test(mailbox, a_one_mebibyte_request_and_reply_round_trip_intact,
     bst_bytes_out o = {out, len, 0};
     bs_writer w;
     memset(&w, 0, sizeof w);
-    cr_assert_eq(bs_send_begin(echo, &bst_echo_methods[BST_ECHO_ECHO], &w), 0);
+    cr_assert_eq(bs_send_begin(&echo, &bst_echo_methods[BST_ECHO_ECHO], &w), 0);
     bs_write_bytes(&w, in, len);
     cr_assert_eq(bs_request_await(&w, bst_reply_bytes, &o, 0), 0);
     cr_assert_eq(o.len, len);
@@ -187,11 +187,11 @@ Test(mailbox, send_with_bad_arguments_is_einval_and_queues_nothing,
   bs_writer w;
   bs_ref zero;
   memset(&zero, 0, sizeof zero);
-  cr_assert_eq(bs_send_begin(zero, &bst_counter_methods[0], &w), BS_EINVAL);
-  cr_assert_eq(bs_send_begin(c, NULL, &w), BS_EINVAL);
-  cr_assert_eq(bs_send_begin(c, &bst_counter_methods[0], NULL), BS_EINVAL);
+  cr_assert_eq(bs_send_begin(&zero, &bst_counter_methods[0], &w), BS_EINVAL);
+  cr_assert_eq(bs_send_begin(&c, NULL, &w), BS_EINVAL);
+  cr_assert_eq(bs_send_begin(&c, &bst_counter_methods[0], NULL), BS_EINVAL);
   cr_assert_eq(bs_send_end(NULL), BS_EINVAL);
-  cr_assert_eq(bs_ref_pending(c), 0);
+  cr_assert_eq(bs_ref_pending(&c), 0);
   cr_assert_eq(bst_stats(e).sent, 0);
   bst_engine_free_checked(e, &A);
 }
@@ -203,10 +203,10 @@ Test(mailbox, a_writer_error_releases_the_message, .timeout = 10) {
   cr_assert_eq(bs_actor_get(e, &bst_counter_type, "c", &c), 0);
   bs_writer w;
   memset(&w, 0, sizeof w);
-  cr_assert_eq(bs_send_begin(c, &bst_counter_methods[BST_COUNTER_ADD], &w), 0);
+  cr_assert_eq(bs_send_begin(&c, &bst_counter_methods[BST_COUNTER_ADD], &w), 0);
   w.err = BS_EENCODE; /* as a failing generated encoder leaves it */
   cr_assert_eq(bs_send_end(&w), BS_EENCODE);
-  cr_assert_eq(bs_ref_pending(c), 0);
+  cr_assert_eq(bs_ref_pending(&c), 0);
   bst_run(e);
   cr_assert_eq(bst_g.counter_adds, 0);
   bs_engine_stats s = bst_stats(e);

@@ -37,7 +37,7 @@ Test(policy, a_full_mailbox_rejects_sends_with_EFULL, .timeout = 10) {
   bs_ref c = counter(e, "c");
   for (int i = 0; i < 3; i++) cr_assert_eq(bst_add(c, 1), 0);
   cr_assert_eq(bst_add(c, 1), BS_EFULL);
-  cr_assert_eq(bs_ref_pending(c), 3);
+  cr_assert_eq(bs_ref_pending(&c), 3);
   bs_engine_stats s = bst_stats(e);
   cr_assert_eq(s.rejected, 1);
   cr_assert_eq(s.sent, 3, "a rejected message was never sent");
@@ -101,7 +101,7 @@ Test(policy, replies_are_accepted_into_a_full_mailbox, .timeout = 10) {
   cr_assert_eq(bst_send_text_i64(pinger, &bst_pinger_methods[BST_PINGER_SEND_ADD], "target", 1),
                BS_EFULL);
   cr_assert_eq(bs_test_step(e), 1); /* target replies into p's full mailbox */
-  cr_assert_eq(bs_ref_pending(pinger), 2, "the reply got in beside the full mailbox");
+  cr_assert_eq(bs_ref_pending(&pinger), 2, "the reply got in beside the full mailbox");
   bst_run(e);
   cr_assert_eq(bst_reply_count, 1);
   cr_assert_eq(bst_replies[0].status, 0);

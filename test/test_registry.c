@@ -10,7 +10,7 @@
 
 static bst_alloc A;
 
-Test(registry, same_id_returns_the_same_cell, .timeout = 10) {
+Test(registry, same_key_gives_equal_refs_and_creates_nothing, .timeout = 10) {
   bst_reset();
   bs_engine *e = bst_engine(&A, 0, 0);
   bs_ref r1, r2;
@@ -18,44 +18,48 @@ Test(registry, same_id_returns_the_same_cell, .timeout = 10) {
   memset(&r2, 0xab, sizeof r2);
   cr_assert_eq(bs_actor_get(e, &bst_counter_type, "counter", &r1), 0);
   cr_assert_eq(bs_actor_get(e, &bst_counter_type, "counter", &r2), 0);
-  cr_assert_not_null(r1.cell);
-  cr_assert_eq(r1.cell, r2.cell);
+  cr_assert(bs_ref_equal(&r1, &r2));
   cr_assert_eq(r1.engine, e);
   cr_assert_eq(r2.engine, e);
-  cr_assert_eq(bst_stats(e).actors, 1);
+  /* A reference is a key: getting one creates nothing in the engine. */
+  cr_assert_eq(bst_stats(e).actors, 0);
+  cr_assert_eq(bst_add(r1, 2), 0);
+  cr_assert_eq(bst_stats(e).actors, 1, "mail makes the cell");
+  int64_t v = 0;
+  cr_assert_eq(bst_get_await(r2, &v, 0), 0);
+  cr_assert_eq(v, 2, "both refs name one actor");
   bst_engine_free_checked(e, &A);
 }
 
-Test(registry, different_ids_get_different_cells, .timeout = 10) {
+Test(registry, different_keys_are_different_actors, .timeout = 10) {
   bst_reset();
   bs_engine *e = bst_engine(&A, 0, 0);
   bs_ref a, b, c;
   cr_assert_eq(bs_actor_get(e, &bst_counter_type, "a", &a), 0);
   cr_assert_eq(bs_actor_get(e, &bst_counter_type, "b", &b), 0);
-  /* Same id as "a" but another type would be ETYPE; different id, other
-   * type is just another actor. */
   cr_assert_eq(bs_actor_get(e, &bst_recorder_type, "c", &c), 0);
-  cr_assert_neq(a.cell, b.cell);
-  cr_assert_neq(a.cell, c.cell);
-  cr_assert_neq(b.cell, c.cell);
-  cr_assert_str_eq(bs_ref_id(a), "a");
-  cr_assert_str_eq(bs_ref_id(b), "b");
-  cr_assert_str_eq(bs_ref_id(c), "c");
-  cr_assert_eq(bs_ref_type(a), &bst_counter_type);
-  cr_assert_eq(bs_ref_type(c), &bst_recorder_type);
-  cr_assert_eq(bst_stats(e).actors, 3);
+  cr_assert_not(bs_ref_equal(&a, &b));
+  cr_assert_not(bs_ref_equal(&a, &c));
+  cr_assert_not(bs_ref_equal(&b, &c));
+  cr_assert_str_eq(bs_ref_id(&a), "a");
+  cr_assert_str_eq(bs_ref_id(&b), "b");
+  cr_assert_str_eq(bs_ref_id(&c), "c");
+  cr_assert_eq(bs_ref_type(&a), &bst_counter_type);
+  cr_assert_eq(bs_ref_type(&c), &bst_recorder_type);
+  cr_assert_eq(bst_add(a, 1), 0);
+  cr_assert_eq(bst_add(b, 5), 0);
+  int64_t va = 0, vb = 0;
+  cr_assert_eq(bst_get_await(a, &va, 0), 0);
+  cr_assert_eq(bst_get_await(b, &vb, 0), 0);
+  cr_assert_eq(va, 1);
+  cr_assert_eq(vb, 5);
+  cr_assert_eq(bst_stats(e).actors, 2);
   bst_engine_free_checked(e, &A);
 }
 
 #define MANY 20000
 
-static int cmp_cells(const void *x, const void *y) {
-  uintptr_t a = (uintptr_t) * (bs_cell *const *)x;
-  uintptr_t b = (uintptr_t) * (bs_cell *const *)y;
-  return a < b ? -1 : a > b;
-}
-
-Test(registry, twenty_thousand_ids_are_distinct_and_stable, .timeout = 30) {
+Test(registry, twenty_thousand_actors_are_distinct_and_collected, .timeout = 30) {
   bst_reset();
   bs_engine *e = bst_engine(&A, 0, 0);
   bs_ref *refs = calloc(MANY, sizeof *refs);
@@ -64,46 +68,49 @@ Test(registry, twenty_thousand_ids_are_distinct_and_stable, .timeout = 30) {
   for (int i = 0; i < MANY; i++) {
     snprintf(id, sizeof id, "actor-%d", i);
     cr_assert_eq(bs_actor_get(e, &bst_counter_type, id, &refs[i]), 0, "%s", id);
+    cr_assert_eq(bst_add(refs[i], i), 0);
   }
+  bst_run(e);
   cr_assert_eq(bst_stats(e).actors, MANY);
-  /* Cells are distinct: sort the pointers and look for neighbours. */
-  bs_cell **cells = calloc(MANY, sizeof *cells);
-  cr_assert_not_null(cells);
-  for (int i = 0; i < MANY; i++) cells[i] = refs[i].cell;
-  qsort(cells, MANY, sizeof *cells, cmp_cells);
-  for (int i = 1; i < MANY; i++)
-    cr_assert_neq(cells[i - 1], cells[i], "two ids share a cell");
-  /* Getting them again (in another order) returns the same cells. */
+  cr_assert_eq(bst_stats(e).active, MANY);
+  /* Each key has its own state: the registry never mixes two up, also
+   * while it grows (asked in another order). */
   for (int i = MANY - 1; i >= 0; i--) {
-    snprintf(id, sizeof id, "actor-%d", i);
-    bs_ref again;
-    cr_assert_eq(bs_actor_get(e, &bst_counter_type, id, &again), 0);
-    cr_assert_eq(again.cell, refs[i].cell, "%s moved", id);
-    cr_assert_str_eq(bs_ref_id(refs[i]), id);
+    int64_t v = -1;
+    cr_assert_eq(bst_get_await(refs[i], &v, 0), 0);
+    cr_assert_eq(v, i, "actor-%d has another's state", i);
   }
-  cr_assert_eq(bst_stats(e).actors, MANY);
-  cr_assert_eq(bst_stats(e).active, 0);
-  cr_assert_eq(bst_g.counter_inits, 0);
-  free(cells);
+  /* Stopped, every cell is collected: nothing is kept per id. */
+  for (int i = 0; i < MANY; i++) cr_assert_eq(bs_stop(&refs[i]), 0);
+  bst_run(e);
+  bs_engine_stats s = bst_stats(e);
+  cr_assert_eq(s.actors, 0);
+  cr_assert_eq(s.active, 0);
+  cr_assert_eq(s.collected, MANY);
+  cr_assert_eq(bst_g.counter_inits, MANY);
+  cr_assert_eq(bst_g.counter_deinits, MANY);
   free(refs);
   bst_engine_free_checked(e, &A);
 }
 
-Test(registry, id_is_copied_and_interned, .timeout = 10) {
+Test(registry, ref_carries_a_copy_of_the_id, .timeout = 10) {
   bst_reset();
   bs_engine *e = bst_engine(&A, 0, 0);
   char buf[16];
   strcpy(buf, "original");
   bs_ref r;
   cr_assert_eq(bs_actor_get(e, &bst_counter_type, buf, &r), 0);
-  const char *interned = bs_ref_id(r);
-  cr_assert_neq((const void *)interned, (const void *)buf);
+  cr_assert_neq((const void *)bs_ref_id(&r), (const void *)buf);
   strcpy(buf, "changed");
-  cr_assert_str_eq(bs_ref_id(r), "original");
+  cr_assert_str_eq(bs_ref_id(&r), "original");
   bs_ref again;
   cr_assert_eq(bs_actor_get(e, &bst_counter_type, "original", &again), 0);
-  cr_assert_eq(again.cell, r.cell);
-  cr_assert_eq(bs_ref_id(again), interned, "the id is interned once");
+  cr_assert(bs_ref_equal(&again, &r));
+  /* A copy of a ref is the same actor, with its own copy of the id. */
+  bs_ref copy = r;
+  memset(&r, 0, sizeof r);
+  cr_assert_str_eq(bs_ref_id(&copy), "original");
+  cr_assert(bs_ref_equal(&copy, &again));
   bst_engine_free_checked(e, &A);
 }
 
@@ -124,8 +131,8 @@ Test(registry, id_of_exactly_id_max_bytes_is_accepted, .timeout = 10) {
   id[BS_ID_MAX] = 0;
   bs_ref r;
   cr_assert_eq(bs_actor_get(e, &bst_counter_type, id, &r), 0);
-  cr_assert_eq(strlen(bs_ref_id(r)), (size_t)BS_ID_MAX);
-  cr_assert_str_eq(bs_ref_id(r), id);
+  cr_assert_eq(strlen(bs_ref_id(&r)), (size_t)BS_ID_MAX);
+  cr_assert_str_eq(bs_ref_id(&r), id);
   /* And it works end to end. */
   cr_assert_eq(bst_add(r, 3), 0);
   int64_t v = 0;
@@ -164,32 +171,38 @@ Test(registry, null_arguments_are_einval, .timeout = 10) {
   bst_engine_free_checked(e, &A);
 }
 
-Test(registry, same_id_with_another_type_is_etype, .timeout = 10) {
+Test(registry, same_id_with_another_type_is_another_actor, .timeout = 10) {
   bst_reset();
   bs_engine *e = bst_engine(&A, 0, 0);
   bs_ref r, other;
   cr_assert_eq(bs_actor_get(e, &bst_counter_type, "shared", &r), 0);
-  cr_assert_eq(bs_actor_get(e, &bst_recorder_type, "shared", &other), BS_ETYPE);
-  /* The original is untouched. */
-  cr_assert_eq(bs_ref_type(r), &bst_counter_type);
-  cr_assert_eq(bst_stats(e).actors, 1);
+  cr_assert_eq(bs_actor_get(e, &bst_recorder_type, "shared", &other), 0);
+  cr_assert_not(bs_ref_equal(&r, &other));
+  cr_assert_eq(bs_ref_type(&r), &bst_counter_type);
+  cr_assert_eq(bs_ref_type(&other), &bst_recorder_type);
   cr_assert_eq(bst_add(r, 2), 0);
+  cr_assert_eq(bst_send_i64(other, &bst_recorder_methods[BST_RECORDER_NOTE], 7), 0);
+  bst_run(e);
+  cr_assert_eq(bst_stats(e).actors, 2);
   int64_t v = 0;
   cr_assert_eq(bst_get_await(r, &v, 0), 0);
   cr_assert_eq(v, 2);
+  cr_assert_eq(bst_trace_len, 1);
+  cr_assert_eq(bst_trace[0].kind, BST_EV_NOTE);
+  cr_assert_eq(bst_trace[0].v, 7);
   bst_engine_free_checked(e, &A);
 }
 
 Test(registry, zero_ref_accessors_are_safe, .timeout = 10) {
   bs_ref z;
   memset(&z, 0, sizeof z);
-  cr_assert_null(bs_ref_id(z));
-  cr_assert_eq(bs_ref_active(z), false);
-  cr_assert_eq(bs_ref_pending(z), 0);
-  cr_assert_eq(bs_stop(z), BS_EINVAL);
+  cr_assert_null(bs_ref_id(&z));
+  cr_assert_eq(bs_ref_active(&z), false);
+  cr_assert_eq(bs_ref_pending(&z), 0);
+  cr_assert_eq(bs_stop(&z), BS_EINVAL);
   bs_writer w;
   memset(&w, 0, sizeof w);
-  cr_assert_eq(bs_send_begin(z, &bst_counter_methods[0], &w), BS_EINVAL);
+  cr_assert_eq(bs_send_begin(&z, &bst_counter_methods[0], &w), BS_EINVAL);
 }
 
 /* ---- Descriptor checks ---------------------------------------------------- */
@@ -303,15 +316,15 @@ Test(registry, get_does_not_run_init, .timeout = 10) {
   bs_ref r;
   cr_assert_eq(bs_actor_get(e, &bst_counter_type, "lazy", &r), 0);
   cr_assert_eq(bst_g.counter_inits, 0);
-  cr_assert_eq(bs_ref_active(r), false);
+  cr_assert_eq(bs_ref_active(&r), false);
   /* Running an engine with no mail activates nothing either. */
   bst_run(e);
   cr_assert_eq(bst_g.counter_inits, 0);
-  cr_assert_eq(bs_ref_active(r), false);
+  cr_assert_eq(bs_ref_active(&r), false);
   bs_engine_stats s = bst_stats(e);
   cr_assert_eq(s.active, 0);
   cr_assert_eq(s.activations, 0);
-  cr_assert_eq(s.actors, 1);
+  cr_assert_eq(s.actors, 0);
   bst_engine_free_checked(e, &A);
   cr_assert_eq(bst_g.counter_deinits, 0, "deinit of a never-active actor");
 }
@@ -323,8 +336,8 @@ Test(registry, sending_does_not_run_init_before_dispatch, .timeout = 10) {
   cr_assert_eq(bs_actor_get(e, &bst_counter_type, "lazy", &r), 0);
   cr_assert_eq(bst_add(r, 1), 0);
   cr_assert_eq(bst_g.counter_inits, 0, "init ran inside the send");
-  cr_assert_eq(bs_ref_active(r), false);
-  cr_assert_eq(bs_ref_pending(r), 1);
+  cr_assert_eq(bs_ref_active(&r), false);
+  cr_assert_eq(bs_ref_pending(&r), 1);
   bst_engine_free_checked(e, &A);
   cr_assert_eq(bst_g.counter_inits, 0);
 }
@@ -339,7 +352,7 @@ Test(registry, init_runs_exactly_once_at_first_dispatch, .timeout = 10) {
   cr_assert_eq(bst_g.counter_inits, 1);
   cr_assert_eq(bst_g.counter_dirty_inits, 0, "state was not zeroed");
   cr_assert_eq(bst_g.counter_adds, 3);
-  cr_assert(bs_ref_active(r));
+  cr_assert(bs_ref_active(&r));
   for (int i = 0; i < 5; i++) cr_assert_eq(bst_add(r, 1), 0);
   bst_run(e);
   int64_t v = 0;
@@ -365,7 +378,7 @@ Test(registry, context_gives_id_engine_and_self, .timeout = 10) {
   cr_assert_eq(bst_g.probe_calls, 1);
   cr_assert_str_eq(bst_g.probe_id, "probe-7");
   cr_assert_eq(bst_g.probe_engine, e);
-  cr_assert_eq(bst_g.probe_self.cell, r.cell);
+  cr_assert(bs_ref_equal(&bst_g.probe_self, &r));
   cr_assert_eq(bst_g.probe_self.engine, e);
   cr_assert_eq(bst_g.probe_in_turn, true);
   cr_assert_eq(bs_in_turn(e), false, "in_turn outside a turn");
@@ -378,14 +391,14 @@ Test(registry, pending_counts_queued_messages, .timeout = 10) {
   bs_ref a, b;
   cr_assert_eq(bs_actor_get(e, &bst_counter_type, "a", &a), 0);
   cr_assert_eq(bs_actor_get(e, &bst_counter_type, "b", &b), 0);
-  cr_assert_eq(bs_ref_pending(a), 0);
+  cr_assert_eq(bs_ref_pending(&a), 0);
   for (int i = 0; i < 5; i++) cr_assert_eq(bst_add(a, 1), 0);
   cr_assert_eq(bst_add(b, 1), 0);
-  cr_assert_eq(bs_ref_pending(a), 5);
-  cr_assert_eq(bs_ref_pending(b), 1);
+  cr_assert_eq(bs_ref_pending(&a), 5);
+  cr_assert_eq(bs_ref_pending(&b), 1);
   bst_run(e);
-  cr_assert_eq(bs_ref_pending(a), 0);
-  cr_assert_eq(bs_ref_pending(b), 0);
+  cr_assert_eq(bs_ref_pending(&a), 0);
+  cr_assert_eq(bs_ref_pending(&b), 0);
   bst_engine_free_checked(e, &A);
 }
 
@@ -400,7 +413,7 @@ Test(registry, failing_init_leaves_the_actor_inactive_without_deinit,
   cr_assert_eq(bst_g.failinit_inits, 1);
   cr_assert_eq(bst_g.failinit_method_calls, 0, "method ran without init");
   cr_assert_eq(bst_g.failinit_deinits, 0, "deinit after a failed init");
-  cr_assert_eq(bs_ref_active(r), false);
+  cr_assert_eq(bs_ref_active(&r), false);
   bs_engine_stats s = bst_stats(e);
   cr_assert_eq(s.init_failures, 1);
   cr_assert_eq(s.activations, 0);
@@ -430,7 +443,7 @@ Test(registry, init_can_recover_on_a_later_message, .timeout = 10) {
                0);
   cr_assert_eq(v, 1);
   cr_assert_eq(bst_g.failinit_method_calls, 1);
-  cr_assert(bs_ref_active(r));
+  cr_assert(bs_ref_active(&r));
   bst_engine_free_checked(e, &A);
   cr_assert_eq(bst_g.failinit_deinits, 1);
 }

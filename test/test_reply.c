@@ -103,7 +103,7 @@ Test(reply, await_of_a_stopped_callee_returns_estopped, .timeout = 10) {
   bs_engine *e = bst_engine(&A, 0, 0);
   bs_ref c = get(e, &bst_counter_type, "c");
   cr_assert_eq(bst_add(c, 1), 0);
-  cr_assert_eq(bs_stop(c), 0);
+  cr_assert_eq(bs_stop(&c), 0);
   int64_t v = -1;
   int rc = bst_get_await(c, &v, 0);
   cr_assert_eq(rc, BS_ESTOPPED, "await returned %s", bs_errname(rc));
@@ -139,7 +139,7 @@ Test(reply, await_inside_a_turn_is_edeadlk_and_sends_nothing, .timeout = 10) {
   cr_assert_eq(bst_g.probe_sent_after_await, bst_g.probe_sent_before_await,
                "the refused await still sent its request");
   cr_assert_eq(bst_g.counter_inits, 0, "the callee was reached");
-  cr_assert_eq(bs_ref_pending(c), 0);
+  cr_assert_eq(bs_ref_pending(&c), 0);
   bs_engine_stats s = bst_stats(e);
   cr_assert_eq(s.requests_pending, 0);
   cr_assert_eq(s.sent, 1);
@@ -189,15 +189,15 @@ Test(reply, bad_arguments_to_request_calls_are_einval_and_release,
   bs_ref c = get(e, &bst_counter_type, "c");
   bs_writer w;
   memset(&w, 0, sizeof w);
-  cr_assert_eq(bs_send_begin(c, &bst_counter_methods[BST_COUNTER_GET], &w), 0);
+  cr_assert_eq(bs_send_begin(&c, &bst_counter_methods[BST_COUNTER_GET], &w), 0);
   cr_assert_eq(bs_request_end(&w, NULL, NULL, NULL), BS_EINVAL);
   memset(&w, 0, sizeof w);
-  cr_assert_eq(bs_send_begin(c, &bst_counter_methods[BST_COUNTER_GET], &w), 0);
+  cr_assert_eq(bs_send_begin(&c, &bst_counter_methods[BST_COUNTER_GET], &w), 0);
   int64_t v;
   cr_assert_eq(bs_request_await(&w, NULL, &v, 0), BS_EINVAL);
   cr_assert_eq(bs_request_end(NULL, bst_reply_i64, NULL, NULL), BS_EINVAL);
   cr_assert_eq(bs_request_await(NULL, bst_reply_i64, &v, 0), BS_EINVAL);
-  cr_assert_eq(bs_ref_pending(c), 0);
+  cr_assert_eq(bs_ref_pending(&c), 0);
   bst_run(e);
   cr_assert_eq(bst_g.counter_inits, 0);
   bst_assert_invariant(e);
@@ -381,7 +381,7 @@ Test(reply, request_queued_behind_a_stop_completes_with_estopped,
   bs_engine *e = bst_engine(&A, 0, 0);
   bs_ref c = get(e, &bst_counter_type, "c");
   cr_assert_eq(bst_add(c, 1), 0);
-  cr_assert_eq(bs_stop(c), 0);
+  cr_assert_eq(bs_stop(&c), 0);
   cr_assert_eq(bst_request0_i64(c, &bst_counter_methods[BST_COUNTER_GET],
                                 bst_main_cont, NULL),
                0);
@@ -401,7 +401,7 @@ Test(reply, undecodable_request_completes_with_edecode, .timeout = 10) {
   /* fail_with(int) given a text string. */
   bs_writer w;
   memset(&w, 0, sizeof w);
-  cr_assert_eq(bs_send_begin(c, &bst_counter_methods[BST_COUNTER_FAIL_WITH], &w),
+  cr_assert_eq(bs_send_begin(&c, &bst_counter_methods[BST_COUNTER_FAIL_WITH], &w),
                0);
   bs_write_cstr(&w, "not an int");
   cr_assert_eq(bs_request_end(&w, bst_reply_i64, (bs_fnptr)bst_main_cont, NULL),
@@ -439,7 +439,7 @@ Test(reply, caller_stopping_before_the_reply_orphans_it, .timeout = 10) {
   bs_ref p = get(e, &bst_pinger_type, "pinger");
   get(e, &bst_counter_type, "c");
   cr_assert_eq(ask(p, "Counter", "c", 2), 0);
-  cr_assert_eq(bs_stop(p), 0); /* right behind the ask */
+  cr_assert_eq(bs_stop(&p), 0); /* right behind the ask */
   bst_run(e);
   cr_assert_eq(bst_g.pinger_request_rc, 0);
   cr_assert_eq(bst_g.pinger_deinits, 1);
@@ -554,7 +554,7 @@ Test(reply, a_deadline_passing_after_the_caller_stopped_runs_nothing,
   bs_ref c = get(e, &bst_counter_type, "slow");
   cr_assert_eq(bst_send_u64(c, &bst_counter_methods[BST_COUNTER_SPIN], 200), 0);
   cr_assert_eq(ask(p, "Counter", "slow", 2), 0);
-  cr_assert_eq(bs_stop(p), 0);
+  cr_assert_eq(bs_stop(&p), 0);
   bst_run(e);
   cr_assert_eq(bst_g.pinger_request_rc, 0);
   cr_assert_eq(bst_g.pinger_deinits, 1);
@@ -574,7 +574,7 @@ Test(reply, a_reply_never_reaches_a_fresh_instance_of_a_stopped_caller,
   bs_ref c = get(e, &bst_counter_type, "busy");
   for (int i = 0; i < 5; i++) cr_assert_eq(bst_add(c, 1), 0);
   cr_assert_eq(ask(p, "Counter", "busy", 2), 0);
-  cr_assert_eq(bs_stop(p), 0);
+  cr_assert_eq(bs_stop(&p), 0);
   bool revived = false;
   for (int steps = 0; steps < 1000; steps++) {
     int rc = bs_engine_run(e, BS_RUN_NOWAIT);

@@ -65,7 +65,7 @@ static int cli_go(void *self, bs_call *call) {
   bs_ref a;
   cr_assert_eq(bs_actor_get(bs_context_engine(((Client *)self)->ctx), &account_type, acct, &a), 0);
   bs_writer w;
-  bs_send_begin(a, &acc_methods[amount >= 0 ? 0 : 1], &w);
+  bs_send_begin(&a, &acc_methods[amount >= 0 ? 0 : 1], &w);
   bs_write_int(&w, amount >= 0 ? amount : -amount);
   return bs_send_end(&w);
 }
@@ -123,13 +123,13 @@ Test(testkit, step_dispatches_exactly_one_message, .timeout = 10) {
   bs_ref acct = get(e, &account_type, "acct");
   bst_send_i64(acct, &acc_methods[0], 10);
   bst_send_i64(acct, &acc_methods[1], 3);
-  cr_assert_eq(bs_ref_pending(acct), 2);
-  cr_assert_str_eq(bs_test_next_method(acct), "deposit");
+  cr_assert_eq(bs_ref_pending(&acct), 2);
+  cr_assert_str_eq(bs_test_next_method(&acct), "deposit");
   cr_assert_eq(bs_test_step(e), 1);
-  cr_assert_eq(bs_ref_pending(acct), 1);
-  cr_assert_str_eq(bs_test_next_method(acct), "withdraw");
+  cr_assert_eq(bs_ref_pending(&acct), 1);
+  cr_assert_str_eq(bs_test_next_method(&acct), "withdraw");
   cr_assert_eq(bs_test_step(e), 1);
-  cr_assert_null(bs_test_next_method(acct));
+  cr_assert_null(bs_test_next_method(&acct));
   cr_assert_eq(bs_test_step(e), 0, "quiescent");
   int64_t bal = 0;
   cr_assert_eq(bst_await0_i64(acct, &acc_methods[2], &bal, 0), 0);
@@ -155,16 +155,16 @@ Test(testkit, next_method_names_replies_stops_and_unknown_ids, .timeout = 10) {
   bs_engine *e = engine(0, false);
   bs_ref acct = get(e, &account_type, "acct");
   bst_send0(acct, &bst_bogus_method);
-  cr_assert_str_eq(bs_test_next_method(acct), "(unknown)");
+  cr_assert_str_eq(bs_test_next_method(&acct), "(unknown)");
   bs_test_run(e, 0);
   bs_ref c = get(e, &client_type, "c");
   bst_send_text(c, &cli_methods[1], "acct"); /* c asks acct.balance() */
   bs_test_step(e);                             /* c sends the request */
-  cr_assert_str_eq(bs_test_next_method(acct), "balance");
+  cr_assert_str_eq(bs_test_next_method(&acct), "balance");
   bs_test_step(e);                             /* acct replies */
-  cr_assert_str_eq(bs_test_next_method(c), "(reply)");
-  cr_assert_eq(bs_stop(acct), 0);
-  cr_assert_str_eq(bs_test_next_method(acct), "(stop)");
+  cr_assert_str_eq(bs_test_next_method(&c), "(reply)");
+  cr_assert_eq(bs_stop(&acct), 0);
+  cr_assert_str_eq(bs_test_next_method(&acct), "(stop)");
   bs_test_run(e, 0);
   cr_assert_eq(last_status, 0);
   bs_engine_free(e);
@@ -317,7 +317,8 @@ Test(testkit, a_probe_captures_what_an_actor_sent_with_typed_arguments, .timeout
   cr_assert_eq(bs_read_i64(&m.args, &amount), 0);
   cr_assert_eq(amount, 30);
   cr_assert_eq(bs_probe_next(p, &m), 0);
-  cr_assert_not(bs_ref_active(get(e, &account_type, "acct")), "the real actor never ran");
+  bs_ref real = get(e, &account_type, "acct");
+  cr_assert_not(bs_ref_active(&real), "the real actor never ran");
   bs_engine_stats s = bst_stats(e);
   cr_assert_eq(s.sent, s.delivered + s.dead_letters);
   bs_engine_free(e);

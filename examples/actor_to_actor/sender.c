@@ -22,13 +22,13 @@ int Sender_connect(Sender *self, const char *receiver_id) {
 }
 
 int Sender_send(Sender *self, const char *text) {
-  if (bs_ref_id(self->receiver) == NULL) return BS_EINVAL; /* not connected */
+  if (bs_ref_id(&self->receiver) == NULL) return BS_EINVAL; /* not connected */
 
   /* Back to the typed proxy (zeroed, so sends fail, if it were no Receiver). */
   ReceiverProxy receiver = ReceiverProxy_from_ref(self->receiver);
   self->sent++;
   printf("[%s] #%" PRIu32 " -> %s: \"%s\"\n", bs_context_id(self->ctx),
-         self->sent, bs_ref_id(self->receiver), text);
+         self->sent, bs_ref_id(&self->receiver), text);
   /* Queued, not run: the receiver handles it on its own turn, after this
    * method returns. The text is copied into the message. */
   return ReceiverProxy_receive(receiver, bs_context_id(self->ctx), self->sent, text);

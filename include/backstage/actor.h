@@ -26,8 +26,9 @@ typedef struct bs_context bs_context; /* opaque: an active actor's view */
  * runtime without converting them to void * (which ISO C does not allow). */
 typedef void (*bs_fnptr)(void);
 
-/* Longest actor or stream id, in bytes (not counting the NUL). */
-#define BS_ID_MAX 255
+/* Longest actor or stream id, in bytes (not counting the NUL). A reference
+ * carries its actor's id (see bs_ref), so this bounds its size. */
+#define BS_ID_MAX 127
 
 /* ---- Type descriptor ---------------------------------------------------- */
 
@@ -78,36 +79,52 @@ int bs_actor_type_check(const bs_actor_type *type);
 
 /* ---- References --------------------------------------------------------- */
 
-/* A reference to a virtual actor: valid for the lifetime of the engine,
- * whether the actor is active, stopped or never yet activated. Copy freely.
- * A zeroed bs_ref is "no actor"; sends to it fail with BS_EINVAL. */
+/* A reference names a virtual actor by its key - type and id (and the id's
+ * hash, which decides the shard it lives on) - not by where it is. So it
+ * stays valid and means the same actor whatever happens to it: stopped,
+ * collected when idle, re-activated, on another shard. It is a plain value:
+ * copy it, store it in actor state, compare it with bs_ref_equal; there is
+ * nothing to release. A zeroed bs_ref is "no actor": sends to it fail with
+ * BS_EINVAL. */
 typedef struct bs_ref {
   bs_engine *engine;
-  bs_cell *cell;
+  const bs_actor_type *type;
+  uint32_t hash;
+  uint8_t len;                /* id length; 0 in a zeroed ref */
+  char id[BS_ID_MAX + 1];     /* NUL-terminated */
 } bs_ref;
 
-/* Get-or-create the actor `id` of `type`. Does not activate it: init runs
- * on the actor's turn when its first message is dispatched. Errors:
- * BS_EINVAL (NULL argument or bad descriptor), BS_EIDLEN, BS_ETYPE (the id
- * exists with another type), BS_ENOMEM. */
+/* The reference of actor `id` of `type`. Creates nothing: the actor is
+ * activated (init runs) on its own shard when its first message is
+ * dispatched. Two types may use the same id: they are different actors.
+ * Callable from any thread. Errors: BS_EINVAL (NULL argument or bad
+ * descriptor), BS_EIDLEN (empty or longer than BS_ID_MAX). */
 int bs_actor_get(bs_engine *e, const bs_actor_type *type, const char *id,
                  bs_ref *out);
-/* The interned id (valid as long as the engine), or NULL for a bad ref. */
-const char *bs_ref_id(bs_ref r);
-const bs_actor_type *bs_ref_type(bs_ref r);
-/* true while the actor has an initialised instance. */
-bool bs_ref_active(bs_ref r);
-/* Mailbox depth (messages queued, not yet dispatched). */
-size_t bs_ref_pending(bs_ref r);
+/* The id, inside *r (valid as long as *r is), or NULL for NULL or a zeroed
+ * ref. */
+const char *bs_ref_id(const bs_ref *r);
+const bs_actor_type *bs_ref_type(const bs_ref *r);
+/* Same actor: same engine, type and id. */
+bool bs_ref_equal(const bs_ref *a, const bs_ref *b);
+/* The shard the actor lives on (0 .. bs_engine_shards - 1). */
+uint32_t bs_ref_shard(const bs_ref *r);
+/* true while the actor has an initialised instance. On the actor's shard
+ * only (elsewhere: false, and an API check in debug builds). */
+bool bs_ref_active(const bs_ref *r);
+/* Mailbox depth (messages queued, not yet dispatched). On the actor's
+ * shard only (elsewhere: 0, and an API check in debug builds). */
+size_t bs_ref_pending(const bs_ref *r);
 
 /* Poison pill: the actor handles the mail queued before this call, then
- * deinit runs and its state is freed. Mail queued after the pill is
- * dead-lettered (BS_DL_STOPPED). The next message sent after the stop has
- * completed activates a fresh instance. Stopping an inactive actor with an
- * empty mailbox is a no-op returning 0. A pill is control, not a message:
- * it is not counted in sent/delivered, never activates an actor, and a
- * second pill queued behind the first is simply dropped with the rest. */
-int bs_stop(bs_ref r);
+ * deinit runs, its state is freed and its cell collected. Mail queued after
+ * the pill is dead-lettered (BS_DL_STOPPED). The next message sent after
+ * the stop has completed activates a fresh instance. Stopping an actor that
+ * is not active and has no mail is a no-op returning 0. A pill is control,
+ * not a message: it is not counted in sent/delivered, never activates an
+ * actor, and a second pill queued behind the first is simply dropped with
+ * the rest. From any thread that runs the engine. */
+int bs_stop(const bs_ref *r);
 
 /* ---- Context: what an active actor sees --------------------------------- */
 
@@ -123,13 +140,13 @@ bs_ref bs_context_self(const bs_context *ctx);
 
 /* ---- Sending (used by generated proxies) --------------------------------- */
 
-/* Starts a message to `to` calling `m`: takes a pooled message and writes
+/* Starts a message to `*to` calling `m`: takes a pooled message and writes
  * the array header and method id; the caller then writes exactly m->argc
  * arguments into `w` and finishes with one of the *_end calls below, which
  * always release or queue the message (also on error). If bs_send_begin
  * itself fails, the writer holds its error: writes do nothing and *_end
  * returns that error, so callers may check once at the end. */
-int bs_send_begin(bs_ref to, const bs_method *m, bs_writer *w);
+int bs_send_begin(const bs_ref *to, const bs_method *m, bs_writer *w);
 /* Queues a one-way message. Returns 0 or the writer's/engine's error. */
 int bs_send_end(bs_writer *w);
 
@@ -144,7 +161,10 @@ typedef int (*bs_reply_fn)(int status, bs_reader *value, bs_fnptr fn,
 
 /* Queues a request. The continuation runs later, exactly once: on the
  * calling actor's turn when called from inside an actor, otherwise from the
- * engine's loop. If the calling actor stops first, it never runs (the reply
+ * loop of the calling thread's shard (the home thread: the engine's loop).
+ * The callee may live on another shard: the request and its answer cross
+ * as messages, identified by an id, never by a pointer into the caller's
+ * memory. If the calling actor stops first, it never runs (the reply
  * is dead-lettered as BS_DL_ORPHAN_REPLY). Status 0 means the method ran and
  * `value` holds what the thunk encoded (an int method's own negative status
  * is counted in method_errors, not passed back); if the return value could
@@ -153,9 +173,10 @@ typedef int (*bs_reply_fn)(int status, bs_reader *value, bs_fnptr fn,
 int bs_request_end(bs_writer *w, bs_reply_fn thunk, bs_fnptr fn, void *ud);
 
 /* Queues a request and runs the loop until its reply arrives or
- * `timeout_ms` passes (0: no timeout). Only outside actor turns and outside
- * a running loop: inside either (an actor method, or a libuv callback during
- * bs_engine_run) it returns BS_EDEADLK without sending. Returns the
+ * `timeout_ms` passes (0: no timeout). Only on the engine's home thread
+ * (the one that created it; elsewhere BS_EWRONGTHREAD), outside actor turns
+ * and outside a running loop: inside either (an actor method, or a libuv
+ * callback during bs_engine_run) it returns BS_EDEADLK without sending. Returns the
  * thunk's return value, called with (status, value, NULL, out), or
  * BS_ETIMEDOUT. If the loop runs out of work while the reply is still
  * outstanding (the callee is a test kit probe: BS_ENOTFOUND; a deadline on
@@ -164,7 +185,8 @@ int bs_request_end(bs_writer *w, bs_reply_fn thunk, bs_fnptr fn, void *ud);
 int bs_request_await(bs_writer *w, bs_reply_fn thunk, void *out,
                      uint64_t timeout_ms);
 
-/* true while the engine is dispatching a message (inside an actor turn). */
+/* true while the calling thread's shard is dispatching a message (inside an
+ * actor turn). */
 bool bs_in_turn(const bs_engine *e);
 
 #ifdef __cplusplus

@@ -16,7 +16,7 @@ extern "C" {
   XX(EINVAL, -1, "invalid argument")                                           \
   XX(ENOMEM, -2, "out of memory")                                              \
   XX(EIDLEN, -3, "id is empty or longer than BS_ID_MAX bytes")                 \
-  XX(ETYPE, -4, "id already exists with a different type")                     \
+  XX(ETYPE, -4, "exists with a different type")                               \
   XX(ENOMETHOD, -5, "unknown method id")                                       \
   XX(EDECODE, -6, "message body could not be decoded")                         \
   XX(EENCODE, -7, "value could not be encoded")                                \
@@ -31,13 +31,14 @@ extern "C" {
   XX(EUV, -16, "libuv call failed")                                            \
   XX(ENOTFOUND, -17, "not found")                                              \
   XX(EMETHOD, -18, "actor method returned an error")                           \
-  XX(ENOTSUP, -19, "not supported by this build")
+  XX(ENOTSUP, -19, "not supported by this build")                              \
+  XX(EWRONGTHREAD, -20, "called from a thread that may not call it")
 
 typedef enum bs_errno {
 #define BS__ERR_ENUM(name, value, msg) BS_##name = value,
   BS_ERRNO_MAP(BS__ERR_ENUM)
 #undef BS__ERR_ENUM
-  BS__ERR_LAST = -20
+  BS__ERR_LAST = -21
 } bs_errno;
 
 /* A static, human-readable message for `code` ("success" for 0, "unknown

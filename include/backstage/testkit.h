@@ -48,7 +48,7 @@ int bs_test_advance(bs_engine *e, uint64_t ms);
  * a reply to a request it made, "(stop)" for a stop, "(unknown)" for an id
  * its type lacks; NULL when the mailbox is empty. See bs_ref_pending for the
  * depth. */
-const char *bs_test_next_method(bs_ref r);
+const char *bs_test_next_method(const bs_ref *r);
 
 /* Called before every dispatch with the actor's id and what it is about to
  * run (as bs_test_next_method names it). NULL turns tracing off. */

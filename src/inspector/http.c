@@ -461,7 +461,7 @@ int bs__insp_server_start(bs__inspector *in) {
   bs__insp_server *s = calloc(1, sizeof *s);
   if (!s) return BS_ENOMEM;
   s->in = in;
-  s->loop = in->e->loop;
+  s->loop = bs_engine_loop(in->e);
   in->srv = s;
   int rc = listen_on(s, (struct sockaddr *)&ss);
   if (rc < 0) bs__insp_server_stop(in);

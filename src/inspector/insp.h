@@ -18,6 +18,15 @@
 
 #include "internal.h"
 
+/* The registry the inspector reads: the home shard's. */
+#define BS__INSP_REG(e) (&(e)->shards[0]->reg)
+/* Delivered messages over all shards. */
+static inline uint64_t bs__insp_delivered(const bs_engine *e) {
+  bs_engine_stats st;
+  bs_engine_stats_get(e, &st);
+  return st.delivered;
+}
+
 /* ---- Lifecycle hooks (engine.c; stubs in off.c when compiled out) -------- */
 
 /* Starts the inspector if opts.inspector_addr or $BACKSTAGE_INSPECTOR asks

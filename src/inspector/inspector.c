@@ -36,7 +36,7 @@ static int copy_options(bs__inspector *in, const bs_inspector_options *o) {
 int bs_inspector_start(bs_engine *e, const bs_inspector_options *o) {
   if (!e) return BS_EINVAL;
   if (e->inspector) return BS_EBUSY;
-  if (e->freeing) return BS_ECANCELED;
+  if (bs__freeing(e)) return BS_ECANCELED;
   bs__inspector *in = calloc(1, sizeof *in);
   if (!in) return BS_ENOMEM;
   in->e = e;

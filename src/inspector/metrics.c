@@ -108,16 +108,18 @@ typedef enum { ST_PUBLISHED, ST_DELIVERIES, ST_SUBSCRIBERS } stream_field;
 
 static void stream_family(bs__sb *b, bs__inspector *in, const char *name,
                           const char *type, const char *help, stream_field f) {
-  const bs__registry *r = &in->e->streams;
+  bs_engine *e = in->e;
   family(b, name, type, help);
-  for (size_t i = 0; i < r->cap; i++) {
-    if (!r->slots[i]) continue;
+  uv_mutex_lock(&e->streams_lock);
+  for (size_t i = 0; i < e->streams_cap; i++) {
+    if (!e->streams[i]) continue;
     bs_stream_stats st;
-    bs_stream_stats_get(r->slots[i]->state, &st);
+    bs_stream_stats_get(e->streams[i], &st);
     uint64_t v = f == ST_PUBLISHED ? st.published : f == ST_DELIVERIES ? st.deliveries
                                                                        : st.subscribers;
-    sample_u(b, name, "stream", r->slots[i]->id, v);
+    sample_u(b, name, "stream", bs_stream_id(e->streams[i]), v);
   }
+  uv_mutex_unlock(&e->streams_lock);
 }
 
 void bs__insp_render_metrics(bs__sb *b, bs__inspector *in) {

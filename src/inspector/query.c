@@ -177,9 +177,9 @@ static void sort_top(bs__insp_query *qr) {
 }
 
 bool bs__insp_query_step(bs__insp_query *qr, bs_engine *e, size_t budget) {
-  if (qr->slots != e->reg.slots || qr->cap != e->reg.cap) {
-    qr->slots = e->reg.slots; /* first step, or the registry grew: restart */
-    qr->cap = e->reg.cap;
+  if (qr->slots != BS__INSP_REG(e)->slots || qr->cap != BS__INSP_REG(e)->cap) {
+    qr->slots = BS__INSP_REG(e)->slots; /* first step, or the registry grew: restart */
+    qr->cap = BS__INSP_REG(e)->cap;
     qr->cursor = 0;
     qr->ntop = 0;
     qr->matched = 0;

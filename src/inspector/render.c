@@ -98,17 +98,20 @@ static void render_stream(bs__sb *b, const bs_stream *s, bool first) {
 }
 
 static void render_streams(bs__sb *b, const bs__inspector *in) {
-  const bs__registry *r = &in->e->streams;
+  bs_engine *e = in->e;
   size_t n = 0;
   bs__sb_puts(b, "\"streams\":[");
-  for (size_t i = 0; i < r->cap && n < BS__INSP_STREAMS_MAX; i++)
-    if (r->slots[i]) render_stream(b, r->slots[i]->state, n++ == 0);
-  bs__sb_printf(b, "],\"streams_total\":%llu,", (unsigned long long)r->count);
+  uv_mutex_lock(&e->streams_lock);
+  for (size_t i = 0; i < e->streams_cap && n < BS__INSP_STREAMS_MAX; i++)
+    if (e->streams[i]) render_stream(b, e->streams[i], n++ == 0);
+  size_t total = e->streams_count;
+  uv_mutex_unlock(&e->streams_lock);
+  bs__sb_printf(b, "],\"streams_total\":%llu,", (unsigned long long)total);
 }
 
 /* Members shared by the snapshot and the SSE update (no closing brace). */
 static void render_common(bs__sb *b, bs__inspector *in) {
-  uint64_t now = bs__now(in->e);
+  uint64_t now = bs__now(in->e->shards[0]);
   bs__sb_printf(b, "{\"version\":\"%d.%d.%d\",", BACKSTAGE_VERSION_MAJOR,
                 BACKSTAGE_VERSION_MINOR, BACKSTAGE_VERSION_PATCH);
   kv_u64(b, "now_ms", now, true);
@@ -222,7 +225,7 @@ int bs__insp_render_actor(bs__sb *b, bs__inspector *in, const char *id) {
   bs__insp_render_actor_row(b, in, c);
   if (!b->oom) b->len--; /* reopen the row's object */
   bs__sb_put(b, ",", 1);
-  kv_u64(b, "now_ms", bs__now(in->e), true);
+  kv_u64(b, "now_ms", bs__now(in->e->shards[0]), true);
   render_trace(b, in->e, c);
   render_state(b, c);
   return 0;

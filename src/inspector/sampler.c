@@ -85,7 +85,7 @@ static void publish_types(bs__inspector *in) {
 
 /* Keeps one "last sampled" time per slice of the registry as it is now. */
 static int fit_slices(bs__inspector *in, uint64_t now) {
-  size_t cap = in->e->reg.cap, slice = in->o.slice;
+  size_t cap = BS__INSP_REG(in->e)->cap, slice = in->o.slice;
   size_t n = cap ? (cap + slice - 1) / slice : 1;
   if (n == in->nslices) return 0;
   uint64_t seen = in->nslices ? in->slice_seen[0] : now; /* before realloc */
@@ -105,15 +105,15 @@ static void sweep_slice(bs__inspector *in, uint64_t now) {
   alphas a = alphas_for((double)(now - in->slice_seen[idx]));
   in->slice_seen[idx] = now;
   size_t end = in->cursor + in->o.slice;
-  if (end > e->reg.cap) end = e->reg.cap;
+  if (end > BS__INSP_REG(e)->cap) end = BS__INSP_REG(e)->cap;
   for (size_t i = in->cursor; i < end; i++) {
-    bs_cell *c = e->reg.slots[i];
+    bs_cell *c = BS__INSP_REG(e)->slots[i];
     if (!c) continue;
     sample_cell(c, &a);
     count_cell(in, c);
   }
   in->cursor = end;
-  if (in->cursor >= e->reg.cap) {
+  if (in->cursor >= BS__INSP_REG(e)->cap) {
     in->cursor = 0;
     publish_types(in);
   }
@@ -121,7 +121,7 @@ static void sweep_slice(bs__inspector *in, uint64_t now) {
 
 static void sample_engine(bs__inspector *in, uint64_t now) {
   double dt = (double)(now - in->last_tick);
-  uint64_t d = in->e->stats.delivered;
+  uint64_t d = bs__insp_delivered(in->e);
   double rate = dt > 0 ? (double)(d - in->delivered_prev) * 1000.0 / dt : 0;
   in->delivered_prev = d;
   in->last_tick = now;
@@ -137,7 +137,7 @@ static void sample_engine(bs__inspector *in, uint64_t now) {
 
 static void tick_cb(bs_timer *t) {
   bs__inspector *in = t->data;
-  uint64_t now = bs__now(in->e);
+  uint64_t now = bs__now(in->e->shards[0]);
   sample_engine(in, now);
   sweep_slice(in, now);
   if (in->srv) bs__insp_server_tick(in);
@@ -147,8 +147,8 @@ static void tick_cb(bs_timer *t) {
  * One pass over the registry, once, also fills the per-type totals. */
 static void baseline(bs__inspector *in) {
   bs_engine *e = in->e;
-  for (size_t i = 0; i < e->reg.cap; i++) {
-    bs_cell *c = e->reg.slots[i];
+  for (size_t i = 0; i < BS__INSP_REG(e)->cap; i++) {
+    bs_cell *c = BS__INSP_REG(e)->slots[i];
     if (!c) continue;
     c->insp.sampled = c->insp.processed;
     c->insp.rate = c->insp.avg1 = c->insp.avg10 = c->insp.avg60 = 0;
@@ -159,9 +159,9 @@ static void baseline(bs__inspector *in) {
 
 int bs__insp_sampler_start(bs__inspector *in) {
   bs_engine *e = in->e;
-  uint64_t now = bs__now(e);
+  uint64_t now = bs__now(e->shards[0]);
   in->started_at = in->last_tick = now;
-  in->delivered_prev = e->stats.delivered;
+  in->delivered_prev = bs__insp_delivered(e);
   baseline(in);
   if (fit_slices(in, now) < 0) return BS_ENOMEM;
   bs_timer_init(e, &in->tick);

@@ -14,16 +14,23 @@ static void record(bs_cell *c, const bs__msg *m) {
 /* On every dispatch, before the message runs (dead-lettered ones too).
  * Off the inspector's run time state: the two counters are all it costs
  * unless this actor is traced. */
-void bs__insp_dispatched(bs_engine *e, bs_cell *c, const bs__msg *m) {
+void bs__insp_dispatched(bs__shard *s, bs_cell *c, const bs__msg *m) {
   c->insp.processed++;
-  c->insp.last_activity = bs__now(e);
+  c->insp.last_activity = bs__now(s);
   if (BS__UNLIKELY(c->insp.trace != NULL)) record(c, m);
 }
 
 bs_cell *bs__insp_find(bs_engine *e, const char *id) {
   size_t len;
   if (bs__check_id(id, &len) < 0) return NULL;
-  return bs__registry_find(&e->reg, id, len, bs__hash_id(id, len));
+  uint32_t hash = bs__hash_id(id, len);
+  return bs__registry_find_id(&e->shards[bs__shard_of(e, hash)]->reg, id, len, hash);
+}
+
+void bs__insp_cell_freed(bs__shard *s, bs_cell *c) {
+  (void)s;
+  free(c->insp.trace);
+  c->insp.trace = NULL;
 }
 
 int bs_inspector_trace(bs_engine *e, const char *actor_id, bool on) {
@@ -57,11 +64,9 @@ int bs_inspector_trace_get(bs_engine *e, const char *actor_id,
 
 /* Traces live only while the inspector runs (one pass at stop). */
 void bs__insp_traces_free(bs_engine *e) {
-  for (size_t i = 0; i < e->reg.cap; i++) {
-    bs_cell *c = e->reg.slots[i];
-    if (c && c->insp.trace) {
-      free(c->insp.trace);
-      c->insp.trace = NULL;
-    }
+  for (uint32_t k = 0; k < e->nshards; k++) {
+    const bs__registry *r = &e->shards[k]->reg;
+    for (size_t i = 0; i < r->cap; i++)
+      if (r->slots[i]) bs__insp_cell_freed(e->shards[k], r->slots[i]);
   }
 }

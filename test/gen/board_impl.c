@@ -61,13 +61,14 @@ Point Board_where(const Board *self) { return self->origin; }
 
 int Board_link(Board *self, const char *id) {
   bs_ref peer;
-  /* any type: look the id up as whatever it already is, or as a Board */
-  int rc = bs_actor_get(bs_context_engine(self->ctx), &Board_actor_type, id,
-                        &peer);
-  if (rc == BS_ETYPE) {
+  /* "Greeter:<id>" links to a Greeter, anything else to a Board */
+  int rc;
+  if (strncmp(id, "Greeter:", 8) == 0) {
     GreeterProxy g;
-    rc = GreeterProxy_get(bs_context_engine(self->ctx), id, &g);
+    rc = GreeterProxy_get(bs_context_engine(self->ctx), id + 8, &g);
     peer = g.ref;
+  } else {
+    rc = bs_actor_get(bs_context_engine(self->ctx), &Board_actor_type, id, &peer);
   }
   if (rc < 0) return rc;
   self->peer = peer;
@@ -91,11 +92,12 @@ bool Board_selfCheck(Board *self) {
   bs_ref self_ref = bs_context_self(self->ctx);
   memset(&g, 0xff, sizeof g);
   memset(&none, 0xff, sizeof none);
-  return BoardProxy_self(self->ctx, &me) == 0 && me.ref.cell == self_ref.cell &&
+  GreeterProxy as_greeter = GreeterProxy_from_ref(self_ref);
+  BoardProxy as_board = BoardProxy_from_ref(self_ref);
+  return BoardProxy_self(self->ctx, &me) == 0 && bs_ref_equal(&me.ref, &self_ref) &&
          me.ref.engine == self_ref.engine &&
-         GreeterProxy_self(self->ctx, &g) == BS_ETYPE && g.ref.cell == NULL &&
+         GreeterProxy_self(self->ctx, &g) == BS_ETYPE && g.ref.type == NULL &&
          g.ref.engine == NULL && BoardProxy_self(NULL, &none) == BS_EINVAL &&
-         none.ref.cell == NULL && BoardProxy_self(self->ctx, NULL) == BS_EINVAL &&
-         GreeterProxy_from_ref(self_ref).ref.cell == NULL &&
-         BoardProxy_from_ref(self_ref).ref.cell == self_ref.cell;
+         none.ref.type == NULL && BoardProxy_self(self->ctx, NULL) == BS_EINVAL &&
+         as_greeter.ref.type == NULL && bs_ref_equal(&as_board.ref, &self_ref);
 }

@@ -85,8 +85,10 @@ static void record(Reader *self, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(l->lines[l->n], sizeof l->lines[0], fmt, ap);
     va_end(ap);
-    if (news_stop_after && strcmp(l->lines[l->n], news_stop_after) == 0)
-      bs_stop(bs_context_self(self->ctx));
+    if (news_stop_after && strcmp(l->lines[l->n], news_stop_after) == 0) {
+      bs_ref me = bs_context_self(self->ctx);
+      bs_stop(&me);
+    }
   }
   l->n++;
 }

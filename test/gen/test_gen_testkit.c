@@ -165,24 +165,24 @@ Test(testkit_gen, step_and_next_method_follow_generated_proxies) {
   cr_assert_eq(bs_get_actor(e, Account, "acct", &acct), 0);
   cr_assert_eq(TellerProxy_move(teller, "acct", 70), 0);
   cr_assert_eq(TellerProxy_move(teller, "acct", -20), 0);
-  cr_assert_eq(bs_ref_pending(teller.ref), 2);
-  cr_assert_str_eq(bs_test_next_method(teller.ref), "move");
-  cr_assert_null(bs_test_next_method(acct.ref));
+  cr_assert_eq(bs_ref_pending(&teller.ref), 2);
+  cr_assert_str_eq(bs_test_next_method(&teller.ref), "move");
+  cr_assert_null(bs_test_next_method(&acct.ref));
 
   cr_assert_eq(bs_test_step(e), 1);                /* teller: move(acct, 70) */
-  cr_assert_eq(bs_ref_pending(teller.ref), 1);
-  cr_assert_eq(bs_ref_pending(acct.ref), 1);
-  cr_assert_str_eq(bs_test_next_method(acct.ref), "deposit");
+  cr_assert_eq(bs_ref_pending(&teller.ref), 1);
+  cr_assert_eq(bs_ref_pending(&acct.ref), 1);
+  cr_assert_str_eq(bs_test_next_method(&acct.ref), "deposit");
   cr_assert_eq(bs_test_step(e), 1);                /* FIFO turns: the teller went to the back */
-  cr_assert_eq(bs_ref_pending(acct.ref), 0);
-  cr_assert_eq(bs_ref_pending(teller.ref), 1);
+  cr_assert_eq(bs_ref_pending(&acct.ref), 0);
+  cr_assert_eq(bs_ref_pending(&teller.ref), 1);
   cr_assert_eq(bs_test_step(e), 1);                /* teller: move(acct, -20) */
-  cr_assert_str_eq(bs_test_next_method(acct.ref), "withdraw");
+  cr_assert_str_eq(bs_test_next_method(&acct.ref), "withdraw");
   cr_assert_eq(bs_test_run(e, 0), 1);
   cr_assert_eq(bs_test_step(e), 0, "quiescent");
 
   cr_assert_eq(AccountProxy_balance(acct, on_balance, NULL), 0);
-  cr_assert_str_eq(bs_test_next_method(acct.ref), "balance");
+  cr_assert_str_eq(bs_test_next_method(&acct.ref), "balance");
   cr_assert_eq(bs_test_step(e), 1);                /* balance() */
   cr_assert_eq(got_status, 1, "the reply is mail too");
   cr_assert_eq(bs_test_step(e), 1);                /* the reply: on_balance runs */
@@ -190,9 +190,9 @@ Test(testkit_gen, step_and_next_method_follow_generated_proxies) {
   cr_assert_eq(got_balance, 50);
 
   cr_assert_eq(TellerProxy_stop(teller), 0);
-  cr_assert_str_eq(bs_test_next_method(teller.ref), "(stop)");
+  cr_assert_str_eq(bs_test_next_method(&teller.ref), "(stop)");
   bs_test_run(e, 0);
-  cr_assert_not(bs_ref_active(teller.ref));
+  cr_assert_not(bs_ref_active(&teller.ref));
   bs_engine_free(e);
 }
 
@@ -208,7 +208,7 @@ Test(testkit_gen, a_stopped_tellers_timer_stops_with_it) {
   TellerProxy_stop(teller);                        /* deinit stops the timer */
   bs_test_run(e, 0);
   cr_assert_eq(bs_test_advance(e, 1000), 0);       /* nothing fires into freed state */
-  cr_assert_not(bs_ref_active(teller.ref), "no tick re-activated it");
+  cr_assert_not(bs_ref_active(&teller.ref), "no tick re-activated it");
   cr_assert_eq(TellerProxy_tickedAt_await(teller, 1, &at), 0);
   cr_assert_eq(at, 0, "a fresh instance");
   cr_assert_eq(bs_engine_now(e), 1250);

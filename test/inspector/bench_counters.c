@@ -26,7 +26,7 @@ static double now_ns(void) {
 }
 
 static void drain(bs_engine *e, bs_ref r) {
-  while (bs_ref_pending(r) > 0) bs_engine_run(e, BS_RUN_NOWAIT);
+  while (bs_ref_pending(&r) > 0) bs_engine_run(e, BS_RUN_NOWAIT);
 }
 
 /* Best of `reps` runs of n messages: total and dispatch-only ns/msg. */

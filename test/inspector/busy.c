@@ -55,7 +55,7 @@ static int setup(busy *b, int n) {
   }
   int rc = bs_get_stream(b->e, i64, "ticks", &b->ticks);
   for (int i = 0; rc == 0 && i < n && i < 20; i++)
-    rc = bs_stream_add_subscriber(b->ticks.s, &insp_worker_type, bs_ref_id(b->workers[i]),
+    rc = bs_stream_add_subscriber(b->ticks.s, &insp_worker_type, bs_ref_id(&b->workers[i]),
                                   &insp_worker_methods[INSP_WORKER_WORK]);
   if (rc == 0) rc = bs_actor_get(b->e, &insp_flaky_type, "flaky", &b->flaky);
   return rc;

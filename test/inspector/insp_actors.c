@@ -83,7 +83,7 @@ const bs_actor_type insp_plain_type = {
 
 int insp_work(bs_ref r, int64_t v) {
   bs_writer w;
-  int rc = bs_send_begin(r, &insp_worker_methods[INSP_WORKER_WORK], &w);
+  int rc = bs_send_begin(&r, &insp_worker_methods[INSP_WORKER_WORK], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, v);
   return bs_send_end(&w);

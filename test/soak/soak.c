@@ -227,7 +227,8 @@ int Node_publish(Node *self, int64_t v) {
 int Node_stopSelf(Node *self) {
   books.calls_received++;
   self->received++;
-  int rc = bs_stop(bs_context_self(self->ctx));
+  bs_ref me = bs_context_self(self->ctx);
+  int rc = bs_stop(&me);
   EXPECT(rc == 0, "bs_stop from inside: %d", rc);
   return 0;
 }
@@ -317,7 +318,7 @@ static void inject(void) {
     sent(SinkProxy_put(sinks[below(NSINKS)], rnd()), "Sink.put");
   } else {
     /* Subscribers come and go. */
-    bs_subscriber_i64 sub = bs_subscriber(bs_ref_id(nodes[to].ref), NodeProxy_onTick);
+    bs_subscriber_i64 sub = bs_subscriber(bs_ref_id(&nodes[to].ref), NodeProxy_onTick);
     int rc = subscribed[to] ? bs_stream_unsubscribe(ticks, sub)
                             : bs_stream_subscribe(ticks, sub);
     EXPECT(rc == 0, "(un)subscribe: %d", rc);
@@ -384,7 +385,7 @@ int main(int argc, char **argv) {
   }
   EXPECT(bs_get_stream(engine, i64, "ticks", &ticks) == 0, "ticks");
   for (uint32_t i = 0; i < nnodes; i += 2) {
-    EXPECT(bs_stream_subscribe(ticks, bs_subscriber(bs_ref_id(nodes[i].ref),
+    EXPECT(bs_stream_subscribe(ticks, bs_subscriber(bs_ref_id(&nodes[i].ref),
                                                     NodeProxy_onTick)) == 0,
            "subscribe");
     subscribed[i] = true;

@@ -99,7 +99,8 @@ static int counter_get_unencodable(void *self, bs_call *call) {
 
 static int counter_stop_self(void *self, bs_call *call) {
   counter *c = self;
-  bst_g.probe_stop_rc = bs_stop(bs_context_self(c->ctx));
+  bs_ref me = bs_context_self(c->ctx);
+  bst_g.probe_stop_rc = bs_stop(&me);
   call->result = 0;
   return 0;
 }
@@ -459,7 +460,7 @@ static int request_text(bs_ref to, const bs_method *m, const char *s,
                         bst_i64_fn fn, void *ud) {
   bs_writer w;
   memset(&w, 0, sizeof w);
-  int rc = bs_send_begin(to, m, &w);
+  int rc = bs_send_begin(&to, m, &w);
   if (rc < 0) return rc;
   bs_write_cstr(&w, s);
   return bs_request_end(&w, bst_reply_i64, (bs_fnptr)fn, ud);
@@ -509,7 +510,8 @@ static int pinger_value(void *self, bs_call *call) {
 
 static int pinger_stop_self(void *self, bs_call *call) {
   pinger *p = self;
-  bst_g.probe_stop_rc = bs_stop(bs_context_self(p->ctx));
+  bs_ref me = bs_context_self(p->ctx);
+  bst_g.probe_stop_rc = bs_stop(&me);
   call->result = 0;
   return 0;
 }

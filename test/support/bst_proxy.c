@@ -8,7 +8,7 @@
   bs_writer w;                                                                 \
   memset(&w, 0, sizeof w);                                                     \
   do {                                                                         \
-    int begin_rc_ = bs_send_begin((r), (m), &w);                               \
+    int begin_rc_ = bs_send_begin(&(r), (m), &w);                               \
     if (begin_rc_ < 0) return begin_rc_;                                       \
   } while (0)
 

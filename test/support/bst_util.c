@@ -79,7 +79,7 @@ void bst_dl_hook(void *ud, const bs_dead_letter *dl) {
     r->code = dl->code;
   }
   bst_dl_count++;
-  if (bst_dl_forward.cell != NULL) bst_add(bst_dl_forward, 1);
+  if (bst_dl_forward.len != 0) bst_add(bst_dl_forward, 1);
 }
 
 const bst_dl_rec *bst_dl_find(bs_dead_letter_reason reason) {

@@ -179,8 +179,8 @@ void emit_actor_header(gen_sbuf *h, const gen_actor *a) {
   sb_printf(h, "typedef struct %sProxy {\n  bs_ref ref;\n} %sProxy;\n\n", n, n);
   sb_printf(h, "extern const bs_actor_type %s_actor_type;\n", n);
   sb_printf(h, "int %s__encode_state(const void *self, bs_writer *w);\n\n", n);
-  sb_printf(h, "/* Gets or creates the %s `id` (bs_actor_get); activation "
-            "waits for\n * its first message. */\n", n);
+  sb_printf(h, "/* A proxy of the %s `id` (bs_actor_get): a reference by "
+            "key; activation\n * waits for its first message. */\n", n);
   sb_printf(h, "int %sProxy_get(bs_engine *e, const char *id, %sProxy *out);\n",
             n, n);
   sb_printf(h, "/* Stops it after the mail already queued (bs_stop). */\n");
@@ -286,7 +286,7 @@ static void emit_table(gen_sbuf *c, const gen_actor *a) {
 
 static void begin_message(gen_sbuf *c, const gen_actor *a, const gen_method *m) {
   sb_puts(c, "  bs_writer w;\n");
-  sb_printf(c, "  int rc = bs_send_begin(proxy.ref, &%s__methods[%zu], &w);\n",
+  sb_printf(c, "  int rc = bs_send_begin(&proxy.ref, &%s__methods[%zu], &w);\n",
             a->name, m->index);
   sb_puts(c, "  if (rc < 0) return rc;\n");
   for (size_t i = 0; i < m->params.len; i++) {
@@ -380,19 +380,19 @@ void emit_actor_source(gen_sbuf *c, const gen_actor *a) {
   sb_printf(c, "int %sProxy_get(bs_engine *e, const char *id, %sProxy *out) "
             "{\n  if (out == NULL) return BS_EINVAL;\n  return bs_actor_get(e, "
             "&%s_actor_type, id, &out->ref);\n}\n\n", n, n, n);
-  sb_printf(c, "int %sProxy_stop(%sProxy proxy) {\n  return bs_stop(proxy.ref);"
+  sb_printf(c, "int %sProxy_stop(%sProxy proxy) {\n  return bs_stop(&proxy.ref);"
             "\n}\n\n", n, n);
   sb_printf(c, "%sProxy %sProxy_from_ref(bs_ref ref) {\n"
             "  %sProxy p;\n"
             "  memset(&p, 0, sizeof p);\n"
-            "  if (bs_ref_type(ref) == &%s_actor_type) p.ref = ref;\n"
+            "  if (bs_ref_type(&ref) == &%s_actor_type) p.ref = ref;\n"
             "  return p;\n}\n\n", n, n, n, n);
   sb_printf(c, "int %sProxy_self(const bs_context *ctx, %sProxy *out) {\n"
             "  if (out == NULL) return BS_EINVAL;\n"
             "  memset(out, 0, sizeof *out);\n"
             "  if (ctx == NULL) return BS_EINVAL;\n"
             "  bs_ref self = bs_context_self(ctx);\n"
-            "  if (bs_ref_type(self) != &%s_actor_type) return BS_ETYPE;\n"
+            "  if (bs_ref_type(&self) != &%s_actor_type) return BS_ETYPE;\n"
             "  out->ref = self;\n"
             "  return 0;\n}\n\n",
             n, n, n);

@@ -81,13 +81,13 @@ int AccountProxy_get(bs_engine *e, const char *id, AccountProxy *out) {
 }
 
 int AccountProxy_stop(AccountProxy proxy) {
-  return bs_stop(proxy.ref);
+  return bs_stop(&proxy.ref);
 }
 
 AccountProxy AccountProxy_from_ref(bs_ref ref) {
   AccountProxy p;
   memset(&p, 0, sizeof p);
-  if (bs_ref_type(ref) == &Account_actor_type) p.ref = ref;
+  if (bs_ref_type(&ref) == &Account_actor_type) p.ref = ref;
   return p;
 }
 
@@ -96,14 +96,14 @@ int AccountProxy_self(const bs_context *ctx, AccountProxy *out) {
   memset(out, 0, sizeof *out);
   if (ctx == NULL) return BS_EINVAL;
   bs_ref self = bs_context_self(ctx);
-  if (bs_ref_type(self) != &Account_actor_type) return BS_ETYPE;
+  if (bs_ref_type(&self) != &Account_actor_type) return BS_ETYPE;
   out->ref = self;
   return 0;
 }
 
 int AccountProxy_deposit(AccountProxy proxy, int64_t amount) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Account__methods[0], &w);
+  int rc = bs_send_begin(&proxy.ref, &Account__methods[0], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)amount);
   return bs_send_end(&w);
@@ -120,7 +120,7 @@ int AccountProxy_deposit__args(bs_reader *args, int64_t *amount) {
 
 int AccountProxy_withdraw(AccountProxy proxy, int64_t amount) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Account__methods[1], &w);
+  int rc = bs_send_begin(&proxy.ref, &Account__methods[1], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)amount);
   return bs_send_end(&w);
@@ -160,7 +160,7 @@ static int AccountProxy__await_balance(int status, bs_reader *value, bs_fnptr fn
 
 int AccountProxy_balance(AccountProxy proxy, AccountProxy_balance_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Account__methods[2], &w);
+  int rc = bs_send_begin(&proxy.ref, &Account__methods[2], &w);
   if (rc < 0) return rc;
   return bs_request_end(&w, AccountProxy__reply_balance, (bs_fnptr)k, ud);
 }
@@ -168,7 +168,7 @@ int AccountProxy_balance(AccountProxy proxy, AccountProxy_balance_cont k, void *
 int AccountProxy_balance_await_timeout(AccountProxy proxy, int64_t *out, uint64_t timeout_ms) {
   if (out == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Account__methods[2], &w);
+  int rc = bs_send_begin(&proxy.ref, &Account__methods[2], &w);
   if (rc < 0) return rc;
   return bs_request_await(&w, AccountProxy__await_balance, out, timeout_ms);
 }
@@ -270,13 +270,13 @@ int TellerProxy_get(bs_engine *e, const char *id, TellerProxy *out) {
 }
 
 int TellerProxy_stop(TellerProxy proxy) {
-  return bs_stop(proxy.ref);
+  return bs_stop(&proxy.ref);
 }
 
 TellerProxy TellerProxy_from_ref(bs_ref ref) {
   TellerProxy p;
   memset(&p, 0, sizeof p);
-  if (bs_ref_type(ref) == &Teller_actor_type) p.ref = ref;
+  if (bs_ref_type(&ref) == &Teller_actor_type) p.ref = ref;
   return p;
 }
 
@@ -285,14 +285,14 @@ int TellerProxy_self(const bs_context *ctx, TellerProxy *out) {
   memset(out, 0, sizeof *out);
   if (ctx == NULL) return BS_EINVAL;
   bs_ref self = bs_context_self(ctx);
-  if (bs_ref_type(self) != &Teller_actor_type) return BS_ETYPE;
+  if (bs_ref_type(&self) != &Teller_actor_type) return BS_ETYPE;
   out->ref = self;
   return 0;
 }
 
 int TellerProxy_move(TellerProxy proxy, const char *account, int64_t amount) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Teller__methods[0], &w);
+  int rc = bs_send_begin(&proxy.ref, &Teller__methods[0], &w);
   if (rc < 0) return rc;
   bs_write_cstr(&w, account);
   bs_write_int(&w, (int64_t)amount);
@@ -313,7 +313,7 @@ int TellerProxy_move__args(bs_reader *args, const char **account, int64_t *amoun
 
 int TellerProxy_tickEvery(TellerProxy proxy, uint32_t ms) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Teller__methods[1], &w);
+  int rc = bs_send_begin(&proxy.ref, &Teller__methods[1], &w);
   if (rc < 0) return rc;
   bs_write_uint(&w, (uint64_t)ms);
   return bs_send_end(&w);
@@ -330,7 +330,7 @@ int TellerProxy_tickEvery__args(bs_reader *args, uint32_t *ms) {
 
 int TellerProxy_tick(TellerProxy proxy) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Teller__methods[2], &w);
+  int rc = bs_send_begin(&proxy.ref, &Teller__methods[2], &w);
   if (rc < 0) return rc;
   return bs_send_end(&w);
 }
@@ -360,7 +360,7 @@ static int TellerProxy__await_tickedAt(int status, bs_reader *value, bs_fnptr fn
 
 int TellerProxy_tickedAt(TellerProxy proxy, uint32_t n, TellerProxy_tickedAt_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Teller__methods[3], &w);
+  int rc = bs_send_begin(&proxy.ref, &Teller__methods[3], &w);
   if (rc < 0) return rc;
   bs_write_uint(&w, (uint64_t)n);
   return bs_request_end(&w, TellerProxy__reply_tickedAt, (bs_fnptr)k, ud);
@@ -369,7 +369,7 @@ int TellerProxy_tickedAt(TellerProxy proxy, uint32_t n, TellerProxy_tickedAt_con
 int TellerProxy_tickedAt_await_timeout(TellerProxy proxy, uint32_t n, uint64_t *out, uint64_t timeout_ms) {
   if (out == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Teller__methods[3], &w);
+  int rc = bs_send_begin(&proxy.ref, &Teller__methods[3], &w);
   if (rc < 0) return rc;
   bs_write_uint(&w, (uint64_t)n);
   return bs_request_await(&w, TellerProxy__await_tickedAt, out, timeout_ms);

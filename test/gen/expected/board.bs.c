@@ -277,13 +277,13 @@ int BoardProxy_get(bs_engine *e, const char *id, BoardProxy *out) {
 }
 
 int BoardProxy_stop(BoardProxy proxy) {
-  return bs_stop(proxy.ref);
+  return bs_stop(&proxy.ref);
 }
 
 BoardProxy BoardProxy_from_ref(bs_ref ref) {
   BoardProxy p;
   memset(&p, 0, sizeof p);
-  if (bs_ref_type(ref) == &Board_actor_type) p.ref = ref;
+  if (bs_ref_type(&ref) == &Board_actor_type) p.ref = ref;
   return p;
 }
 
@@ -292,14 +292,14 @@ int BoardProxy_self(const bs_context *ctx, BoardProxy *out) {
   memset(out, 0, sizeof *out);
   if (ctx == NULL) return BS_EINVAL;
   bs_ref self = bs_context_self(ctx);
-  if (bs_ref_type(self) != &Board_actor_type) return BS_ETYPE;
+  if (bs_ref_type(&self) != &Board_actor_type) return BS_ETYPE;
   out->ref = self;
   return 0;
 }
 
 int BoardProxy_move(BoardProxy proxy, int32_t dx, int32_t dy) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Board__methods[4], &w);
+  int rc = bs_send_begin(&proxy.ref, &Board__methods[4], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)dx);
   bs_write_int(&w, (int64_t)dy);
@@ -320,7 +320,7 @@ int BoardProxy_move__args(bs_reader *args, int32_t *dx, int32_t *dy) {
 
 int BoardProxy_pin(BoardProxy proxy, struct Pin pin, uint32_t slot_) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Board__methods[7], &w);
+  int rc = bs_send_begin(&proxy.ref, &Board__methods[7], &w);
   if (rc < 0) return rc;
   Pin__encode(&w, &pin);
   bs_write_uint(&w, (uint64_t)slot_);
@@ -370,7 +370,7 @@ static int BoardProxy__await_pinAt(int status, bs_reader *value, bs_fnptr fn,
 
 int BoardProxy_pinAt(BoardProxy proxy, uint32_t slot_, BoardProxy_pinAt_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Board__methods[5], &w);
+  int rc = bs_send_begin(&proxy.ref, &Board__methods[5], &w);
   if (rc < 0) return rc;
   bs_write_uint(&w, (uint64_t)slot_);
   return bs_request_end(&w, BoardProxy__reply_pinAt, (bs_fnptr)k, ud);
@@ -380,7 +380,7 @@ int BoardProxy_pinAt_await_timeout(BoardProxy proxy, uint32_t slot_, bs_arena *a
   bs_gen_await_slot slot = {out, arena};
   if (out == NULL || arena == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Board__methods[5], &w);
+  int rc = bs_send_begin(&proxy.ref, &Board__methods[5], &w);
   if (rc < 0) return rc;
   bs_write_uint(&w, (uint64_t)slot_);
   return bs_request_await(&w, BoardProxy__await_pinAt, &slot, timeout_ms);
@@ -427,7 +427,7 @@ static int BoardProxy__await_lastTags(int status, bs_reader *value, bs_fnptr fn,
 
 int BoardProxy_lastTags(BoardProxy proxy, BoardProxy_lastTags_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Board__methods[3], &w);
+  int rc = bs_send_begin(&proxy.ref, &Board__methods[3], &w);
   if (rc < 0) return rc;
   return bs_request_end(&w, BoardProxy__reply_lastTags, (bs_fnptr)k, ud);
 }
@@ -436,7 +436,7 @@ int BoardProxy_lastTags_await_timeout(BoardProxy proxy, bs_arena *arena, const c
   bs_gen_await_slot slot = {out, arena};
   if (out == NULL || arena == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Board__methods[3], &w);
+  int rc = bs_send_begin(&proxy.ref, &Board__methods[3], &w);
   if (rc < 0) return rc;
   return bs_request_await(&w, BoardProxy__await_lastTags, &slot, timeout_ms);
 }
@@ -472,7 +472,7 @@ static int BoardProxy__await_where(int status, bs_reader *value, bs_fnptr fn,
 
 int BoardProxy_where(BoardProxy proxy, BoardProxy_where_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Board__methods[1], &w);
+  int rc = bs_send_begin(&proxy.ref, &Board__methods[1], &w);
   if (rc < 0) return rc;
   return bs_request_end(&w, BoardProxy__reply_where, (bs_fnptr)k, ud);
 }
@@ -480,7 +480,7 @@ int BoardProxy_where(BoardProxy proxy, BoardProxy_where_cont k, void *ud) {
 int BoardProxy_where_await_timeout(BoardProxy proxy, struct Point *out, uint64_t timeout_ms) {
   if (out == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Board__methods[1], &w);
+  int rc = bs_send_begin(&proxy.ref, &Board__methods[1], &w);
   if (rc < 0) return rc;
   return bs_request_await(&w, BoardProxy__await_where, out, timeout_ms);
 }
@@ -491,7 +491,7 @@ int BoardProxy_where_await(BoardProxy proxy, struct Point *out) {
 
 int BoardProxy_link(BoardProxy proxy, const char *id) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Board__methods[2], &w);
+  int rc = bs_send_begin(&proxy.ref, &Board__methods[2], &w);
   if (rc < 0) return rc;
   bs_write_cstr(&w, id);
   return bs_send_end(&w);
@@ -508,7 +508,7 @@ int BoardProxy_link__args(bs_reader *args, const char **id) {
 
 int BoardProxy_nudgePeer(BoardProxy proxy, int32_t dx) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Board__methods[0], &w);
+  int rc = bs_send_begin(&proxy.ref, &Board__methods[0], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)dx);
   return bs_send_end(&w);
@@ -525,7 +525,7 @@ int BoardProxy_nudgePeer__args(bs_reader *args, int32_t *dx) {
 
 int BoardProxy_nudgeSelf(BoardProxy proxy, int32_t dy) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Board__methods[8], &w);
+  int rc = bs_send_begin(&proxy.ref, &Board__methods[8], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)dy);
   return bs_send_end(&w);
@@ -565,7 +565,7 @@ static int BoardProxy__await_selfCheck(int status, bs_reader *value, bs_fnptr fn
 
 int BoardProxy_selfCheck(BoardProxy proxy, BoardProxy_selfCheck_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Board__methods[6], &w);
+  int rc = bs_send_begin(&proxy.ref, &Board__methods[6], &w);
   if (rc < 0) return rc;
   return bs_request_end(&w, BoardProxy__reply_selfCheck, (bs_fnptr)k, ud);
 }
@@ -573,7 +573,7 @@ int BoardProxy_selfCheck(BoardProxy proxy, BoardProxy_selfCheck_cont k, void *ud
 int BoardProxy_selfCheck_await_timeout(BoardProxy proxy, bool *out, uint64_t timeout_ms) {
   if (out == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Board__methods[6], &w);
+  int rc = bs_send_begin(&proxy.ref, &Board__methods[6], &w);
   if (rc < 0) return rc;
   return bs_request_await(&w, BoardProxy__await_selfCheck, out, timeout_ms);
 }

@@ -42,8 +42,8 @@ typedef struct BoardProxy {
 extern const bs_actor_type Board_actor_type;
 int Board__encode_state(const void *self, bs_writer *w);
 
-/* Gets or creates the Board `id` (bs_actor_get); activation waits for
- * its first message. */
+/* A proxy of the Board `id` (bs_actor_get): a reference by key; activation
+ * waits for its first message. */
 int BoardProxy_get(bs_engine *e, const char *id, BoardProxy *out);
 /* Stops it after the mail already queued (bs_stop). */
 int BoardProxy_stop(BoardProxy proxy);

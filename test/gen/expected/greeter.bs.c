@@ -84,13 +84,13 @@ int GreeterProxy_get(bs_engine *e, const char *id, GreeterProxy *out) {
 }
 
 int GreeterProxy_stop(GreeterProxy proxy) {
-  return bs_stop(proxy.ref);
+  return bs_stop(&proxy.ref);
 }
 
 GreeterProxy GreeterProxy_from_ref(bs_ref ref) {
   GreeterProxy p;
   memset(&p, 0, sizeof p);
-  if (bs_ref_type(ref) == &Greeter_actor_type) p.ref = ref;
+  if (bs_ref_type(&ref) == &Greeter_actor_type) p.ref = ref;
   return p;
 }
 
@@ -99,14 +99,14 @@ int GreeterProxy_self(const bs_context *ctx, GreeterProxy *out) {
   memset(out, 0, sizeof *out);
   if (ctx == NULL) return BS_EINVAL;
   bs_ref self = bs_context_self(ctx);
-  if (bs_ref_type(self) != &Greeter_actor_type) return BS_ETYPE;
+  if (bs_ref_type(&self) != &Greeter_actor_type) return BS_ETYPE;
   out->ref = self;
   return 0;
 }
 
 int GreeterProxy_sayHello(GreeterProxy proxy, const char *name) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Greeter__methods[1], &w);
+  int rc = bs_send_begin(&proxy.ref, &Greeter__methods[1], &w);
   if (rc < 0) return rc;
   bs_write_cstr(&w, name);
   return bs_send_end(&w);
@@ -123,7 +123,7 @@ int GreeterProxy_sayHello__args(bs_reader *args, const char **name) {
 
 int GreeterProxy_reset(GreeterProxy proxy) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Greeter__methods[0], &w);
+  int rc = bs_send_begin(&proxy.ref, &Greeter__methods[0], &w);
   if (rc < 0) return rc;
   return bs_send_end(&w);
 }
@@ -153,7 +153,7 @@ static int GreeterProxy__await_getCount(int status, bs_reader *value, bs_fnptr f
 
 int GreeterProxy_getCount(GreeterProxy proxy, GreeterProxy_getCount_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Greeter__methods[3], &w);
+  int rc = bs_send_begin(&proxy.ref, &Greeter__methods[3], &w);
   if (rc < 0) return rc;
   return bs_request_end(&w, GreeterProxy__reply_getCount, (bs_fnptr)k, ud);
 }
@@ -161,7 +161,7 @@ int GreeterProxy_getCount(GreeterProxy proxy, GreeterProxy_getCount_cont k, void
 int GreeterProxy_getCount_await_timeout(GreeterProxy proxy, uint32_t *out, uint64_t timeout_ms) {
   if (out == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Greeter__methods[3], &w);
+  int rc = bs_send_begin(&proxy.ref, &Greeter__methods[3], &w);
   if (rc < 0) return rc;
   return bs_request_await(&w, GreeterProxy__await_getCount, out, timeout_ms);
 }
@@ -198,7 +198,7 @@ static int GreeterProxy__await_lastName(int status, bs_reader *value, bs_fnptr f
 
 int GreeterProxy_lastName(GreeterProxy proxy, GreeterProxy_lastName_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Greeter__methods[2], &w);
+  int rc = bs_send_begin(&proxy.ref, &Greeter__methods[2], &w);
   if (rc < 0) return rc;
   return bs_request_end(&w, GreeterProxy__reply_lastName, (bs_fnptr)k, ud);
 }
@@ -207,7 +207,7 @@ int GreeterProxy_lastName_await_timeout(GreeterProxy proxy, bs_arena *arena, con
   bs_gen_await_slot slot = {out, arena};
   if (out == NULL || arena == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Greeter__methods[2], &w);
+  int rc = bs_send_begin(&proxy.ref, &Greeter__methods[2], &w);
   if (rc < 0) return rc;
   return bs_request_await(&w, GreeterProxy__await_lastName, &slot, timeout_ms);
 }

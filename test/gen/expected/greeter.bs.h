@@ -22,8 +22,8 @@ typedef struct GreeterProxy {
 extern const bs_actor_type Greeter_actor_type;
 int Greeter__encode_state(const void *self, bs_writer *w);
 
-/* Gets or creates the Greeter `id` (bs_actor_get); activation waits for
- * its first message. */
+/* A proxy of the Greeter `id` (bs_actor_get): a reference by key; activation
+ * waits for its first message. */
 int GreeterProxy_get(bs_engine *e, const char *id, GreeterProxy *out);
 /* Stops it after the mail already queued (bs_stop). */
 int GreeterProxy_stop(GreeterProxy proxy);

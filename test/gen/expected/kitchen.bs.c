@@ -475,13 +475,13 @@ int KitchenProxy_get(bs_engine *e, const char *id, KitchenProxy *out) {
 }
 
 int KitchenProxy_stop(KitchenProxy proxy) {
-  return bs_stop(proxy.ref);
+  return bs_stop(&proxy.ref);
 }
 
 KitchenProxy KitchenProxy_from_ref(bs_ref ref) {
   KitchenProxy p;
   memset(&p, 0, sizeof p);
-  if (bs_ref_type(ref) == &Kitchen_actor_type) p.ref = ref;
+  if (bs_ref_type(&ref) == &Kitchen_actor_type) p.ref = ref;
   return p;
 }
 
@@ -490,14 +490,14 @@ int KitchenProxy_self(const bs_context *ctx, KitchenProxy *out) {
   memset(out, 0, sizeof *out);
   if (ctx == NULL) return BS_EINVAL;
   bs_ref self = bs_context_self(ctx);
-  if (bs_ref_type(self) != &Kitchen_actor_type) return BS_ETYPE;
+  if (bs_ref_type(&self) != &Kitchen_actor_type) return BS_ETYPE;
   out->ref = self;
   return 0;
 }
 
 int KitchenProxy_integers(KitchenProxy proxy, int8_t a, int16_t b, int32_t c, int64_t d, uint8_t e, uint16_t f, uint32_t g, uint64_t h) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[7], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[7], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)a);
   bs_write_int(&w, (int64_t)b);
@@ -542,7 +542,7 @@ int KitchenProxy_integers__args(bs_reader *args, int8_t *a, int16_t *b, int32_t 
 
 int KitchenProxy_cTypes(KitchenProxy proxy, char c, signed char sc, unsigned char uc, short s, unsigned short us, int i, unsigned int u, long l, unsigned long ul, long long ll, unsigned long long ull, size_t z) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[9], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[9], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)c);
   bs_write_int(&w, (int64_t)sc);
@@ -603,7 +603,7 @@ int KitchenProxy_cTypes__args(bs_reader *args, char *c, signed char *sc, unsigne
 
 int KitchenProxy_scalars(KitchenProxy proxy, bool flag, float f, double d, Mode m, Color c) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[2], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[2], &w);
   if (rc < 0) return rc;
   bs_write_bool(&w, flag);
   bs_write_float(&w, f);
@@ -636,7 +636,7 @@ int KitchenProxy_scalars__args(bs_reader *args, bool *flag, float *f, double *d,
 
 int KitchenProxy_text(KitchenProxy proxy, const char *s, const char *maybe_null) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[13], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[13], &w);
   if (rc < 0) return rc;
   bs_write_cstr(&w, s);
   bs_write_cstr(&w, maybe_null);
@@ -657,7 +657,7 @@ int KitchenProxy_text__args(bs_reader *args, const char **s, const char **maybe_
 
 int KitchenProxy_bytes(KitchenProxy proxy, bs_bytes blob, const void *data, size_t len, const uint8_t *raw, size_t raw_len) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[12], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[12], &w);
   if (rc < 0) return rc;
   bs_write_bytes(&w, blob.data, blob.len);
   bs_write_bytes(&w, data, len);
@@ -699,7 +699,7 @@ int KitchenProxy_bytes__args(bs_reader *args, bs_bytes *blob, const void **data,
 
 int KitchenProxy_arrays(KitchenProxy proxy, const int32_t *values, size_t count, const Point *points, size_t point_count, const char *const *names, size_t name_count) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[5], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[5], &w);
   if (rc < 0) return rc;
   bs_write_array(&w, count);
   for (size_t i0 = 0; i0 < count; i0++) {
@@ -763,7 +763,7 @@ int KitchenProxy_arrays__args(bs_reader *args, const int32_t **values, size_t *c
 
 int KitchenProxy_structs(KitchenProxy proxy, struct Point p, const Polygon *poly, struct Scene scene) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[10], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[10], &w);
   if (rc < 0) return rc;
   Point__encode(&w, &p);
   if (poly != NULL)
@@ -798,7 +798,7 @@ int KitchenProxy_structs__args(bs_reader *args, struct Point *p, const Polygon *
 
 int KitchenProxy_matrix(KitchenProxy proxy, const int32_t v[4], const double m[2][3], const char label[8], const uint8_t digest[4]) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[4], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[4], &w);
   if (rc < 0) return rc;
   bs_write_array(&w, 4u);
   for (size_t i0 = 0; i0 < 4u; i0++) {
@@ -873,7 +873,7 @@ int KitchenProxy_matrix__args(bs_reader *args, int32_t (*v)[4], double (*m)[2][3
 
 int KitchenProxy_clash(KitchenProxy proxy, int w_, int rc_, int proxy_) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[16], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[16], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)w_);
   bs_write_int(&w, (int64_t)rc_);
@@ -898,7 +898,7 @@ int KitchenProxy_clash__args(bs_reader *args, int *w_, int *rc_, int *proxy_) {
 
 int KitchenProxy_shadow(KitchenProxy proxy, const char *args, int32_t a0, const int32_t *t0, size_t a0_n) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[8], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[8], &w);
   if (rc < 0) return rc;
   bs_write_cstr(&w, args);
   bs_write_int(&w, (int64_t)a0);
@@ -961,7 +961,7 @@ static int KitchenProxy__await_where(int status, bs_reader *value, bs_fnptr fn,
 
 int KitchenProxy_where(KitchenProxy proxy, KitchenProxy_where_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[1], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[1], &w);
   if (rc < 0) return rc;
   return bs_request_end(&w, KitchenProxy__reply_where, (bs_fnptr)k, ud);
 }
@@ -969,7 +969,7 @@ int KitchenProxy_where(KitchenProxy proxy, KitchenProxy_where_cont k, void *ud) 
 int KitchenProxy_where_await_timeout(KitchenProxy proxy, struct Point *out, uint64_t timeout_ms) {
   if (out == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[1], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[1], &w);
   if (rc < 0) return rc;
   return bs_request_await(&w, KitchenProxy__await_where, out, timeout_ms);
 }
@@ -1008,7 +1008,7 @@ static int KitchenProxy__await_polygon(int status, bs_reader *value, bs_fnptr fn
 
 int KitchenProxy_polygon(KitchenProxy proxy, int32_t scale, KitchenProxy_polygon_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[0], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[0], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)scale);
   return bs_request_end(&w, KitchenProxy__reply_polygon, (bs_fnptr)k, ud);
@@ -1018,7 +1018,7 @@ int KitchenProxy_polygon_await_timeout(KitchenProxy proxy, int32_t scale, bs_are
   bs_gen_await_slot slot = {out, arena};
   if (out == NULL || arena == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[0], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[0], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)scale);
   return bs_request_await(&w, KitchenProxy__await_polygon, &slot, timeout_ms);
@@ -1067,7 +1067,7 @@ static int KitchenProxy__await_scene(int status, bs_reader *value, bs_fnptr fn,
 
 int KitchenProxy_scene(KitchenProxy proxy, KitchenProxy_scene_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[6], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[6], &w);
   if (rc < 0) return rc;
   return bs_request_end(&w, KitchenProxy__reply_scene, (bs_fnptr)k, ud);
 }
@@ -1076,7 +1076,7 @@ int KitchenProxy_scene_await_timeout(KitchenProxy proxy, bs_arena *arena, struct
   bs_gen_await_slot slot = {out, arena};
   if (out == NULL || arena == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[6], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[6], &w);
   if (rc < 0) return rc;
   return bs_request_await(&w, KitchenProxy__await_scene, &slot, timeout_ms);
 }
@@ -1110,7 +1110,7 @@ static int KitchenProxy__await_sum(int status, bs_reader *value, bs_fnptr fn,
 
 int KitchenProxy_sum(KitchenProxy proxy, const int64_t *values, size_t count, KitchenProxy_sum_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[18], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[18], &w);
   if (rc < 0) return rc;
   bs_write_array(&w, count);
   for (size_t i0 = 0; i0 < count; i0++) {
@@ -1122,7 +1122,7 @@ int KitchenProxy_sum(KitchenProxy proxy, const int64_t *values, size_t count, Ki
 int KitchenProxy_sum_await_timeout(KitchenProxy proxy, const int64_t *values, size_t count, int64_t *out, uint64_t timeout_ms) {
   if (out == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[18], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[18], &w);
   if (rc < 0) return rc;
   bs_write_array(&w, count);
   for (size_t i0 = 0; i0 < count; i0++) {
@@ -1179,7 +1179,7 @@ static int KitchenProxy__await_flag(int status, bs_reader *value, bs_fnptr fn,
 
 int KitchenProxy_flag(KitchenProxy proxy, KitchenProxy_flag_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[14], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[14], &w);
   if (rc < 0) return rc;
   return bs_request_end(&w, KitchenProxy__reply_flag, (bs_fnptr)k, ud);
 }
@@ -1187,7 +1187,7 @@ int KitchenProxy_flag(KitchenProxy proxy, KitchenProxy_flag_cont k, void *ud) {
 int KitchenProxy_flag_await_timeout(KitchenProxy proxy, bool *out, uint64_t timeout_ms) {
   if (out == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[14], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[14], &w);
   if (rc < 0) return rc;
   return bs_request_await(&w, KitchenProxy__await_flag, out, timeout_ms);
 }
@@ -1221,7 +1221,7 @@ static int KitchenProxy__await_ratio(int status, bs_reader *value, bs_fnptr fn,
 
 int KitchenProxy_ratio(KitchenProxy proxy, float num, float den, KitchenProxy_ratio_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[15], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[15], &w);
   if (rc < 0) return rc;
   bs_write_float(&w, num);
   bs_write_float(&w, den);
@@ -1231,7 +1231,7 @@ int KitchenProxy_ratio(KitchenProxy proxy, float num, float den, KitchenProxy_ra
 int KitchenProxy_ratio_await_timeout(KitchenProxy proxy, float num, float den, double *out, uint64_t timeout_ms) {
   if (out == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[15], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[15], &w);
   if (rc < 0) return rc;
   bs_write_float(&w, num);
   bs_write_float(&w, den);
@@ -1279,7 +1279,7 @@ static int KitchenProxy__await_mode(int status, bs_reader *value, bs_fnptr fn,
 
 int KitchenProxy_mode(KitchenProxy proxy, KitchenProxy_mode_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[19], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[19], &w);
   if (rc < 0) return rc;
   return bs_request_end(&w, KitchenProxy__reply_mode, (bs_fnptr)k, ud);
 }
@@ -1287,7 +1287,7 @@ int KitchenProxy_mode(KitchenProxy proxy, KitchenProxy_mode_cont k, void *ud) {
 int KitchenProxy_mode_await_timeout(KitchenProxy proxy, Mode *out, uint64_t timeout_ms) {
   if (out == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[19], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[19], &w);
   if (rc < 0) return rc;
   return bs_request_await(&w, KitchenProxy__await_mode, out, timeout_ms);
 }
@@ -1326,7 +1326,7 @@ static int KitchenProxy__await_blob(int status, bs_reader *value, bs_fnptr fn,
 
 int KitchenProxy_blob(KitchenProxy proxy, size_t size, KitchenProxy_blob_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[11], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[11], &w);
   if (rc < 0) return rc;
   bs_write_uint(&w, (uint64_t)size);
   return bs_request_end(&w, KitchenProxy__reply_blob, (bs_fnptr)k, ud);
@@ -1336,7 +1336,7 @@ int KitchenProxy_blob_await_timeout(KitchenProxy proxy, size_t size, bs_arena *a
   bs_gen_await_slot slot = {out, arena};
   if (out == NULL || arena == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[11], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[11], &w);
   if (rc < 0) return rc;
   bs_write_uint(&w, (uint64_t)size);
   return bs_request_await(&w, KitchenProxy__await_blob, &slot, timeout_ms);
@@ -1393,7 +1393,7 @@ static int KitchenProxy__await_maybePoint(int status, bs_reader *value, bs_fnptr
 
 int KitchenProxy_maybePoint(KitchenProxy proxy, bool present, KitchenProxy_maybePoint_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[3], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[3], &w);
   if (rc < 0) return rc;
   bs_write_bool(&w, present);
   return bs_request_end(&w, KitchenProxy__reply_maybePoint, (bs_fnptr)k, ud);
@@ -1403,7 +1403,7 @@ int KitchenProxy_maybePoint_await_timeout(KitchenProxy proxy, bool present, bs_a
   bs_gen_await_slot slot = {out, arena};
   if (out == NULL || arena == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[3], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[3], &w);
   if (rc < 0) return rc;
   bs_write_bool(&w, present);
   return bs_request_await(&w, KitchenProxy__await_maybePoint, &slot, timeout_ms);
@@ -1452,7 +1452,7 @@ static int KitchenProxy__await_echo(int status, bs_reader *value, bs_fnptr fn,
 
 int KitchenProxy_echo(KitchenProxy proxy, struct AllTypes all, KitchenProxy_echo_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[17], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[17], &w);
   if (rc < 0) return rc;
   AllTypes__encode(&w, &all);
   return bs_request_end(&w, KitchenProxy__reply_echo, (bs_fnptr)k, ud);
@@ -1462,7 +1462,7 @@ int KitchenProxy_echo_await_timeout(KitchenProxy proxy, struct AllTypes all, bs_
   bs_gen_await_slot slot = {out, arena};
   if (out == NULL || arena == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Kitchen__methods[17], &w);
+  int rc = bs_send_begin(&proxy.ref, &Kitchen__methods[17], &w);
   if (rc < 0) return rc;
   AllTypes__encode(&w, &all);
   return bs_request_await(&w, KitchenProxy__await_echo, &slot, timeout_ms);

@@ -26,8 +26,8 @@ typedef struct KitchenProxy {
 extern const bs_actor_type Kitchen_actor_type;
 int Kitchen__encode_state(const void *self, bs_writer *w);
 
-/* Gets or creates the Kitchen `id` (bs_actor_get); activation waits for
- * its first message. */
+/* A proxy of the Kitchen `id` (bs_actor_get): a reference by key; activation
+ * waits for its first message. */
 int KitchenProxy_get(bs_engine *e, const char *id, KitchenProxy *out);
 /* Stops it after the mail already queued (bs_stop). */
 int KitchenProxy_stop(KitchenProxy proxy);

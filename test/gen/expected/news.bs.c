@@ -327,13 +327,13 @@ int NewsroomProxy_get(bs_engine *e, const char *id, NewsroomProxy *out) {
 }
 
 int NewsroomProxy_stop(NewsroomProxy proxy) {
-  return bs_stop(proxy.ref);
+  return bs_stop(&proxy.ref);
 }
 
 NewsroomProxy NewsroomProxy_from_ref(bs_ref ref) {
   NewsroomProxy p;
   memset(&p, 0, sizeof p);
-  if (bs_ref_type(ref) == &Newsroom_actor_type) p.ref = ref;
+  if (bs_ref_type(&ref) == &Newsroom_actor_type) p.ref = ref;
   return p;
 }
 
@@ -342,14 +342,14 @@ int NewsroomProxy_self(const bs_context *ctx, NewsroomProxy *out) {
   memset(out, 0, sizeof *out);
   if (ctx == NULL) return BS_EINVAL;
   bs_ref self = bs_context_self(ctx);
-  if (bs_ref_type(self) != &Newsroom_actor_type) return BS_ETYPE;
+  if (bs_ref_type(&self) != &Newsroom_actor_type) return BS_ETYPE;
   out->ref = self;
   return 0;
 }
 
 int NewsroomProxy_subscribe(NewsroomProxy proxy, const char *reader) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Newsroom__methods[2], &w);
+  int rc = bs_send_begin(&proxy.ref, &Newsroom__methods[2], &w);
   if (rc < 0) return rc;
   bs_write_cstr(&w, reader);
   return bs_send_end(&w);
@@ -366,7 +366,7 @@ int NewsroomProxy_subscribe__args(bs_reader *args, const char **reader) {
 
 int NewsroomProxy_publish(NewsroomProxy proxy, const char *headline) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Newsroom__methods[0], &w);
+  int rc = bs_send_begin(&proxy.ref, &Newsroom__methods[0], &w);
   if (rc < 0) return rc;
   bs_write_cstr(&w, headline);
   return bs_send_end(&w);
@@ -383,7 +383,7 @@ int NewsroomProxy_publish__args(bs_reader *args, const char **headline) {
 
 int NewsroomProxy_publishHeadline(NewsroomProxy proxy, const Headline *h) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Newsroom__methods[1], &w);
+  int rc = bs_send_begin(&proxy.ref, &Newsroom__methods[1], &w);
   if (rc < 0) return rc;
   if (h != NULL)
     Headline__encode(&w, h);
@@ -1131,13 +1131,13 @@ int ReaderProxy_get(bs_engine *e, const char *id, ReaderProxy *out) {
 }
 
 int ReaderProxy_stop(ReaderProxy proxy) {
-  return bs_stop(proxy.ref);
+  return bs_stop(&proxy.ref);
 }
 
 ReaderProxy ReaderProxy_from_ref(bs_ref ref) {
   ReaderProxy p;
   memset(&p, 0, sizeof p);
-  if (bs_ref_type(ref) == &Reader_actor_type) p.ref = ref;
+  if (bs_ref_type(&ref) == &Reader_actor_type) p.ref = ref;
   return p;
 }
 
@@ -1146,14 +1146,14 @@ int ReaderProxy_self(const bs_context *ctx, ReaderProxy *out) {
   memset(out, 0, sizeof *out);
   if (ctx == NULL) return BS_EINVAL;
   bs_ref self = bs_context_self(ctx);
-  if (bs_ref_type(self) != &Reader_actor_type) return BS_ETYPE;
+  if (bs_ref_type(&self) != &Reader_actor_type) return BS_ETYPE;
   out->ref = self;
   return 0;
 }
 
 int ReaderProxy_handleNews(ReaderProxy proxy, const char *headline) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[25], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[25], &w);
   if (rc < 0) return rc;
   bs_write_cstr(&w, headline);
   return bs_send_end(&w);
@@ -1170,7 +1170,7 @@ int ReaderProxy_handleNews__args(bs_reader *args, const char **headline) {
 
 int ReaderProxy_onHeadline(ReaderProxy proxy, const Headline *h) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[23], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[23], &w);
   if (rc < 0) return rc;
   if (h != NULL)
     Headline__encode(&w, h);
@@ -1195,7 +1195,7 @@ int ReaderProxy_onHeadline__args(bs_reader *args, const Headline **h) {
 
 int ReaderProxy_onHeadlineCopy(ReaderProxy proxy, struct Headline h) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[12], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[12], &w);
   if (rc < 0) return rc;
   Headline__encode(&w, &h);
   return bs_send_end(&w);
@@ -1213,7 +1213,7 @@ int ReaderProxy_onHeadlineCopy__args(bs_reader *args, struct Headline *h) {
 
 int ReaderProxy_onNotice(ReaderProxy proxy, const Notice *n) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[20], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[20], &w);
   if (rc < 0) return rc;
   if (n != NULL)
     Notice__encode(&w, n);
@@ -1238,7 +1238,7 @@ int ReaderProxy_onNotice__args(bs_reader *args, const Notice **n) {
 
 int ReaderProxy_onPoint(ReaderProxy proxy, struct Point p) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[22], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[22], &w);
   if (rc < 0) return rc;
   Point__encode(&w, &p);
   return bs_send_end(&w);
@@ -1256,7 +1256,7 @@ int ReaderProxy_onPoint__args(bs_reader *args, struct Point *p) {
 
 int ReaderProxy_onI8(ReaderProxy proxy, signed char v) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[34], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[34], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)v);
   return bs_send_end(&w);
@@ -1273,7 +1273,7 @@ int ReaderProxy_onI8__args(bs_reader *args, signed char *v) {
 
 int ReaderProxy_onI16(ReaderProxy proxy, int16_t v) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[5], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[5], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)v);
   return bs_send_end(&w);
@@ -1290,7 +1290,7 @@ int ReaderProxy_onI16__args(bs_reader *args, int16_t *v) {
 
 int ReaderProxy_onInt(ReaderProxy proxy, int v) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[32], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[32], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)v);
   return bs_send_end(&w);
@@ -1307,7 +1307,7 @@ int ReaderProxy_onInt__args(bs_reader *args, int *v) {
 
 int ReaderProxy_onCount(ReaderProxy proxy, int64_t v) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[13], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[13], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)v);
   return bs_send_end(&w);
@@ -1324,7 +1324,7 @@ int ReaderProxy_onCount__args(bs_reader *args, int64_t *v) {
 
 int ReaderProxy_onU8(ReaderProxy proxy, unsigned char v) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[35], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[35], &w);
   if (rc < 0) return rc;
   bs_write_uint(&w, (uint64_t)v);
   return bs_send_end(&w);
@@ -1341,7 +1341,7 @@ int ReaderProxy_onU8__args(bs_reader *args, unsigned char *v) {
 
 int ReaderProxy_onU16(ReaderProxy proxy, uint16_t v) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[4], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[4], &w);
   if (rc < 0) return rc;
   bs_write_uint(&w, (uint64_t)v);
   return bs_send_end(&w);
@@ -1358,7 +1358,7 @@ int ReaderProxy_onU16__args(bs_reader *args, uint16_t *v) {
 
 int ReaderProxy_onU32(ReaderProxy proxy, unsigned int v) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[39], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[39], &w);
   if (rc < 0) return rc;
   bs_write_uint(&w, (uint64_t)v);
   return bs_send_end(&w);
@@ -1375,7 +1375,7 @@ int ReaderProxy_onU32__args(bs_reader *args, unsigned int *v) {
 
 int ReaderProxy_onSize(ReaderProxy proxy, size_t v) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[1], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[1], &w);
   if (rc < 0) return rc;
   bs_write_uint(&w, (uint64_t)v);
   return bs_send_end(&w);
@@ -1392,7 +1392,7 @@ int ReaderProxy_onSize__args(bs_reader *args, size_t *v) {
 
 int ReaderProxy_onFlag(ReaderProxy proxy, bool v) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[27], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[27], &w);
   if (rc < 0) return rc;
   bs_write_bool(&w, v);
   return bs_send_end(&w);
@@ -1409,7 +1409,7 @@ int ReaderProxy_onFlag__args(bs_reader *args, bool *v) {
 
 int ReaderProxy_onRatio(ReaderProxy proxy, float v) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[33], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[33], &w);
   if (rc < 0) return rc;
   bs_write_float(&w, v);
   return bs_send_end(&w);
@@ -1426,7 +1426,7 @@ int ReaderProxy_onRatio__args(bs_reader *args, float *v) {
 
 int ReaderProxy_onLevel(ReaderProxy proxy, double v) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[24], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[24], &w);
   if (rc < 0) return rc;
   bs_write_double(&w, v);
   return bs_send_end(&w);
@@ -1443,7 +1443,7 @@ int ReaderProxy_onLevel__args(bs_reader *args, double *v) {
 
 int ReaderProxy_onBlob(ReaderProxy proxy, bs_bytes v) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[11], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[11], &w);
   if (rc < 0) return rc;
   bs_write_bytes(&w, v.data, v.len);
   return bs_send_end(&w);
@@ -1484,7 +1484,7 @@ static int ReaderProxy__await_add(int status, bs_reader *value, bs_fnptr fn,
 
 int ReaderProxy_add(ReaderProxy proxy, int32_t v, ReaderProxy_add_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[14], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[14], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)v);
   return bs_request_end(&w, ReaderProxy__reply_add, (bs_fnptr)k, ud);
@@ -1493,7 +1493,7 @@ int ReaderProxy_add(ReaderProxy proxy, int32_t v, ReaderProxy_add_cont k, void *
 int ReaderProxy_add_await_timeout(ReaderProxy proxy, int32_t v, int32_t *out, uint64_t timeout_ms) {
   if (out == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[14], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[14], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)v);
   return bs_request_await(&w, ReaderProxy__await_add, out, timeout_ms);
@@ -1514,7 +1514,7 @@ int ReaderProxy_add__args(bs_reader *args, int32_t *v) {
 
 int ReaderProxy_onRaw(ReaderProxy proxy, const void *data, size_t len) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[38], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[38], &w);
   if (rc < 0) return rc;
   bs_write_bytes(&w, data, len);
   return bs_send_end(&w);
@@ -1539,7 +1539,7 @@ int ReaderProxy_onRaw__args(bs_reader *args, const void **data, size_t *len) {
 
 int ReaderProxy_onHeadlines(ReaderProxy proxy, const Headline *items, size_t count) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[6], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[6], &w);
   if (rc < 0) return rc;
   bs_write_array(&w, count);
   for (size_t i0 = 0; i0 < count; i0++) {
@@ -1569,7 +1569,7 @@ int ReaderProxy_onHeadlines__args(bs_reader *args, const Headline **items, size_
 
 int ReaderProxy_onPoints(ReaderProxy proxy, const Point *pts, size_t n) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[9], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[9], &w);
   if (rc < 0) return rc;
   bs_write_array(&w, n);
   for (size_t i0 = 0; i0 < n; i0++) {
@@ -1599,7 +1599,7 @@ int ReaderProxy_onPoints__args(bs_reader *args, const Point **pts, size_t *n) {
 
 int ReaderProxy_onValues(ReaderProxy proxy, const int32_t *v, size_t n) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[2], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[2], &w);
   if (rc < 0) return rc;
   bs_write_array(&w, n);
   for (size_t i0 = 0; i0 < n; i0++) {
@@ -1629,7 +1629,7 @@ int ReaderProxy_onValues__args(bs_reader *args, const int32_t **v, size_t *n) {
 
 int ReaderProxy_onI8s(ReaderProxy proxy, const signed char *v, size_t n) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[30], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[30], &w);
   if (rc < 0) return rc;
   bs_write_array(&w, n);
   for (size_t i0 = 0; i0 < n; i0++) {
@@ -1659,7 +1659,7 @@ int ReaderProxy_onI8s__args(bs_reader *args, const signed char **v, size_t *n) {
 
 int ReaderProxy_onI16s(ReaderProxy proxy, const int16_t *v, size_t n) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[26], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[26], &w);
   if (rc < 0) return rc;
   bs_write_array(&w, n);
   for (size_t i0 = 0; i0 < n; i0++) {
@@ -1689,7 +1689,7 @@ int ReaderProxy_onI16s__args(bs_reader *args, const int16_t **v, size_t *n) {
 
 int ReaderProxy_onBatch(ReaderProxy proxy, const int64_t *values, size_t count) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[21], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[21], &w);
   if (rc < 0) return rc;
   bs_write_array(&w, count);
   for (size_t i0 = 0; i0 < count; i0++) {
@@ -1719,7 +1719,7 @@ int ReaderProxy_onBatch__args(bs_reader *args, const int64_t **values, size_t *c
 
 int ReaderProxy_onU16s(ReaderProxy proxy, const uint16_t *v, size_t n) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[37], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[37], &w);
   if (rc < 0) return rc;
   bs_write_array(&w, n);
   for (size_t i0 = 0; i0 < n; i0++) {
@@ -1749,7 +1749,7 @@ int ReaderProxy_onU16s__args(bs_reader *args, const uint16_t **v, size_t *n) {
 
 int ReaderProxy_onU32s(ReaderProxy proxy, const unsigned int *v, size_t n) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[7], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[7], &w);
   if (rc < 0) return rc;
   bs_write_array(&w, n);
   for (size_t i0 = 0; i0 < n; i0++) {
@@ -1779,7 +1779,7 @@ int ReaderProxy_onU32s__args(bs_reader *args, const unsigned int **v, size_t *n)
 
 int ReaderProxy_onSizes(ReaderProxy proxy, const size_t *v, size_t n) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[28], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[28], &w);
   if (rc < 0) return rc;
   bs_write_array(&w, n);
   for (size_t i0 = 0; i0 < n; i0++) {
@@ -1809,7 +1809,7 @@ int ReaderProxy_onSizes__args(bs_reader *args, const size_t **v, size_t *n) {
 
 int ReaderProxy_onFlags(ReaderProxy proxy, const _Bool *v, size_t n) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[36], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[36], &w);
   if (rc < 0) return rc;
   bs_write_array(&w, n);
   for (size_t i0 = 0; i0 < n; i0++) {
@@ -1839,7 +1839,7 @@ int ReaderProxy_onFlags__args(bs_reader *args, const _Bool **v, size_t *n) {
 
 int ReaderProxy_onRatios(ReaderProxy proxy, const float *v, size_t n) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[31], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[31], &w);
   if (rc < 0) return rc;
   bs_write_array(&w, n);
   for (size_t i0 = 0; i0 < n; i0++) {
@@ -1869,7 +1869,7 @@ int ReaderProxy_onRatios__args(bs_reader *args, const float **v, size_t *n) {
 
 int ReaderProxy_onLevels(ReaderProxy proxy, const double *v, size_t n) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[19], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[19], &w);
   if (rc < 0) return rc;
   bs_write_array(&w, n);
   for (size_t i0 = 0; i0 < n; i0++) {
@@ -1899,7 +1899,7 @@ int ReaderProxy_onLevels__args(bs_reader *args, const double **v, size_t *n) {
 
 int ReaderProxy_onNames(ReaderProxy proxy, const char *const *names, size_t n) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[17], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[17], &w);
   if (rc < 0) return rc;
   bs_write_array(&w, n);
   for (size_t i0 = 0; i0 < n; i0++) {
@@ -1929,7 +1929,7 @@ int ReaderProxy_onNames__args(bs_reader *args, const char *const **names, size_t
 
 int ReaderProxy_onBlobs(ReaderProxy proxy, const bs_bytes *v, size_t n) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[0], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[0], &w);
   if (rc < 0) return rc;
   bs_write_array(&w, n);
   for (size_t i0 = 0; i0 < n; i0++) {
@@ -1959,7 +1959,7 @@ int ReaderProxy_onBlobs__args(bs_reader *args, const bs_bytes **v, size_t *n) {
 
 int ReaderProxy_onColor(ReaderProxy proxy, Color c) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[3], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[3], &w);
   if (rc < 0) return rc;
   bs_write_int(&w, (int64_t)c);
   return bs_send_end(&w);
@@ -1976,7 +1976,7 @@ int ReaderProxy_onColor__args(bs_reader *args, Color *c) {
 
 int ReaderProxy_onLabel(ReaderProxy proxy, const char label[8]) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[18], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[18], &w);
   if (rc < 0) return rc;
   bs_gen_write_charbuf(&w, label, 8);
   return bs_send_end(&w);
@@ -1994,7 +1994,7 @@ int ReaderProxy_onLabel__args(bs_reader *args, char (*label)[8]) {
 
 int ReaderProxy_onColors(ReaderProxy proxy, const Color *c, size_t n) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[10], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[10], &w);
   if (rc < 0) return rc;
   bs_write_array(&w, n);
   for (size_t i0 = 0; i0 < n; i0++) {
@@ -2024,7 +2024,7 @@ int ReaderProxy_onColors__args(bs_reader *args, const Color **c, size_t *n) {
 
 int ReaderProxy_onWhere(ReaderProxy proxy, const Point *const *p, size_t n) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[16], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[16], &w);
   if (rc < 0) return rc;
   bs_write_array(&w, n);
   for (size_t i0 = 0; i0 < n; i0++) {
@@ -2062,7 +2062,7 @@ int ReaderProxy_onWhere__args(bs_reader *args, const Point *const **p, size_t *n
 
 int ReaderProxy_onPair(ReaderProxy proxy, const char *a, int64_t b) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[15], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[15], &w);
   if (rc < 0) return rc;
   bs_write_cstr(&w, a);
   bs_write_int(&w, (int64_t)b);
@@ -2083,7 +2083,7 @@ int ReaderProxy_onPair__args(bs_reader *args, const char **a, int64_t *b) {
 
 int ReaderProxy_onWide(ReaderProxy proxy, struct i64 v) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[29], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[29], &w);
   if (rc < 0) return rc;
   i64__encode(&w, &v);
   return bs_send_end(&w);
@@ -2101,7 +2101,7 @@ int ReaderProxy_onWide__args(bs_reader *args, struct i64 *v) {
 
 int ReaderProxy_ping(ReaderProxy proxy) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Reader__methods[8], &w);
+  int rc = bs_send_begin(&proxy.ref, &Reader__methods[8], &w);
   if (rc < 0) return rc;
   return bs_send_end(&w);
 }

@@ -85,8 +85,8 @@ typedef struct NewsroomProxy {
 extern const bs_actor_type Newsroom_actor_type;
 int Newsroom__encode_state(const void *self, bs_writer *w);
 
-/* Gets or creates the Newsroom `id` (bs_actor_get); activation waits for
- * its first message. */
+/* A proxy of the Newsroom `id` (bs_actor_get): a reference by key; activation
+ * waits for its first message. */
 int NewsroomProxy_get(bs_engine *e, const char *id, NewsroomProxy *out);
 /* Stops it after the mail already queued (bs_stop). */
 int NewsroomProxy_stop(NewsroomProxy proxy);
@@ -170,8 +170,8 @@ typedef struct ReaderProxy {
 extern const bs_actor_type Reader_actor_type;
 int Reader__encode_state(const void *self, bs_writer *w);
 
-/* Gets or creates the Reader `id` (bs_actor_get); activation waits for
- * its first message. */
+/* A proxy of the Reader `id` (bs_actor_get): a reference by key; activation
+ * waits for its first message. */
 int ReaderProxy_get(bs_engine *e, const char *id, ReaderProxy *out);
 /* Stops it after the mail already queued (bs_stop). */
 int ReaderProxy_stop(ReaderProxy proxy);

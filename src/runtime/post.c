@@ -1,11 +1,8 @@
 /* Foreign threads: an MPSC list of caller-owned bs_post nodes behind a
- * mutex, drained on the loop thread when the uv_async_t fires. The mutex is
- * held only to link or to take the whole list, never while running posts. */
+ * mutex, drained on the home thread when the home shard's async handle
+ * fires. The mutex is held only to link or to take the whole list, never
+ * while running posts. */
 #include "internal.h"
-
-int bs__post_init(bs_engine *e) {
-  return uv_async_init(e->loop, &e->h->async, bs__post_async_cb);
-}
 
 int bs_engine_post(bs_engine *e, bs_post *post, bs_post_fn fn) {
   if (!e || !post || !fn) return BS_EINVAL;
@@ -15,7 +12,7 @@ int bs_engine_post(bs_engine *e, bs_post *post, bs_post_fn fn) {
   if (e->post_tail) e->post_tail->next = post; else e->post_head = post;
   e->post_tail = post;
   uv_mutex_unlock(&e->post_lock);
-  return uv_async_send(&e->h->async) == 0 ? 0 : BS_EUV;
+  return uv_async_send(&e->shards[0]->h->async) == 0 ? 0 : BS_EUV;
 }
 
 /* Runs every queued post, including ones posted meanwhile. With `run`
@@ -41,5 +38,3 @@ bool bs__post_pending(bs_engine *e) {
   uv_mutex_unlock(&e->post_lock);
   return pending;
 }
-
-void bs__post_async_cb(uv_async_t *a) { bs__post_flush(a->data, true); }

@@ -1,5 +1,5 @@
 /* Draining the run queue: actor turns, activation, dispatch of one message,
- * stopping, and dead letters. */
+ * stopping, and dead letters. Everything here runs on the actor's shard. */
 #include "internal.h"
 
 /* ---- Activation --------------------------------------------------------- */
@@ -24,28 +24,28 @@ static bs_context *context_of(void *state) {
   return (bs_context *)((uint8_t *)state - sizeof(bs_context));
 }
 
-static void free_state(bs_engine *e, bs_cell *c) {
+static void free_state(bs__shard *s, bs_cell *c) {
   bs_context *ctx = context_of(c->state);
   if (c->flags & BS__CELL_SLACK)
-    bs__free(&e->heap, ((void **)ctx)[-1], slack_size(c->type));
+    bs__free(&s->heap, ((void **)ctx)[-1], slack_size(c->type));
   else
-    bs__free(&e->heap, ctx, compact_size(c->type));
+    bs__free(&s->heap, ctx, compact_size(c->type));
   c->state = NULL;
   c->flags &= (uint8_t)~BS__CELL_SLACK;
 }
 
 /* Zeroed state for `c`'s type, aligned, behind its bs_context. */
-static int alloc_state(bs_engine *e, bs_cell *c) {
+static int alloc_state(bs__shard *s, bs_cell *c) {
   const bs_actor_type *t = c->type;
   size_t align = state_align(t);
-  uint8_t *block = bs__calloc(&e->heap, compact_size(t));
+  uint8_t *block = bs__calloc(&s->heap, compact_size(t));
   if (!block) return BS_ENOMEM;
   if (((uintptr_t)block + sizeof(bs_context)) % align == 0) {
     c->state = block + sizeof(bs_context);
     return 0;
   }
-  bs__free(&e->heap, block, compact_size(t));
-  block = bs__calloc(&e->heap, slack_size(t));
+  bs__free(&s->heap, block, compact_size(t));
+  block = bs__calloc(&s->heap, slack_size(t));
   if (!block) return BS_ENOMEM;
   uintptr_t at = ((uintptr_t)block + sizeof(void *) + sizeof(bs_context) + align - 1) &
                  ~(uintptr_t)(align - 1);
@@ -57,35 +57,37 @@ static int alloc_state(bs_engine *e, bs_cell *c) {
 
 /* Allocates zeroed state behind a bs_context and runs init on the actor's
  * turn. A failing init leaves the cell inactive. */
-static int activate(bs_engine *e, bs_cell *c) {
+static int activate(bs__shard *s, bs_cell *c) {
   const bs_actor_type *t = c->type;
-  int rc = alloc_state(e, c);
+  int rc = alloc_state(s, c);
   if (rc < 0) return rc;
   bs_context *ctx = context_of(c->state);
-  ctx->engine = e;
+  ctx->engine = s->engine;
   ctx->cell = c;
   c->epoch++;
   rc = t->init ? t->init(c->state, ctx) : 0;
   if (rc < 0) {
-    free_state(e, c);
-    e->stats.init_failures++;
+    free_state(s, c);
+    BS__STAT(s, init_failures);
     return rc;
   }
-  e->stats.activations++;
-  e->stats.active++;
-  BS__INSP(c->insp.activated_at = bs__now(e));
+  BS__STAT(s, activations);
+  BS__STAT(s, active);
+  BS__OBS_ACTIVATED(s, c);
+  bs__idle_activated(s, c);
   return 0;
 }
 
-void bs__deactivate(bs_engine *e, bs_cell *c) {
+void bs__deactivate(bs__shard *s, bs_cell *c) {
   const bs_actor_type *t = c->type;
-  bs_cell *prev = e->current;
-  e->current = c;
+  bs_cell *prev = s->current;
+  s->current = c;
   if (t->deinit) t->deinit(c->state);
-  e->current = prev;
-  free_state(e, c);
-  e->stats.active--;
-  BS__INSP(c->insp.activated_at = 0);
+  s->current = prev;
+  bs__idle_forget(s, c);
+  free_state(s, c);
+  BS__STAT_DEC(s, active);
+  BS__OBS_DEACTIVATED(s, c);
 }
 
 /* ---- Dead letters ------------------------------------------------------- */
@@ -126,18 +128,19 @@ static int status_for(bs_dead_letter_reason reason, int code) {
   }
 }
 
-void bs__report(bs_engine *e, bs_cell *c, const bs__msg *m,
-                bs_dead_letter_reason reason, int code) {
-  e->stats.dead_letters++;
-  e->stats.dead_by_reason[reason]++;
+void bs__report(bs__shard *s, const bs_actor_type *t, const char *id,
+                const bs__msg *m, bs_dead_letter_reason reason, int code) {
+  BS__STAT(s, dead_letters);
+  BS__BUMP(&s->stats.dead_by_reason[reason], 1);
+  bs_engine *e = s->engine;
   if (!e->opts.on_dead_letter) return;
   bs_dead_letter dl = {0};
-  dl.target_id = c->id;
-  dl.type_name = c->type ? c->type->name : NULL;
+  dl.target_id = id;
+  dl.type_name = t ? t->name : NULL;
   dl.reason = reason;
   dl.code = code;
   if (m->kind == BS__MSG_CALL || m->kind == BS__MSG_ELEM) {
-    const bs_method *meth = method_of(c->type, m, &dl.method_id);
+    const bs_method *meth = method_of(t, m, &dl.method_id);
     dl.method_name = meth ? meth->name : NULL;
   }
   e->opts.on_dead_letter(e->opts.dead_letter_ud, &dl);
@@ -145,51 +148,66 @@ void bs__report(bs_engine *e, bs_cell *c, const bs__msg *m,
 
 /* Ends `m` as a dead letter: counted, reported, and, for a request, the
  * caller's continuation completed with an error (except when the engine is
- * being freed: then no continuation runs). Consumes `m`. */
-void bs__dead_letter(bs_engine *e, bs_cell *c, bs__msg *m,
+ * being freed: then no continuation runs). Consumes `m`. `c` may be NULL
+ * for mail whose cell could not be made; the key then comes from `m`. */
+void bs__dead_letter(bs__shard *s, bs_cell *c, bs__msg *m,
                      bs_dead_letter_reason reason, int code) {
   if (m->kind == BS__MSG_STOP) {
-    bs__msg_put(&e->pool, &e->heap, m);
+    bs__give_back(s, m);
     return;
+  }
+  const bs_actor_type *t = c ? c->type : m->ttype;
+  char key[BS_ID_MAX + 1];
+  const char *id = c ? c->id : key;
+  if (!c) {
+    memcpy(key, bs__msg_key(m), m->klen);
+    key[m->klen] = '\0';
   }
   if (m->kind == BS__MSG_REPLY) {
     /* A completion nobody can receive any more. */
-    bs__report(e, c, m, reason == BS_DL_ENGINE_FREED ? reason : BS_DL_ORPHAN_REPLY, code);
-    if (m->req) bs__msg_put(&e->pool, &e->heap, m->req);
-    m->req = NULL;
-    bs__req(m)->state = BS__REQ_DONE;
-    bs__request_unref(e, m);
+    bs__report(s, t, id, m, reason == BS_DL_ENGINE_FREED ? reason : BS_DL_ORPHAN_REPLY, code);
+    bs__request *q = bs__req(m);
+    if (m->shared) bs__give_back(s, m->shared);
+    m->shared = NULL;
+    q->state = BS__REQ_DONE;
+    if (q->caller) q->caller->nreq--;
+    q->caller = NULL;
+    bs__request_unref(s, m);
     return;
   }
-  bs__report(e, c, m, reason, code);
-  if (m->kind == BS__MSG_CALL && m->req) {
-    bs__request_complete(e, m->req, status_for(reason, code), NULL);
-    bs__request_unref(e, m->req);
+  bs__report(s, t, id, m, reason, code);
+  if (m->kind == BS__MSG_CALL && m->req_id) {
+    /* The message itself carries the error back: no allocation. */
+    if (m->shared) bs__give_back(s, m->shared);
+    m->kind = BS__MSG_VALUE;
+    m->status = status_for(reason, code);
+    m->len = 0;
+    m->shared = NULL;
+    bs__answer(s, m->reply_shard, m);
+    return;
   }
-  bs__msg_release(e, m);
+  bs__release(s, m);
 }
 
 /* Dead-letters `first` (if any) and everything queued to `c` now. The
  * mailbox is detached first: what the dead-letter hook sends meanwhile -
  * a retry to the same actor, say - is mail sent after the stop or failure
  * and must reach the next instance, not be swept with the rest. */
-static void sweep(bs_engine *e, bs_cell *c, bs__msg *first,
+static void sweep(bs__shard *s, bs_cell *c, bs__msg *first,
                   bs_dead_letter_reason reason, int code) {
   bs__mailbox held = c->mb;
   memset(&c->mb, 0, sizeof c->mb);
-  if (first) bs__dead_letter(e, c, first, reason, code);
+  s->queued -= held.len;
+  if (first) bs__dead_letter(s, c, first, reason, code);
   bs__msg *m;
-  while ((m = bs__mb_pop(&held))) bs__dead_letter(e, c, m, reason, code);
+  while ((m = bs__mb_pop(&held))) bs__dead_letter(s, c, m, reason, code);
 }
 
-void bs__sweep_mailbox(bs_engine *e, bs_cell *c, bs_dead_letter_reason reason,
+void bs__sweep_mailbox(bs__shard *s, bs_cell *c, bs_dead_letter_reason reason,
                        int code) {
-  sweep(e, c, NULL, reason, code);
+  sweep(s, c, NULL, reason, code);
 }
 
-/* What `m` runs, named for people (test kit, inspector traces): a method
- * name, "(reply)", "(stop)" or "(unknown)"; its id in *id and *args
- * positioned at its arguments. */
 const char *bs__msg_name(const bs_cell *c, const bs__msg *m, uint32_t *id,
                          bs_reader *args) {
   *id = 0;
@@ -232,18 +250,19 @@ static const bs_method *resolve(const bs_actor_type *t, const bs__msg *m,
   return bs__find_method(t, id);
 }
 
-/* The args reader over a message body (never NULL: pooled data). */
-static inline void args_over(bs_engine *e, const bs__msg *m, bs_reader *r) {
+/* The args reader over a message body. */
+static inline void args_over(bs__shard *s, const bs__msg *m, bs_reader *r) {
   r->p = m->body;
   r->end = m->body + m->len;
   r->err = 0;
-  r->arena = &e->arena;
+  r->arena = &s->arena;
 }
 
 /* The method ran with a negative status: counted, reported, and under the
  * restart policy the instance is to be replaced. Returns whether it is. */
-static bool method_failed(bs_engine *e, bs_cell *c, const bs_method *meth, int status) {
-  e->stats.method_errors++;
+static bool method_failed(bs__shard *s, bs_cell *c, const bs_method *meth, int status) {
+  bs_engine *e = s->engine;
+  BS__STAT(s, method_errors);
   bool restart = bs__restart_on_error(e, c->type);
   if (e->opts.on_method_failure) {
     bs_method_failure f = {c->id, c->type->name, meth->name, status, restart};
@@ -252,182 +271,182 @@ static bool method_failed(bs_engine *e, bs_cell *c, const bs_method *meth, int s
   return restart;
 }
 
-/* Completes request `req` with what the method wrote into `rw` (NULL when
- * no reply block could be had). */
-static void answer(bs_engine *e, bs_cell *c, bs__msg *m, bs__msg *req, bs_writer *rw) {
-  int status = 0;
-  bs__msg *value = NULL;
-  if (!rw) {
-    status = BS_ENOMEM;
-  } else if (rw->err) {
-    status = rw->err;
-    e->stats.sent++;
-    bs__report(e, c, m, BS_DL_REPLY_UNENCODABLE, rw->err);
-    bs__msg_put(&e->pool, &e->heap, bs__writer_unbind(rw));
+/* Answers the request `m` carries with what the method wrote into `rw`
+ * (NULL when no block for the value could be had). */
+static void answer(bs__shard *s, bs_cell *c, bs__msg *m, bs_writer *rw) {
+  bs__msg *v;
+  if (rw && !rw->err) {
+    v = bs__writer_finish(rw);
+    v->status = 0;
   } else {
-    value = bs__writer_finish(rw);
+    int status = rw ? rw->err : BS_ENOMEM;
+    if (rw) {
+      BS__STAT(s, sent);
+      bs__report(s, c->type, c->id, m, BS_DL_REPLY_UNENCODABLE, status);
+      bs__give_back(s, bs__writer_unbind(rw));
+    }
+    /* The call's own block carries the error back. */
+    m->kind = BS__MSG_VALUE;
+    m->status = status;
+    m->len = 0;
+    bs__answer(s, m->reply_shard, m);
+    return;
   }
-  bs__request_complete(e, req, status, value);
-  bs__request_unref(e, req);
-  m->req = NULL;
+  v->kind = BS__MSG_VALUE;
+  v->req_id = m->req_id;
+  bs__answer(s, m->reply_shard, v);
+  bs__release(s, m);
 }
 
-/* Runs the method on `call` (its args set up by the caller); for a request
- * (`req`), the return value is encoded into a pooled message that completes
- * it. Consumes `m`. */
-static void invoke(bs_engine *e, bs_cell *c, bs__msg *m, const bs_method *meth,
-                   bs_call *call, bs__msg *req) {
+/* Runs the method on `call` (its args set up by the caller); for a request,
+ * the return value is encoded into a pooled message that answers it.
+ * Consumes `m`. */
+static void invoke(bs__shard *s, bs_cell *c, bs__msg *m, const bs_method *meth,
+                   bs_call *call) {
   bs_writer rw;
+  bool request = m->kind == BS__MSG_CALL && m->req_id;
   call->reply = NULL;
   call->result = 0;
-  if (req) {
-    bs__msg *value = bs__msg_get(&e->pool, &e->heap, 0);
+  if (request) {
+    bs__msg *value = bs__msg_get(&s->pool, 0);
     if (value) {
-      bs__writer_bind(e, &rw, value);
+      bs__writer_bind(s, &rw, value);
       call->reply = &rw;
     }
   }
   int rc = meth->invoke(c->state, call);
-  if (e->arena.used) bs_arena_reset(&e->arena); /* usually nothing taken */
+  if (s->arena.used) bs_arena_reset(&s->arena); /* usually nothing taken */
   if (BS__UNLIKELY(rc < 0) && !(call->reply && rw.err)) {
     /* The arguments did not decode: the method never ran. */
-    if (call->reply) bs__msg_put(&e->pool, &e->heap, bs__writer_unbind(&rw));
-    bs__dead_letter(e, c, m, rc == BS_ENOMEM ? BS_DL_NO_MEMORY : BS_DL_UNDECODABLE, rc);
+    if (call->reply) bs__give_back(s, bs__writer_unbind(&rw));
+    bs__dead_letter(s, c, m, rc == BS_ENOMEM ? BS_DL_NO_MEMORY : BS_DL_UNDECODABLE, rc);
     return;
   }
-  e->stats.delivered++;
-  bool restart = BS__UNLIKELY(call->result < 0) && method_failed(e, c, meth, call->result);
-  if (req) answer(e, c, m, req, call->reply);
-  bs__msg_release(e, m);
+  BS__STAT(s, delivered);
+  bool restart = BS__UNLIKELY(call->result < 0) && method_failed(s, c, meth, call->result);
+  if (request) answer(s, c, m, call->reply);
+  else bs__release(s, m);
   if (BS__UNLIKELY(restart) && c->state) {
     /* The next message, already queued or not, activates a fresh one. */
-    bs__deactivate(e, c);
-    e->stats.restarts++;
+    bs__deactivate(s, c);
+    BS__STAT(s, restarts);
   }
 }
 
-static void dispatch_call(bs_engine *e, bs_cell *c, bs__msg *m) {
+static void dispatch_call(bs__shard *s, bs_cell *c, bs__msg *m) {
   bs_call call;
   bs_reader *r = &call.args;
   uint64_t n = 0;
   uint32_t id = 0;
-  args_over(e, m, r);
+  args_over(s, m, r);
   if (bs_read_array(r, &n) < 0 || n == 0 || bs_read_u32(r, &id) < 0) {
-    bs__dead_letter(e, c, m, BS_DL_UNDECODABLE, BS_EDECODE);
+    bs__dead_letter(s, c, m, BS_DL_UNDECODABLE, BS_EDECODE);
     return;
   }
   const bs_method *meth = resolve(c->type, m, id);
   if (!meth) {
-    bs__dead_letter(e, c, m, BS_DL_UNKNOWN_METHOD, BS_ENOMETHOD);
+    bs__dead_letter(s, c, m, BS_DL_UNKNOWN_METHOD, BS_ENOMETHOD);
     return;
   }
   if (n != 1u + meth->argc) {
-    bs__dead_letter(e, c, m, BS_DL_UNDECODABLE, BS_EDECODE);
+    bs__dead_letter(s, c, m, BS_DL_UNDECODABLE, BS_EDECODE);
     return;
   }
-  invoke(e, c, m, meth, &call, m->req);
+  invoke(s, c, m, meth, &call);
 }
 
 /* A stream element: the body is the element alone, shared with the other
  * subscribers; the method was checked against the type at subscribe time. */
-static void dispatch_elem(bs_engine *e, bs_cell *c, bs__msg *m) {
+static void dispatch_elem(bs__shard *s, bs_cell *c, bs__msg *m) {
   bs_call call;
-  args_over(e, m, &call.args);
-  invoke(e, c, m, m->method, &call, NULL);
+  args_over(s, m, &call.args);
+  invoke(s, c, m, m->method, &call);
 }
 
 /* Activation failure: the whole mailbox is dead-lettered (one init attempt
  * per batch, not one per message); the next message tries again. */
-static void fail_activation(bs_engine *e, bs_cell *c, bs__msg *m, int rc) {
+static void fail_activation(bs__shard *s, bs_cell *c, bs__msg *m, int rc) {
   bs_dead_letter_reason why = rc == BS_ENOMEM ? BS_DL_NO_MEMORY : BS_DL_INIT_FAILED;
-  sweep(e, c, m, why, rc);
+  sweep(s, c, m, why, rc);
 }
 
 /* Poison pill: mail before it has run; deinit, then everything behind it is
  * dead-lettered. */
-static void dispatch_stop(bs_engine *e, bs_cell *c, bs__msg *m) {
-  bs__msg_put(&e->pool, &e->heap, m);
-  if (c->state) bs__deactivate(e, c);
-  bs__sweep_mailbox(e, c, BS_DL_STOPPED, BS_ESTOPPED);
+static void dispatch_stop(bs__shard *s, bs_cell *c, bs__msg *m) {
+  bs__give_back(s, m);
+  if (c->state) bs__deactivate(s, c);
+  bs__sweep_mailbox(s, c, BS_DL_STOPPED, BS_ESTOPPED);
 }
 
 /* Returns false when the turn must end (actor stopped or failed to start). */
-static bool dispatch(bs_engine *e, bs_cell *c, bs__msg *m) {
-  if (BS__UNLIKELY(e->trace_fn)) bs__trace(e, c, m);
-  BS__INSP(bs__insp_dispatched(e, c, m));
+static bool dispatch(bs__shard *s, bs_cell *c, bs__msg *m) {
+  BS__OBS_DISPATCH(s, c, m);
   switch (m->kind) {
   case BS__MSG_REPLY:
-    bs__deliver_reply(e, c, m);
+    bs__deliver_reply(s, c, m);
     return true;
   case BS__MSG_STOP:
-    dispatch_stop(e, c, m);
+    dispatch_stop(s, c, m);
     return false;
   default:
     break;
   }
   if (BS__UNLIKELY(!c->state)) {
-    int rc = activate(e, c);
+    int rc = activate(s, c);
     if (rc < 0) {
-      fail_activation(e, c, m, rc);
+      fail_activation(s, c, m, rc);
       return false;
     }
   }
-  if (m->kind == BS__MSG_ELEM) dispatch_elem(e, c, m); else dispatch_call(e, c, m);
+  if (m->kind == BS__MSG_ELEM) dispatch_elem(s, c, m); else dispatch_call(s, c, m);
   return true;
 }
 
 /* One turn: up to `limit` messages of one actor. Returns messages handled. */
-static uint32_t turn(bs_engine *e, bs_cell *c, uint32_t limit) {
+static uint32_t turn(bs__shard *s, bs_cell *c, uint32_t limit) {
   uint32_t n = 0;
-  bs_cell *saved = e->current;
-  e->current = c->type ? c : NULL; /* the external box is not an actor */
+  bs_cell *saved = s->current;
+  s->current = c;
   while (n < limit) {
     bs__msg *m = bs__mb_pop(&c->mb);
     if (!m) break;
     n++;
-    if (!dispatch(e, c, m)) break;
+    s->queued--;
+    if (!dispatch(s, c, m)) break;
   }
-  e->current = saved;
+  s->current = saved;
+  s->handled += n;
   return n;
 }
 
 /* Takes the next actor off the run queue: the head, or in seeded test mode
  * a pseudo-random one (mailboxes stay FIFO, so each sender-receiver pair
  * keeps its order whatever is picked). */
-static bs_cell *pick(bs_engine *e) {
-  bs_cell *prev = NULL, *c = e->rq_head;
-  if (BS__UNLIKELY(e->opts.schedule_seed)) {
-    for (uint32_t k = (uint32_t)(bs__rand(e) % e->rq_len); k > 0; k--) {
+static bs_cell *pick(bs__shard *s) {
+  bs_cell *prev = NULL, *c = s->rq_head;
+  if (BS__UNLIKELY(s->engine->opts.schedule_seed)) {
+    for (uint32_t k = (uint32_t)(bs__rand(s->engine) % s->rq_len); k > 0; k--) {
       prev = c;
       c = c->rq_next;
     }
   }
-  if (prev) prev->rq_next = c->rq_next; else e->rq_head = c->rq_next;
-  if (e->rq_tail == c) e->rq_tail = prev;
-  e->rq_len--;
+  if (prev) prev->rq_next = c->rq_next; else s->rq_head = c->rq_next;
+  if (s->rq_tail == c) s->rq_tail = prev;
+  s->rq_len--;
   c->flags &= (uint8_t)~BS__CELL_IN_RUNQ;
   return c;
 }
 
 /* One turn of the next actor, at most `limit` messages (one in seeded
- * mode, for the most interleavings). Returns messages handled. */
-uint32_t bs__turn_next(bs_engine *e, uint32_t limit) {
-  bs_cell *c = pick(e);
-  if (e->opts.schedule_seed) limit = 1;
-  uint32_t n = turn(e, c, limit);
-  if (c->mb.len) bs__schedule(e, c);
+ * mode, for the most interleavings). Returns messages handled. A cell that
+ * ends its turn with no instance and no mail is collected. */
+uint32_t bs__turn_next(bs__shard *s, uint32_t limit) {
+  bs_cell *c = pick(s);
+  if (s->engine->opts.schedule_seed) limit = 1;
+  uint32_t n = turn(s, c, limit);
+  if (c->state) bs__idle_touch(s, c);
+  if (c->mb.len) bs__schedule(s, c);
+  else if (!c->state) bs__collect(s, c);
+  if (s->nout) bs__flush(s);
   return n;
-}
-
-/* The drain handle's callback: turns in run-queue order until the queue is
- * empty or the per-iteration budget is spent, so I/O and timers still get
- * their share of the loop. An actor with mail left goes to the back. */
-void bs__drain(bs_engine *e) {
-  uint32_t budget = e->opts.drain_budget;
-  while (e->rq_head && budget > 0)
-    budget -= bs__turn_next(e, budget < e->opts.batch ? budget : e->opts.batch);
-  if (!e->rq_head && e->drain_active) {
-    e->drain_active = false;
-    uv_idle_stop(&e->h->drain);
-  }
 }

@@ -1,0 +1,221 @@
+/* Shards: one loop's world (Lua's lua_State to the engine's global_State).
+ *
+ * A shard owns a libuv loop, a registry of actor cells, a run queue, a
+ * message pool, a decoding arena, its requests and their deadlines, its
+ * timers and an inbox for mail from other shards. Everything in it is
+ * touched only by the thread that runs its loop, except the inbox (any
+ * shard pushes), the pool's remote-free stack (any shard gives blocks
+ * back) and the counters that others read (statistics, termination).
+ *
+ * An actor lives on the shard its id hashes to (bs__shard_of) and only
+ * ever runs there, so actor code needs no locks and sees one message at a
+ * time. */
+#ifndef BACKSTAGE_SHARD_H
+#define BACKSTAGE_SHARD_H
+
+#include <uv.h>
+
+#include "msg/msg.h"
+#include "observe/observe.h"
+
+typedef struct bs__shard bs__shard;
+
+/* ---- Actor cells ---------------------------------------------------------- */
+
+enum {
+  BS__CELL_IN_RUNQ = 1u << 0,
+  BS__CELL_PROBED = 1u << 1,   /* test kit: mail is captured; state is the probe */
+  BS__CELL_SLACK = 1u << 2,    /* state block has alignment slack (dispatch.c) */
+  BS__CELL_EXTERNAL = 1u << 3, /* the shard's box for replies outside actors */
+  BS__CELL_IN_LRU = 1u << 4    /* on its type's idle list (collect.c) */
+};
+
+/* A cell exists while its actor is active, has mail, is probed or waits for
+ * replies to requests it made (nreq); otherwise it is freed (collect.c) and
+ * the next message creates a new one. Nothing outside the shard points at a
+ * cell: other shards and refs name the actor by key. */
+struct bs_cell {
+  bs__mailbox mb;
+  bs_cell *rq_next;           /* run queue link */
+  const bs_actor_type *type;
+  void *state;                /* NULL while inactive */
+  bs_cell *lru_prev;          /* idle list, least recently run first */
+  bs_cell *lru_next;
+  uint64_t last_turn;         /* engine ms of its last turn (idle list) */
+  uint32_t hash;
+  uint32_t epoch;             /* activations so far */
+  uint32_t nreq;              /* its requests still pending */
+  uint8_t flags;
+  uint8_t id_len;
+  BS__OBS_CELL_FIELDS         /* observer counters (inspector), if any */
+  char id[];                  /* NUL-terminated */
+};
+
+/* What bs_context points at: placed right before the actor's state. */
+struct bs_context {
+  bs_engine *engine;
+  bs_cell *cell;
+};
+
+/* ---- Registry: (type, id) -> cell, per shard (registry.c) ---------------- */
+
+typedef struct bs__registry {
+  bs_cell **slots;  /* open addressing, linear probing, backward-shift delete */
+  size_t cap;       /* power of two, or 0 */
+  size_t count;     /* written by the owner, read by others (stats) */
+} bs__registry;
+
+bs_cell *bs__registry_find(const bs__registry *r, const bs_actor_type *t,
+                           const char *id, size_t len, uint32_t hash);
+/* The first cell with this id, whatever its type (the inspector). */
+bs_cell *bs__registry_find_id(const bs__registry *r, const char *id, size_t len,
+                              uint32_t hash);
+/* Makes room for one more entry (may allocate). */
+int bs__registry_reserve(bs__registry *r, bs__heap *h);
+void bs__registry_insert(bs__registry *r, bs_cell *c);
+void bs__registry_remove(bs__registry *r, bs__heap *h, bs_cell *c);
+void bs__registry_free(bs__registry *r, bs__heap *h);
+
+/* ---- Requests (request.c) ---------------------------------------------------
+ * A request is identified by (caller's shard, id); the id names a slot of
+ * the caller shard's table and the slot's generation, so a late answer to a
+ * request that timed out finds a newer generation (or a free slot) and is
+ * an orphan, never a write into reused memory. The bookkeeping lives in a
+ * REPLY-kind block of the caller's pool, which is itself what is queued to
+ * the caller on completion: completing a request, even with an error, even
+ * out of memory, never allocates. */
+typedef enum bs__req_state {
+  BS__REQ_PENDING,   /* waiting for the callee */
+  BS__REQ_COMPLETED, /* completion queued to the caller */
+  BS__REQ_DONE,      /* continuation ran (or the completion was dropped) */
+} bs__req_state;
+
+typedef struct bs__request {
+  bs__msg *dl_prev;       /* deadline list, sorted by deadline */
+  bs__msg *dl_next;
+  bs_cell *caller;        /* pinned by caller->nreq until completion */
+  bs_reply_fn thunk;
+  bs_fnptr fn;
+  void *ud;
+  uint64_t deadline;      /* engine ms; 0 = none */
+  uint64_t id;
+  uint32_t caller_epoch;  /* caller's activation the continuation belongs to */
+  int32_t result;         /* thunk's return, for await */
+  uint8_t state;          /* bs__req_state */
+} bs__request;
+
+static inline bs__request *bs__req(bs__msg *m) { return (bs__request *)m->data; }
+
+typedef struct bs__reqslot {
+  bs__msg *req;           /* NULL when free */
+  uint32_t gen;
+  uint32_t next_free;     /* 1-based, 0: none */
+} bs__reqslot;
+
+typedef struct bs__reqtab {
+  bs__reqslot *slots;
+  uint32_t cap;
+  uint32_t free_head;     /* 1-based, 0: none */
+} bs__reqtab;
+
+/* ---- Statistics -------------------------------------------------------------
+ * Per shard, written by its thread with BS__BUMP, summed by
+ * bs_engine_stats_get on any thread. */
+typedef struct bs__stats {
+  uint64_t sent, delivered, dead_letters, dead_by_reason[BS_DL__COUNT];
+  uint64_t method_errors, restarts, rejected, activations, init_failures;
+  uint64_t active, requests_pending, idle_deactivations, collected;
+  uint64_t remote_out, remote_in;
+} bs__stats;
+
+#define BS__STAT(s, f) BS__BUMP(&(s)->stats.f, 1)
+#define BS__STAT_DEC(s, f) BS__BUMP(&(s)->stats.f, (uint64_t)-1)
+
+/* ---- The shard -------------------------------------------------------------- */
+
+/* libuv handles live in their own block so that a shard on a borrowed loop
+ * can be freed before the handles' close callbacks run (they free this
+ * block, with a copy of the allocator, when the last one has closed). */
+typedef struct bs__handles {
+  uv_idle_t drain;     /* active only while there is mail or inbox work */
+  uv_async_t async;    /* wakes the loop: inbox mail, foreign-thread posts */
+  uv_timer_t clock;    /* earliest bs_timer or request deadline */
+  uv_prepare_t watch;  /* home shard of a threaded engine: termination */
+  bs_allocator a;
+  int open;            /* handles not yet closed */
+} bs__handles;
+
+/* A chain of messages bound for one shard, sent as one inbox push. */
+typedef struct bs__chain {
+  bs__msg *first;
+  bs__msg *last;
+  uint32_t n;
+} bs__chain;
+
+/* The idle list of one actor type with an idle timeout (collect.c). */
+typedef struct bs__lru {
+  const bs_actor_type *type;
+  uint64_t timeout_ms;
+  bs_cell *head;  /* least recently run */
+  bs_cell *tail;
+} bs__lru;
+
+struct bs__shard {
+  bs_engine *engine;
+  uint16_t index;
+  bool threaded;              /* runs on a thread of its own */
+  bool own_loop;
+  bool drain_active;
+  bool in_drain;              /* batching cross-shard mail (turns) */
+  bool watching;              /* home: termination watch on */
+  bool stopping;              /* told to exit: no more wake-ups */
+  uv_loop_t *loop;
+  bs__handles *h;
+  uv_loop_t own_loop_storage;
+  bs__msg *ctrl[2];           /* shutdown messages, taken up front */
+  uint64_t handled;           /* messages taken off mailboxes */
+  uint64_t queued;            /* messages in mailboxes now */
+  uv_thread_t thread;
+  bs__heap heap;
+  bs__pool pool;
+  bs_arena arena;             /* scratch for decoding, reset per dispatch */
+  bs__registry reg;
+  bs_cell *rq_head;           /* run queue of cells with mail */
+  bs_cell *rq_tail;
+  uint32_t rq_len;
+  bs_cell *current;           /* actor whose turn it is, or NULL */
+  bs_cell *external;          /* replies to callers outside actors */
+  const bs_actor_type *checked_type; /* last descriptor that passed checks */
+  bs__reqtab reqs;
+  bs__msg *dl_head;           /* requests with deadlines, soonest first */
+  bs__msg *dl_tail;
+  bs_timer **timers;          /* min-heap on (due, seq) */
+  size_t ntimers;
+  size_t captimers;
+  uint64_t timer_seq;
+  uint32_t strong_timers;     /* active timers that keep the loop alive */
+  bs__inbox inbox;
+  bs__chain *out;             /* [nshards] mail batched per destination */
+  bs__chain *rfree;           /* [nshards] blocks to give back, per home */
+  uint32_t nout;              /* messages in `out` */
+  uint32_t nrfree;            /* blocks in `rfree` */
+  bs__lru *lrus;              /* idle lists, one per type with a timeout */
+  size_t nlrus;
+  bs_timer collector;         /* sweeps the idle lists (weak) */
+  uint64_t collect_every;     /* its period, ms; 0 = not started */
+  struct bs_probe *probes;    /* test kit probes, linked */
+  struct bs__subcache *subcache; /* [stream index] this shard's copy of its
+                                    subscribers of each stream (stream.c) */
+  uint32_t nsubcache;
+  /* Read by other threads: */
+  uint64_t xsent;             /* inbox pushes made by this shard */
+  uint64_t xrecv;             /* inbox messages taken by this shard */
+  uint32_t idle;              /* 1 while its loop has nothing to do */
+  bs__stats stats;
+  BS__OBS_SHARD_FIELDS
+};
+
+/* The thread-local shard: set while a shard's loop runs callbacks. */
+extern _Thread_local bs__shard *bs__tls_shard;
+
+#endif
