@@ -12,10 +12,12 @@
 
 static inline bs__msg *untag(bs__msg *m) { return (bs__msg *)((uintptr_t)m & ~ASLEEP); }
 
+/* A new queue starts asleep: its consumer has not looked at it yet, so the
+ * first push must wake it. */
 void bs__inbox_init(bs__inbox *q, bs__msg *stub) {
   stub->next = NULL;
   q->stub = stub;
-  q->head = stub;
+  q->head = (bs__msg *)((uintptr_t)stub | ASLEEP);
   q->tail = stub;
 }
 

@@ -179,9 +179,15 @@ static inline bs__msg *bs__mb_pop(bs__mailbox *mb) {
  * the one that must wake the consumer, so wake-ups cost a syscall only on an
  * empty -> non-empty transition. */
 typedef struct bs__inbox {
-  alignas(64) bs__msg *head; /* producers; tagged with 1 while asleep */
-  alignas(64) bs__msg *tail; /* consumer only */
+  /* Padding keeps the producers' line apart from the consumer's and from
+   * the neighbours' (plain padding: the allocator's blocks are only 16-byte
+   * aligned, so alignas(64) would be a promise it cannot keep). */
+  char pad0_[64];
+  bs__msg *head; /* producers; tagged with 1 while asleep */
+  char pad1_[64 - sizeof(bs__msg *)];
+  bs__msg *tail; /* consumer only */
   bs__msg *stub;
+  char pad2_[64 - 2 * sizeof(bs__msg *)];
 } bs__inbox;
 
 void bs__inbox_init(bs__inbox *q, bs__msg *stub);

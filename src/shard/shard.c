@@ -180,6 +180,7 @@ void bs__drain(bs__shard *s) {
   bs_engine *e = s->engine;
   uint32_t budget = e->opts.drain_budget;
   if (e->nshards > 1) budget -= bs__take_inbox(s, budget / 2);
+  if (BS__UNLIKELY(s->stopping)) return; /* told to exit: handles closing */
   s->in_drain = true;
   while (s->rq_head && budget > 0)
     budget -= bs__turn_next(s, budget < e->opts.batch ? budget : e->opts.batch);
