@@ -6,11 +6,8 @@
  * the workers; the counting allocator is called only on the loop thread, so
  * an allocation made on a posting thread would show up as a race.
  *
- * Criterion cannot start under TSan (its inheritable arena fails to map:
- * Snaipe/Criterion#274), so in a TSan build this file brings its own main()
- * that runs the same scenarios in order and exits non-zero on the first
- * failed check. The scenarios therefore use CHECK and local helpers, not
- * cr_assert or the asserting bst_* helpers. */
+ * Under TSan the scenarios run through bst_mt.h's own runner, so they use
+ * CHECK and local helpers, not cr_assert or the asserting bst_* helpers. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <sched.h>
@@ -20,34 +17,8 @@
 #include <string.h>
 #include <time.h>
 
-#if defined(__SANITIZE_THREAD__)
-#define BST_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define BST_TSAN 1
-#endif
-#endif
-
-#ifdef BST_TSAN
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
-#define CHECKM(cond, ...)                                                      \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                                            \
-      fprintf(stderr, "\n");                                                   \
-      exit(1);                                                                 \
-    }                                                                          \
-  } while (0)
-#define CHECK(cond) CHECKM(cond, "%s", "")
-#else
-#include <criterion/criterion.h>
-#define CHECKM(cond, ...) cr_assert(cond, __VA_ARGS__)
-#define CHECK(cond) cr_assert(cond)
-#endif
-
+#define BST_SUITE threads
+#include "bst_mt.h"
 #include "bst.h"
 
 static bst_alloc A;
@@ -348,46 +319,4 @@ static void another_thread_may_not_drive_the_engine(void) {}
   X(two_engines_on_two_threads_run_independently, 30)                          \
   X(another_thread_may_not_drive_the_engine, 10)
 
-#ifndef BST_TSAN
-
-#define AS_TEST(name, secs)                                                    \
-  Test(threads, name, .timeout = secs) { name(); }
-SCENARIOS(AS_TEST)
-
-#else
-
-/* Each scenario in its own process, like Criterion would: one failure does
- * not hide the others. The parent has no threads when it forks. */
-static int run_isolated(const char *name, void (*fn)(void), unsigned secs) {
-  fprintf(stderr, "[RUN ] threads::%s\n", name);
-  pid_t pid = fork();
-  if (pid == 0) {
-    alarm(secs); /* a hang ends as SIGALRM */
-    fn();
-    exit(0); /* not _exit: TSan sets the exit status at exit */
-  }
-  int status = 0;
-  if (pid < 0 || waitpid(pid, &status, 0) != pid) return 1;
-  bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  if (ok)
-    fprintf(stderr, "[PASS] threads::%s\n", name);
-  else if (WIFSIGNALED(status))
-    fprintf(stderr, "[FAIL] threads::%s: signal %d\n", name, WTERMSIG(status));
-  else
-    fprintf(stderr, "[FAIL] threads::%s: exit status %d\n", name,
-            WEXITSTATUS(status));
-  return ok ? 0 : 1;
-}
-
-int main(void) {
-  int failed = 0, n = 0;
-#define RUN(name, secs)                                                        \
-  failed += run_isolated(#name, name, secs);                                   \
-  n++;
-  SCENARIOS(RUN)
-  fprintf(stderr, "[====] threads (self-hosted under TSan): %d tested, %d failed\n",
-          n, failed);
-  return failed ? 1 : 0;
-}
-
-#endif
+BST_MAIN(SCENARIOS)
