@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <uv.h>
 
 #include "bst.h"
 
@@ -200,4 +201,40 @@ Test(api_checks, refs_and_statistics_are_fine_from_any_thread, .timeout = 10) {
   cr_assert_eq(pthread_join(t, &ret), 0);
   cr_assert_null(ret);
   bs_engine_free(g_e);
+}
+
+/* Issue 13, item 11: freeing an engine from a callback of the user's own
+ * uv_run on the engine's loop used to close and free that loop under
+ * uv_run (SEGV). Refused now; the engine can be freed after uv_run. */
+static void free_in_users_timer(uv_timer_t *t) {
+  bs_engine_free(g_e); /* refused */
+  uv_close((uv_handle_t *)t, NULL);
+}
+static void free_inside_the_users_uv_run(void) {
+  setup(1);
+  uv_timer_t t;
+  EXPECT(uv_timer_init(bs_engine_loop(g_e), &t) == 0);
+  EXPECT(uv_timer_start(&t, free_in_users_timer, 1, 0) == 0);
+  EXPECT(uv_run(bs_engine_loop(g_e), UV_RUN_DEFAULT) == 0);
+  EXPECT(bst_send_bytes(g_r, &bst_echo_methods[BST_ECHO_TAKE], "x", 1) == 0);
+  EXPECT(bs_engine_run(g_e, BS_RUN_UNTIL_DONE) == 0);
+  bs_engine_free(g_e);
+}
+Test(api_checks, free_inside_the_users_uv_run_on_the_engines_loop, .timeout = 10) {
+  misuse(free_inside_the_users_uv_run, "bs_engine_free");
+}
+
+/* The engine's own loop still carrying a handle of the user's: freeing
+ * would close a loop that is not empty. */
+static void free_with_user_handles_left(void) {
+  setup(1);
+  uv_timer_t t;
+  EXPECT(uv_timer_init(bs_engine_loop(g_e), &t) == 0);
+  bs_engine_free(g_e); /* refused */
+  uv_close((uv_handle_t *)&t, NULL);
+  EXPECT(uv_run(bs_engine_loop(g_e), UV_RUN_DEFAULT) == 0);
+  bs_engine_free(g_e);
+}
+Test(api_checks, free_with_the_users_handles_on_the_engines_loop, .timeout = 10) {
+  misuse(free_with_user_handles_left, "bs_engine_free");
 }

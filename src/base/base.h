@@ -105,6 +105,11 @@ int bs__api_fail(const char *fn, const char *what, int code);
     }                                                                          \
   } while (0)
 
+/* ---- Loops (inloop.c) ---------------------------------------------------- */
+
+/* Whether the calling thread is inside a uv_run call (a stack walk). */
+bool bs__in_uv_run(void);
+
 /* ---- Ids -------------------------------------------------------------------- */
 
 uint32_t bs__hash_id(const char *id, size_t len);

@@ -238,10 +238,10 @@ int bs_request_await(bs_writer *w, bs_reply_fn thunk, void *out,
                      uint64_t timeout_ms) {
   bs__shard *s = w && w->owner ? w->owner2 : NULL;
   bs_engine *e = s ? s->engine : NULL;
-  if (s && s->index != 0)
+  if (s && s->index != 0 && e->threaded)
     w->err = bs__api_fail("bs_request_await", "called from a thread other than the "
                           "engine's home thread", BS_EWRONGTHREAD);
-  else if (e && (e->running || s->current)) w->err = BS_EDEADLK;
+  else if (s && bs__inside_loop(e)) w->err = BS_EDEADLK;
   /* The target's key, to tell a probe from a deadlock later. */
   bs__msg *m = w ? w->owner : NULL;
   const bs_actor_type *tt = m ? m->ttype : NULL;

@@ -29,6 +29,36 @@ static bool on_home(bs_engine *e) {
   return uv_thread_equal(&self, &e->home);
 }
 
+bool bs__inside_loop(bs_engine *e) {
+  if (e->running || e->shards[0]->current || bs__tls_shard) return true;
+  return e->foreign_run && bs__in_uv_run();
+}
+
+/* Handles on the engine's own loop that are not the engine's. */
+static void count_foreign(uv_handle_t *h, void *arg) {
+  bs_engine *e = ((void **)arg)[0];
+  size_t *n = ((void **)arg)[1];
+  for (uint32_t i = 0; i < e->nshards; i++) {
+    bs__handles *hs = e->shards[i] ? e->shards[i]->h : NULL;
+    if (hs && (h == (uv_handle_t *)&hs->drain || h == (uv_handle_t *)&hs->clock ||
+               h == (uv_handle_t *)&hs->async || h == (uv_handle_t *)&hs->watch))
+      return;
+  }
+  if (!uv_is_closing(h)) (*n)++;
+}
+
+/* Freeing closes and frees the engine's own loop; that loop must not be
+ * running (we would free it under uv_run) nor carry the user's handles
+ * (they would be closed under the user's feet, or never). */
+static bool own_loop_busy(bs_engine *e) {
+  bs__shard *home = e->shards[0];
+  if (!home || !home->own_loop) return false;
+  size_t n = 0;
+  void *arg[2] = {e, &n};
+  uv_walk(home->loop, count_foreign, arg);
+  return n > 0 || (e->foreign_run && bs__in_uv_run());
+}
+
 /* ---- Termination ---------------------------------------------------------
  * Mattern's four-counter method over the shards: every inbox push is
  * counted by its sender (xsent) before the message is visible, every take
@@ -150,7 +180,11 @@ int bs_engine_new_on_loop(bs_engine **out, uv_loop_t *loop,
     if (out) *out = NULL;
     return BS_EINVAL;
   }
-  return engine_new(out, loop, opts);
+  int rc = engine_new(out, loop, opts);
+  /* The caller runs this loop with its own uv_run: from the start, an
+   * await or a run outside bs_engine_run checks it is not inside it. */
+  if (rc == 0) (*out)->foreign_run = true;
+  return rc;
 }
 
 /* ---- Freeing ---------------------------------------------------------------
@@ -194,9 +228,12 @@ void bs_engine_free(bs_engine *e) {
   BS__API_CHECK_VOID(!e->shards || on_home(e), "bs_engine_free",
                      "called from a thread other than the engine's home thread");
   bs__shard *home = e->shards ? e->shards[0] : NULL;
-  BS__API_CHECK_VOID(!e->running && !(home && home->current), "bs_engine_free",
-                     "called from inside the running engine");
-  bs__insp_engine_stop(e);
+  BS__API_CHECK_VOID(!home || (!e->running && !home->current && !bs__tls_shard),
+                     "bs_engine_free", "called from inside the running engine");
+  bs__insp_engine_stop(e); /* its handles are closing now: not the user's */
+  BS__API_CHECK_VOID(!home || !own_loop_busy(e), "bs_engine_free",
+                     "the engine's loop is running or still has handles of yours "
+                     "(close them, and free the engine outside uv_run)");
   BS__STORE(&e->freeing, 1, SEQ_CST);
   if (e->shards) {
     shutdown_threads(e);
@@ -248,7 +285,7 @@ int bs_engine_run(bs_engine *e, bs_run_mode mode) {
   BS__API_CHECK(on_home(e), "bs_engine_run",
                 "called from a thread other than the engine's home thread", BS_EWRONGTHREAD);
   bs__shard *home = e->shards[0];
-  if (e->running || home->current) return BS_EBUSY;
+  if (bs__inside_loop(e)) return BS_EBUSY;
   uv_run_mode m = uv_mode(mode);
   e->running = true;
   bs__shard *prev = bs__enter(home);

@@ -30,6 +30,8 @@ struct bs_engine {
   bool threaded;              /* shards 1.. run on threads of their own */
   bool test_mode;             /* virtual_time or schedule_seed */
   bool running;               /* home: inside run, await or a test step */
+  bool foreign_run;           /* home loop run by someone else's uv_run: a
+                                 borrowed loop, or an own loop seen so */
   uint32_t freeing;           /* atomic: bs_engine_free has begun */
   uint32_t holds;
   uint32_t waiting;           /* atomic: home waits for the others to idle */
@@ -79,6 +81,11 @@ static inline bool bs__freeing(const bs_engine *e) {
   return BS__LOAD(&e->freeing, RELAXED) != 0;
 }
 
+/* Whether the home thread is inside the engine's loop: running it (run,
+ * await, a test step), in one of the engine's callbacks or an actor turn,
+ * or in a callback of the user's own uv_run on that loop. There it must not
+ * run the loop again, nor free it. */
+bool bs__inside_loop(bs_engine *e);
 /* Whether every shard is idle with no mail in flight (threaded engines). */
 bool bs__quiescent(bs_engine *e);
 /* The home shard's termination watch, on while the home thread waits for

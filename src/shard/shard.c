@@ -201,7 +201,8 @@ uint64_t bs__shard_queued(const bs__shard *s) { return s->queued; }
 static void watch_cb(uv_prepare_t *p) {
   bs__shard *home = p->data;
   bs_engine *e = home->engine;
-  if (home->drain_active) return;
+  if (!e->running) e->foreign_run = true; /* the user's own uv_run */
+  if (!home->watching || home->drain_active) return;
   BS__STORE(&e->waiting, 1, SEQ_CST);
   if (bs__quiescent(e) && !bs__post_pending(e)) {
     if (e->holds == 0) uv_unref((uv_handle_t *)&home->h->async);
@@ -213,12 +214,7 @@ static void watch_cb(uv_prepare_t *p) {
 void bs__home_watch(bs_engine *e, bool on) {
   bs__shard *home = e->shards[0];
   home->watching = on;
-  if (on) {
-    uv_prepare_start(&home->h->watch, watch_cb);
-  } else {
-    uv_prepare_stop(&home->h->watch);
-    BS__STORE(&e->waiting, 0, SEQ_CST);
-  }
+  if (!on) BS__STORE(&e->waiting, 0, SEQ_CST);
   bs__hold_update(e);
 }
 
@@ -288,6 +284,10 @@ static int open_handles(bs__shard *s) {
   h->async.data = s;
   h->watch.data = s;
   if (rc == 0) {
+    /* The watch runs on every iteration of the home loop (unreferenced: it
+     * keeps nothing alive): it notices a loop run by the user's own uv_run,
+     * and does the home shard's share of the termination check. */
+    if (s->index == 0) uv_prepare_start(&h->watch, watch_cb);
     uv_unref((uv_handle_t *)&h->watch);
     /* A threaded shard's loop lives until it is told to exit; every other
      * loop is kept alive only by real work (or bs_engine_hold). */

@@ -90,7 +90,7 @@ int bs_test_step(bs_engine *e) {
   if (!e) return BS_EINVAL;
   BS__API_CHECK(on_home(e), "bs_test_step",
                 "called from a thread other than the engine's home thread", BS_EWRONGTHREAD);
-  if (e->running || e->shards[0]->current) return BS_EBUSY;
+  if (bs__inside_loop(e)) return BS_EBUSY;
   if (e->threaded) return BS_EINVAL; /* threads run shards on their own */
   bs__post_flush(e, true);
   uint32_t stack[STEP_ACTIONS_ON_STACK];
@@ -145,7 +145,7 @@ int bs_test_advance(bs_engine *e, uint64_t ms) {
   if (!e || !e->opts.virtual_time) return BS_EINVAL;
   BS__API_CHECK(on_home(e), "bs_test_advance",
                 "called from a thread other than the engine's home thread", BS_EWRONGTHREAD);
-  if (e->running || e->shards[0]->current) return BS_EBUSY;
+  if (bs__inside_loop(e)) return BS_EBUSY;
   uint64_t target = bs__add_ms(e->vnow, ms), due = 0;
   int rc = bs_test_run(e, 0);
   while (rc >= 0 && next_due(e, &due) && due <= target) {
