@@ -263,7 +263,7 @@ int bs_request_await(bs_writer *w, bs_reply_fn thunk, void *out,
   bs_engine *e = w ? w->owner2 : NULL;
   if (e && (e->running || e->current) && w->owner) w->err = BS_EDEADLK;
   bs_cell *target = w && w->owner ? ((bs__msg *)w->owner)->target : NULL;
-  bs__msg *r;
+  bs__msg *r = NULL; /* set when request() succeeds; GCC -O3 cannot tell */
   int rc = request(w, thunk, NULL, out, 3, timeout_ms, &r);
   if (rc < 0) return rc;
   bs__request *q = bs__req(r);
