@@ -324,6 +324,31 @@ Test(gen_board, self_and_from_ref_reject_null_arguments) {
   cr_assert_eq(BoardProxy_self(NULL, NULL), BS_EINVAL);
 }
 
+/* A failed get zeroes *out, like self and from_ref: a proxy left over from
+ * an earlier get must not keep reaching that actor. */
+Test(gen_board, a_failed_get_zeroes_its_out) {
+  GreeterProxy g;
+  cr_assert_eq(GreeterProxy_get(engine, "greeter", &g), 0);
+  BoardProxy out;
+  memset(&out, 0xff, sizeof out);
+  cr_assert_eq(BoardProxy_get(engine, NULL, &out), BS_EINVAL);
+  cr_assert_null(out.ref.engine);
+  cr_assert_null(out.ref.cell);
+  cr_assert_eq(BoardProxy_get(engine, "b", &out), 0);
+  cr_assert_not_null(out.ref.cell);
+  cr_assert_eq(BoardProxy_get(engine, "", &out), BS_EIDLEN);
+  cr_assert_null(out.ref.cell);
+  cr_assert_eq(BoardProxy_get(engine, "b", &out), 0);
+  cr_assert_eq(BoardProxy_get(engine, "greeter", &out), BS_ETYPE);
+  cr_assert_null(out.ref.engine);
+  cr_assert_null(out.ref.cell);
+  cr_assert_eq(BoardProxy_move(out, 1, 1), BS_EINVAL);
+  memset(&out, 0xff, sizeof out);
+  cr_assert_eq(BoardProxy_get(NULL, "b", &out), BS_EINVAL);
+  cr_assert_null(out.ref.cell);
+  cr_assert_eq(BoardProxy_get(engine, "b", NULL), BS_EINVAL);
+}
+
 /* ---- The inspector's JSON ------------------------------------------------------ */
 
 #ifdef GEN_BOARD_HTTP

@@ -273,6 +273,7 @@ const bs_actor_type Board_actor_type = {
 
 int BoardProxy_get(bs_engine *e, const char *id, BoardProxy *out) {
   if (out == NULL) return BS_EINVAL;
+  memset(out, 0, sizeof *out);
   return bs_actor_get(e, &Board_actor_type, id, &out->ref);
 }
 

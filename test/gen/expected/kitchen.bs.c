@@ -471,6 +471,7 @@ const bs_actor_type Kitchen_actor_type = {
 
 int KitchenProxy_get(bs_engine *e, const char *id, KitchenProxy *out) {
   if (out == NULL) return BS_EINVAL;
+  memset(out, 0, sizeof *out);
   return bs_actor_get(e, &Kitchen_actor_type, id, &out->ref);
 }
 

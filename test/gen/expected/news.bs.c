@@ -323,6 +323,7 @@ const bs_actor_type Newsroom_actor_type = {
 
 int NewsroomProxy_get(bs_engine *e, const char *id, NewsroomProxy *out) {
   if (out == NULL) return BS_EINVAL;
+  memset(out, 0, sizeof *out);
   return bs_actor_get(e, &Newsroom_actor_type, id, &out->ref);
 }
 
@@ -1127,6 +1128,7 @@ const bs_actor_type Reader_actor_type = {
 
 int ReaderProxy_get(bs_engine *e, const char *id, ReaderProxy *out) {
   if (out == NULL) return BS_EINVAL;
+  memset(out, 0, sizeof *out);
   return bs_actor_get(e, &Reader_actor_type, id, &out->ref);
 }
 

@@ -86,7 +86,8 @@ extern const bs_actor_type Newsroom_actor_type;
 int Newsroom__encode_state(const void *self, bs_writer *w);
 
 /* Gets or creates the Newsroom `id` (bs_actor_get); activation waits for
- * its first message. */
+ * its first message. On an error *out is zeroed (sends to it fail with
+ * BS_EINVAL). */
 int NewsroomProxy_get(bs_engine *e, const char *id, NewsroomProxy *out);
 /* Stops it after the mail already queued (bs_stop). */
 int NewsroomProxy_stop(NewsroomProxy proxy);
@@ -171,7 +172,8 @@ extern const bs_actor_type Reader_actor_type;
 int Reader__encode_state(const void *self, bs_writer *w);
 
 /* Gets or creates the Reader `id` (bs_actor_get); activation waits for
- * its first message. */
+ * its first message. On an error *out is zeroed (sends to it fail with
+ * BS_EINVAL). */
 int ReaderProxy_get(bs_engine *e, const char *id, ReaderProxy *out);
 /* Stops it after the mail already queued (bs_stop). */
 int ReaderProxy_stop(ReaderProxy proxy);
