@@ -46,6 +46,18 @@ typedef struct gen_type {
 
 typedef struct gen_input gen_input;
 
+/* A name some parse declared (functions, variables, typedefs, enumerators,
+ * struct/union/enum tags, macros), checked against the generated names. */
+typedef enum gen_ns { GEN_NS_ORDINARY, GEN_NS_TAG, GEN_NS_MACRO } gen_ns;
+
+typedef struct gen_decl {
+  const char *name;
+  gen_ns ns;
+  const char *kind;         /* "function", "typedef", "struct", "macro", ... */
+  gen_loc loc;
+  const char *real;         /* realpath of its file, NULL if unknown */
+} gen_decl;
+
 typedef struct gen_field {
   const char *name;
   const char *count_name;   /* the size_t of a pointer + length pair */
@@ -115,6 +127,7 @@ struct gen_input {
   gen_vec actors;           /* gen_actor * */
   gen_vec structs;          /* gen_struct * defined here and used */
   gen_vec deps;             /* const char * files its parse read */
+  gen_vec decls;            /* gen_decl * its parse saw, at file scope */
 };
 
 /* Every struct seen in any translation unit, by definition identity. */
