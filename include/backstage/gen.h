@@ -72,8 +72,12 @@ static inline uint64_t bs_gen_read_key(bs_reader *r, bool *known) {
 
 /* Header of a dynamic array: `n` elements of `size` bytes from the
  * reader's arena (NULL when n is 0). A count larger than the remaining
- * input is rejected before allocating: every element takes at least one
- * byte, so hostile counts cannot make us allocate more than the input. */
+ * input is rejected before allocating (every element takes at least one
+ * byte), so the count is bounded by the input. The bytes are not: an empty
+ * CBOR map is one byte and may decode into a struct of kilobytes, so n
+ * such maps ask for n * size bytes. What bounds that is the arena's limit
+ * (the engine's max_decode_bytes per message): past it this fails with
+ * BS_ETOOBIG before allocating anything. */
 static inline void *bs_gen_read_array(bs_reader *r, size_t *n, size_t size,
                                       size_t align) {
   uint64_t count = 0;

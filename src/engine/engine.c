@@ -10,6 +10,7 @@ void bs_engine_options_init(bs_engine_options *o) {
   memset(o, 0, sizeof *o);
   o->batch = 64;
   o->drain_budget = 4096;
+  o->max_decode_bytes = BS_MAX_DECODE_BYTES_DEFAULT;
 }
 
 /* ---- Run queue ---------------------------------------------------------- */
@@ -74,6 +75,7 @@ static int engine_alloc(bs_engine **out, const bs_engine_options *opts) {
   if (opts) o = *opts; else bs_engine_options_init(&o);
   if (o.batch == 0) o.batch = 64;
   if (o.drain_budget == 0) o.drain_budget = 4096;
+  if (o.max_decode_bytes == 0) o.max_decode_bytes = BS_MAX_DECODE_BYTES_DEFAULT;
 
   bs__heap heap;
   bs__heap_init(&heap, o.allocator);
@@ -84,6 +86,7 @@ static int engine_alloc(bs_engine **out, const bs_engine_options *opts) {
   e->rng = o.schedule_seed;
   e->bounded = o.mailbox_capacity > 0;
   bs_arena_init(&e->arena, bs__heap_allocator(&e->heap));
+  e->arena.limit = o.max_decode_bytes; /* per message: reset per dispatch */
   bs__pool_init(&e->pool);
   if (uv_mutex_init(&e->post_lock) != 0) {
     bs__free(&heap, e, sizeof *e);
