@@ -230,8 +230,13 @@ BS_BUILTIN_STREAM_ARRAY_TYPES(BS_DECLARE_STREAM_ARRAY_TYPE)
 /* bs_array(T, items, count): a bs_array_T, for bs_stream_next on a T_array
  * stream: bs_stream_next(batches, bs_array(i64, v, 3)). (A compound literal
  * needs parentheses of its own there, its comma would split the macro's
- * arguments: bs_stream_next(batches, ((bs_array_i64){v, 3})).) */
+ * arguments: bs_stream_next(batches, ((bs_array_i64){v, 3})).) In C++, which
+ * has no compound literals, it is the same value list-initialised. */
+#ifdef __cplusplus
+#define bs_array(T, items, count) (bs_array_##T{(items), (size_t)(count)})
+#else
 #define bs_array(T, items, count) ((bs_array_##T){(items), (count)})
+#endif
 /* bs_subscriber("actor-id", TypeProxy_method): the generated
  * TypeProxy_method__subscriber, a bs_subscriber_T for the method's
  * parameter type T. */

@@ -27,7 +27,7 @@ static const char *param_name(CXCursor p, unsigned i) {
 static const char *param_decl(CXType t, const gen_param *p) {
   if (clang_getCanonicalType(t).kind != CXType_ConstantArray)
     return emit_decl(p->type, p->name);
-  char *s = gen_cx_string(clang_getTypeSpelling(t));
+  char *s = gen_code_spelling(t);
   char *bracket = strchr(s, '[');
   return gen_printf("%.*s%s%s", (int)(bracket - s),
                     s, bracket > s && bracket[-1] == ' ' ? "" : " ",
@@ -41,7 +41,7 @@ static const char *decayed_cast(CXType t) {
   if (clang_getCanonicalType(t).kind != CXType_ConstantArray) return NULL;
   CXType et = clang_getArrayElementType(t);
   if (clang_getCanonicalType(et).kind != CXType_ConstantArray) return NULL;
-  char *s = gen_cx_string(clang_getTypeSpelling(et));
+  char *s = gen_code_spelling(et);
   char *bracket = strchr(s, '[');
   return gen_printf("%.*s(*)%s", (int)(bracket - s), s, bracket);
 }

@@ -54,11 +54,37 @@ static bool strip_suffix(char *s, const char *word) {
   return true;
 }
 
+static bool ident_char(char c) {
+  return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9');
+}
+
+/* <stdbool.h>'s bool is a macro, so clang spells the type `_Bool`, also
+ * inside pointers and arrays ("const _Bool *"). Generated headers must
+ * compile as C++ too, which has bool and no _Bool: the code says bool. */
+char *gen_code_spelling(CXType t) {
+  char *s = gen_cx_string(clang_getTypeSpelling(t));
+  gen_sbuf b = {0};
+  for (const char *p = s; *p;) {
+    if (strncmp(p, "_Bool", 5) == 0 && (p == s || !ident_char(p[-1])) &&
+        !ident_char(p[5])) {
+      sb_puts(&b, "bool");
+      p += 5;
+    } else {
+      char one[2] = {*p++, '\0'};
+      sb_puts(&b, one);
+    }
+  }
+  char *out = gen_strndup(b.data ? b.data : "", b.len);
+  sb_free(&b);
+  return out;
+}
+
 /* clang spells top-level qualifiers in front of plain types ("const int")
  * and behind pointers ("char *const"); locals and codec signatures want the
  * type without them. */
 char *gen_type_spelling(CXType t) {
-  char *s = gen_cx_string(clang_getTypeSpelling(t));
+  char *s = gen_code_spelling(t);
   if (clang_getCanonicalType(t).kind == CXType_Pointer) {
     while (strip_suffix(s, "const") || strip_suffix(s, "restrict") ||
            strip_suffix(s, "volatile")) {
@@ -67,7 +93,6 @@ char *gen_type_spelling(CXType t) {
     while (starts_with(s, "const ") || starts_with(s, "volatile "))
       s = strchr(s, ' ') + 1;
   }
-  if (strcmp(s, "_Bool") == 0) s = "bool";
   return s;
 }
 

@@ -991,7 +991,7 @@ static int Reader__invoke_onU8(void *self, bs_call *call) {
 
 static int Reader__invoke_onFlags(void *self, bs_call *call) {
   bs_reader *r = &call->args;
-  const _Bool *a0 = NULL;
+  const bool *a0 = NULL;
   size_t a0_n = 0;
   {
     size_t n0 = 0, i0;
@@ -1809,7 +1809,7 @@ int ReaderProxy_onSizes__args(bs_reader *args, const size_t **v, size_t *n) {
   return 0;
 }
 
-int ReaderProxy_onFlags(ReaderProxy proxy, const _Bool *v, size_t n) {
+int ReaderProxy_onFlags(ReaderProxy proxy, const bool *v, size_t n) {
   bs_writer w;
   int rc = bs_send_begin(proxy.ref, &Reader__methods[36], &w);
   if (rc < 0) return rc;
@@ -1820,9 +1820,9 @@ int ReaderProxy_onFlags(ReaderProxy proxy, const _Bool *v, size_t n) {
   return bs_send_end(&w);
 }
 
-int ReaderProxy_onFlags__args(bs_reader *args, const _Bool **v, size_t *n) {
+int ReaderProxy_onFlags__args(bs_reader *args, const bool **v, size_t *n) {
   if (args == NULL) return BS_EINVAL;
-  const _Bool *a0 = NULL;
+  const bool *a0 = NULL;
   size_t a0_n = 0;
   {
     size_t n0 = 0, i0;

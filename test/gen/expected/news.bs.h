@@ -729,14 +729,14 @@ static inline bs_subscriber_u64_array ReaderProxy_onSizes__subscriber(const char
 }
 
 /* Reader_onFlags: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
-int ReaderProxy_onFlags(ReaderProxy proxy, const _Bool *v, size_t n);
+int ReaderProxy_onFlags(ReaderProxy proxy, const bool *v, size_t n);
 
 /* Reader_onFlags's arguments, decoded as its dispatch thunk decodes them, from a
  * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
  * reader's error (outputs then untouched). NULL skips an output.
  * Pointers point into the reader's arena or its message (a probe's:
  * until its next bs_probe_next). */
-int ReaderProxy_onFlags__args(bs_reader *args, const _Bool **v, size_t *n);
+int ReaderProxy_onFlags__args(bs_reader *args, const bool **v, size_t *n);
 
 /* Reader_onFlags as a subscriber of boolean_array streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onFlags)); */
