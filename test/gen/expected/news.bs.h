@@ -116,7 +116,7 @@ static inline bs_subscriber_cstr NewsroomProxy_subscribe__subscriber(const char 
   bs_subscriber_cstr sub;
   sub.actor_id = actor_id;
   sub.type = &Newsroom_actor_type;
-  sub.method = &Newsroom_actor_type.methods[2]; /* subscribe */
+  sub.method = &Newsroom_actor_type.methods[3]; /* subscribe */
   return sub;
 }
 
@@ -156,7 +156,27 @@ static inline bs_subscriber_Headline NewsroomProxy_publishHeadline__subscriber(c
   bs_subscriber_Headline sub;
   sub.actor_id = actor_id;
   sub.type = &Newsroom_actor_type;
-  sub.method = &Newsroom_actor_type.methods[1]; /* publishHeadline */
+  sub.method = &Newsroom_actor_type.methods[2]; /* publishHeadline */
+  return sub;
+}
+
+/* Newsroom_publishKept: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
+int NewsroomProxy_publishKept(NewsroomProxy proxy, const Headline *h);
+
+/* Newsroom_publishKept's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int NewsroomProxy_publishKept__args(bs_reader *args, const Headline **h);
+
+/* Newsroom_publishKept as a subscriber of Headline streams:
+ *   bs_stream_subscribe(stream, bs_subscriber("id", NewsroomProxy_publishKept)); */
+static inline bs_subscriber_Headline NewsroomProxy_publishKept__subscriber(const char *actor_id) {
+  bs_subscriber_Headline sub;
+  sub.actor_id = actor_id;
+  sub.type = &Newsroom_actor_type;
+  sub.method = &Newsroom_actor_type.methods[1]; /* publishKept */
   return sub;
 }
 
