@@ -82,6 +82,9 @@ Test(gen_board, the_state_encoder_keys_fields_by_name_at_every_depth) {
   b.pins[1].tags_count = 2;
   b.focus = &b.pins[1];
   b.scratch = &b;
+  b.color = COLOR_BLUE;
+  b.palette[0] = COLOR_GREEN;
+  b.palette[2] = (Color)-9;
   uint8_t buf[512];
   bs_writer w;
   bs_writer_init(&w, buf, sizeof buf);
@@ -95,7 +98,7 @@ Test(gen_board, the_state_encoder_keys_fields_by_name_at_every_depth) {
   bool flag = true;
   double d = 0;
   cr_assert_eq(bs_read_map(&r, &n), 0);
-  cr_assert_eq(n, 12); /* not ctx, scratch, peer */
+  cr_assert_eq(n, 14); /* not ctx, scratch, peer */
   expect_key(&r, "moves");
   cr_assert_eq(bs_read_int(&r, &i), 0);
   cr_assert_eq(i, -3);
@@ -151,6 +154,17 @@ Test(gen_board, the_state_encoder_keys_fields_by_name_at_every_depth) {
   cr_assert_eq(bs_read_skip(&r), 0);
   expect_key(&r, "last_tags");
   cr_assert_eq(bs_read_skip(&r), 0);
+  /* enums by their enumerator's name; a value without one as the number */
+  expect_key(&r, "color");
+  expect_key(&r, "COLOR_BLUE");
+  expect_key(&r, "palette");
+  cr_assert_eq(bs_read_array(&r, &n), 0);
+  cr_assert_eq(n, 3);
+  expect_key(&r, "COLOR_GREEN");
+  cr_assert_eq(bs_read_int(&r, &i), 0);
+  cr_assert_eq(i, 0); /* zeroed: COLOR_RED is 1, nothing is 0 */
+  cr_assert_eq(bs_read_int(&r, &i), 0);
+  cr_assert_eq(i, -9);
   cr_assert(bs_reader_at_end(&r));
 }
 
@@ -374,7 +388,8 @@ Test(gen_board, the_inspector_shows_the_state_by_field_name) {
       " \"extra\": [{\"label\": \"spare\", \"at\": {\"x\": 7, \"y\": 8}, \"tags\": []}],"
       " \"focus\": {\"label\": \"flag\", \"at\": {\"x\": 4, \"y\": 5}, \"tags\": []},"
       " \"names\": [\"ada\", \"grace\"], \"digest\": \"0102feff\","
-      " \"last_tags\": \"x,y\"}");
+      " \"last_tags\": \"x,y\", \"color\": \"COLOR_GREEN\","
+      " \"palette\": [\"COLOR_RED\", \"COLOR_BLUE\", 7]}");
   cr_assert_not_null(want);
   char *got_s = cJSON_PrintUnformatted(state);
   cr_assert(cJSON_Compare(state, want, true), "state is %s", got_s);

@@ -34,10 +34,19 @@ typedef enum gen_kind {
 
 typedef struct gen_struct gen_struct;
 
+/* One constant of an enum: the inspector's state view shows its name. */
+typedef struct gen_enumerator {
+  const char *name;
+  long long value;          /* is_signed enums */
+  unsigned long long uvalue; /* the others */
+} gen_enumerator;
+
 typedef struct gen_type {
   gen_kind kind;
   unsigned bits;            /* integers, enums */
   bool is_signed;           /* enums */
+  gen_vec enumerators;      /* enums: gen_enumerator *, one per value, first
+                               name wins */
   const char *spelling;     /* unqualified C type ("uint32_t", "const char *") */
   gen_struct *st;           /* STRUCT, STRUCT_REF */
   struct gen_type *elem;    /* ARRAY, DYNARRAY */

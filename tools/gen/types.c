@@ -400,11 +400,34 @@ static gen_type *resolve_array(CXType t, CXType c, gen_loc loc,
   return r->elem ? r : NULL;
 }
 
+static bool same_value(const gen_type *e, const gen_enumerator *a,
+                       const gen_enumerator *b) {
+  return e->is_signed ? a->value == b->value : a->uvalue == b->uvalue;
+}
+
+static enum CXChildVisitResult collect_enumerator(CXCursor c, CXCursor parent,
+                                                  CXClientData data) {
+  (void)parent;
+  gen_type *e = data;
+  if (clang_getCursorKind(c) != CXCursor_EnumConstantDecl)
+    return CXChildVisit_Continue;
+  gen_enumerator *k = gen_alloc(sizeof *k);
+  k->name = gen_cx_string(clang_getCursorSpelling(c));
+  k->value = clang_getEnumConstantDeclValue(c);
+  k->uvalue = clang_getEnumConstantDeclUnsignedValue(c);
+  for (size_t i = 0; i < e->enumerators.len; i++)
+    if (same_value(e, e->enumerators.items[i], k)) return CXChildVisit_Continue;
+  gen_vec_push(&e->enumerators, k);
+  return CXChildVisit_Continue;
+}
+
 static gen_type *resolve_enum(CXType t, CXType c) {
-  CXType it = clang_getEnumDeclIntegerType(clang_getTypeDeclaration(c));
+  CXCursor decl = clang_getTypeDeclaration(c);
+  CXType it = clang_getEnumDeclIntegerType(decl);
   gen_type *r = new_type(GEN_ENUM, gen_type_spelling(t));
   r->bits = (unsigned)clang_Type_getSizeOf(it) * 8;
   r->is_signed = is_signed_int(clang_getCanonicalType(it).kind);
+  clang_visitChildren(clang_getCursorDefinition(decl), collect_enumerator, r);
   return r;
 }
 
