@@ -64,7 +64,7 @@ typedef struct gen_decl {
   gen_ns ns;
   const char *kind;         /* "function", "typedef", "struct", "macro", ... */
   gen_loc loc;
-  const char *real;         /* realpath of its file, NULL if unknown */
+  bool function_like;       /* macros: expanded only before a '(' */
 } gen_decl;
 
 typedef struct gen_field {

@@ -216,11 +216,40 @@ static const char *base_name(const char *path) {
   return slash ? slash + 1 : path;
 }
 
+/* The names generated code uses for its own parameters and locals (see
+ * emit_actor.c, emit_codec.c, emit_value.c, and the decoders' aN, aN_n,
+ * tN, nN, iN, pN). Declarations of the same names are shadowed there, but
+ * an object-like macro would be expanded inside the generated code. */
+static const char *const LOCALS[] = {
+    "self", "call", "r", "w", "v", "n", "i", "key", "known", "rc", "ret",
+    "proxy", "k", "ud", "out", "arena", "slot", "timeout_ms", "status",
+    "value", "fn", "copy", "args", "sub", "actor_id", "e", "id", "ref", NULL};
+
+static bool is_local(const char *name) {
+  for (const char *const *l = LOCALS; *l; l++)
+    if (strcmp(name, *l) == 0) return true;
+  if (strchr("atnip", name[0]) == NULL || name[1] < '0' || name[1] > '9')
+    return false;
+  const char *s = name + 1;
+  while (*s >= '0' && *s <= '9') s++;
+  return *s == '\0' || (name[0] == 'a' && strcmp(s, "_n") == 0);
+}
+
 /* A name declared in a scanned header is reported there. One declared
  * elsewhere (the library, a system header) cannot be renamed: the error
  * goes to the owner of the generated name, once per owner. */
 static void check_decl(const name_table *t, const gen_vec *inputs,
-                       const gen_decl *d, gen_vec *owners_told) {
+                       const gen_input *in, const gen_decl *d,
+                       gen_vec *owners_told) {
+  /* Every macro in->decls holds is visible in in's .bs.c (it includes the
+   * header that parse started from). */
+  if (d->ns == GEN_NS_MACRO && !d->function_like && is_local(d->name) &&
+      in->actors.len > 0 && is_input(inputs, d->loc.file)) {
+    gen_error_once(d->loc, gen_printf("macro %s would be expanded inside the "
+                                      "generated code, where %s is a local "
+                                      "name: rename it", d->name, d->name));
+    return;
+  }
   const gen_name *g = NULL;
   if (d->ns == GEN_NS_MACRO) {
     g = find(t, d->name, GEN_NS_ORDINARY);
@@ -261,6 +290,6 @@ void gen_names_check(const gen_vec *inputs) {
   for (size_t i = 0; i < inputs->len; i++) {
     const gen_input *in = inputs->items[i];
     for (size_t j = 0; j < in->decls.len; j++)
-      check_decl(&r.table, inputs, in->decls.items[j], &owners_told);
+      check_decl(&r.table, inputs, in, in->decls.items[j], &owners_told);
   }
 }

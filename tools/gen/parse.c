@@ -140,17 +140,19 @@ static bool ends_with(const char *s, const char *suffix) {
   return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-static void note_decl(gen_input *in, CXCursor c, gen_ns ns, const char *kind) {
+static gen_decl *note_decl(gen_input *in, CXCursor c, gen_ns ns,
+                           const char *kind) {
   gen_loc loc = gen_cursor_loc(c);
   /* A generated header included by a scanned one declares what it
    * generated: not a clash. */
-  if (ends_with(loc.file, ".bs.h")) return;
+  if (ends_with(loc.file, ".bs.h")) return NULL;
   gen_decl *d = gen_alloc(sizeof *d);
   d->name = gen_cx_string(clang_getCursorSpelling(c));
   d->ns = ns;
   d->kind = kind;
   d->loc = loc;
   gen_vec_push(&in->decls, d);
+  return d;
 }
 
 static enum CXChildVisitResult collect_enumerators(CXCursor c, CXCursor parent,
@@ -187,8 +189,10 @@ static enum CXChildVisitResult collect_decl(CXCursor c, CXCursor parent,
   case CXCursor_EnumDecl: note_tag(in, c, "enum"); break;
   case CXCursor_MacroDefinition:
     if (!clang_Cursor_isMacroBuiltin(c) &&
-        !clang_Location_isInSystemHeader(clang_getCursorLocation(c)))
-      note_decl(in, c, GEN_NS_MACRO, "macro");
+        !clang_Location_isInSystemHeader(clang_getCursorLocation(c))) {
+      gen_decl *d = note_decl(in, c, GEN_NS_MACRO, "macro");
+      if (d != NULL) d->function_like = clang_Cursor_isMacroFunctionLike(c);
+    }
     break;
   default: break;
   }

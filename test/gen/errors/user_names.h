@@ -18,3 +18,5 @@ typedef struct Foo {
 int Foo_init(Foo *self, bs_context *ctx);
 void Foo_deinit(Foo *self);
 int Foo_move(Foo *self, Pt to);
+#define n 3 /* a local of the generated code */
+#define w(x) x /* function-like: harmless where w is not called */
