@@ -148,7 +148,8 @@ static inline int bs_gen_reader_rebase(const bs_reader *value, bs_arena *arena,
                                        bs_reader *out) {
   size_t len = (size_t)(value->end - value->p);
   void *copy = bs_arena_alloc(arena, len, 1);
-  if (copy == NULL) return BS_ENOMEM;
+  if (copy == NULL)
+    return bs_arena_over_limit(arena, len) ? BS_ETOOBIG : BS_ENOMEM;
   if (len > 0) memcpy(copy, value->p, len);
   bs_reader_init(out, copy, len, arena);
   return 0;

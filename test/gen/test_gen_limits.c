@@ -188,3 +188,36 @@ Test(gen_limits, the_arena_gives_back_what_a_large_message_needed) {
   cr_assert_leq(live_bytes(), before + ((size_t)1 << 20) + (64u << 10),
                 "live %zu, before %zu", live_bytes(), before);
 }
+
+static void on_pile(void *ud, int status, Pile value) {
+  (void)value;
+  *(int *)ud = status;
+}
+
+/* Replies are decoded by the same engine arena (continuations) or into the
+ * caller's (awaits, which then set its limit themselves). */
+Test(gen_limits, a_reply_over_the_limit_reaches_its_continuation_as_an_error) {
+  start((size_t)1 << 20);
+  HoardProxy h = warm_hoard();
+  int status = 1;
+  cr_assert_eq(HoardProxy_pile(h, 300, on_pile, &status), 0); /* 1.2 MB */
+  cr_assert_eq(bs_engine_run(engine, BS_RUN_UNTIL_DONE), 0);
+  cr_assert_eq(status, BS_ETOOBIG);
+  status = 1;
+  cr_assert_eq(HoardProxy_pile(h, 200, on_pile, &status), 0);
+  cr_assert_eq(bs_engine_run(engine, BS_RUN_UNTIL_DONE), 0);
+  cr_assert_eq(status, 0);
+
+  bs_arena arena;
+  bs_arena_init(&arena, (bs_allocator){0});
+  Pile p = {NULL, 0};
+  cr_assert_eq(HoardProxy_pile_await(h, 300, &arena, &p), 0, "no limit of its own");
+  cr_assert_eq(p.items_count, 300);
+  bs_arena_reset(&arena);
+  arena.limit = (size_t)1 << 20;
+  cr_assert_eq(HoardProxy_pile_await(h, 300, &arena, &p), BS_ETOOBIG);
+  /* the reply's copy counts too: 100 Bigs take 800 KB of the arena */
+  cr_assert_eq(HoardProxy_pile_await(h, 100, &arena, &p), 0);
+  cr_assert_eq(p.items_count, 100);
+  bs_arena_free(&arena);
+}

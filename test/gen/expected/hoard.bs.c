@@ -61,6 +61,69 @@ static int Big__encode_array_elem(bs_writer *w, const void *value) {
 const bs_elem_type bs_elem_Big_array = {"Big_array", Big__encode_array_elem};
 BS_IMPLEMENT_STREAM_ARRAY_TYPE(Big)
 
+int Pile__encode(bs_writer *w, const struct Pile *v) {
+  bs_write_map(w, 1);
+  bs_write_uint(w, 0x3a79338fu); /* items */
+  bs_write_array(w, v->items_count);
+  for (size_t i0 = 0; i0 < v->items_count; i0++) {
+    Big__encode(w, &v->items[i0]);
+  }
+  return w->err;
+}
+
+int Pile__decode(bs_reader *r, struct Pile *v) {
+  uint64_t n = 0, i;
+  memset(v, 0, sizeof *v);
+  if (bs_read_map(r, &n) != 0) return r->err;
+  for (i = 0; i < n && r->err == 0; i++) {
+    bool known;
+    uint64_t key = bs_gen_read_key(r, &known);
+    if (!known) continue;
+    switch (key) {
+    case 0x3a79338fu: /* items */
+      {
+        size_t n0 = 0, i0;
+        struct Big *t0 = bs_gen_read_array(r, &n0, sizeof(struct Big), _Alignof(struct Big));
+        for (i0 = 0; i0 < n0 && r->err == 0; i0++) {
+          Big__decode(r, &t0[i0]);
+        }
+        v->items = t0;
+        v->items_count = n0;
+      }
+      break;
+    default: /* a field this version does not know */
+      bs_read_skip(r);
+      break;
+    }
+  }
+  return r->err;
+}
+
+/* `value` is the address of the const struct Pile * given to
+ * bs_stream_next. */
+static int Pile__encode_elem(bs_writer *w, const void *value) {
+  const struct Pile *v = *(const struct Pile *const *)value;
+  if (v == NULL) return BS_EINVAL;
+  return Pile__encode(w, v);
+}
+
+const bs_elem_type bs_elem_Pile = {"Pile", Pile__encode_elem};
+BS_IMPLEMENT_STREAM_TYPE(Pile, const struct Pile *)
+
+/* `value` is the address of the bs_array_Pile given to
+ * bs_stream_next. */
+static int Pile__encode_array_elem(bs_writer *w, const void *value) {
+  const bs_array_Pile *v = value;
+  if (v->items == NULL && v->count != 0) return BS_EINVAL;
+  bs_write_array(w, v->count);
+  for (size_t i = 0; i < v->count && w->err == 0; i++)
+    Pile__encode(w, &v->items[i]);
+  return w->err;
+}
+
+const bs_elem_type bs_elem_Pile_array = {"Pile_array", Pile__encode_array_elem};
+BS_IMPLEMENT_STREAM_ARRAY_TYPE(Pile)
+
 /* ---- Hoard ------------------------------------------------------------- */
 
 int Hoard__encode_state(const void *self, bs_writer *w) {
@@ -78,6 +141,18 @@ static int Hoard__invoke_calls(void *self, bs_call *call) {
   call->result = 0;
   if (call->reply == NULL) return 0;
   bs_write_uint(call->reply, (uint64_t)ret);
+  return call->reply->err;
+}
+
+static int Hoard__invoke_pile(void *self, bs_call *call) {
+  bs_reader *r = &call->args;
+  uint32_t a0 = 0;
+  a0 = (uint32_t)bs_gen_read_uint(r, UINT32_MAX);
+  if (r->err != 0) return r->err;
+  struct Pile ret = Hoard_pile(self, a0);
+  call->result = 0;
+  if (call->reply == NULL) return 0;
+  Pile__encode(call->reply, &ret);
   return call->reply->err;
 }
 
@@ -127,6 +202,7 @@ static int Hoard__invoke_keep(void *self, bs_call *call) {
  * methods are added or reordered. */
 static const bs_method Hoard__methods[] = {
   {"calls", 0x1f34232eu, 0u, Hoard__invoke_calls},
+  {"pile", 0x28628a0du, 1u, Hoard__invoke_pile},
   {"count", 0x39b1ddf4u, 1u, Hoard__invoke_count},
   {"keep", 0xee7b9448u, 1u, Hoard__invoke_keep},
 };
@@ -146,7 +222,7 @@ const bs_actor_type Hoard_actor_type = {
   .init = Hoard__init,
   .deinit = Hoard__deinit,
   .methods = Hoard__methods,
-  .method_count = 3,
+  .method_count = 4,
   .encode_state = Hoard__encode_state,
 };
 
@@ -179,7 +255,7 @@ int HoardProxy_self(const bs_context *ctx, HoardProxy *out) {
 
 int HoardProxy_keep(HoardProxy proxy, const Big *items, size_t count) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Hoard__methods[2], &w);
+  int rc = bs_send_begin(proxy.ref, &Hoard__methods[3], &w);
   if (rc < 0) return rc;
   bs_write_array(&w, count);
   for (size_t i0 = 0; i0 < count; i0++) {
@@ -232,7 +308,7 @@ static int HoardProxy__await_count(int status, bs_reader *value, bs_fnptr fn,
 
 int HoardProxy_count(HoardProxy proxy, const Big *items, size_t count, HoardProxy_count_cont k, void *ud) {
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Hoard__methods[1], &w);
+  int rc = bs_send_begin(proxy.ref, &Hoard__methods[2], &w);
   if (rc < 0) return rc;
   bs_write_array(&w, count);
   for (size_t i0 = 0; i0 < count; i0++) {
@@ -244,7 +320,7 @@ int HoardProxy_count(HoardProxy proxy, const Big *items, size_t count, HoardProx
 int HoardProxy_count_await_timeout(HoardProxy proxy, const Big *items, size_t count, uint64_t *out, uint64_t timeout_ms) {
   if (out == NULL) return BS_EINVAL;
   bs_writer w;
-  int rc = bs_send_begin(proxy.ref, &Hoard__methods[1], &w);
+  int rc = bs_send_begin(proxy.ref, &Hoard__methods[2], &w);
   if (rc < 0) return rc;
   bs_write_array(&w, count);
   for (size_t i0 = 0; i0 < count; i0++) {
@@ -316,5 +392,64 @@ int HoardProxy_calls_await_timeout(HoardProxy proxy, uint64_t *out, uint64_t tim
 
 int HoardProxy_calls_await(HoardProxy proxy, uint64_t *out) {
   return HoardProxy_calls_await_timeout(proxy, out, 0);
+}
+
+static int HoardProxy__reply_pile(int status, bs_reader *value, bs_fnptr fn,
+    void *ud) {
+  struct Pile v;
+  memset(&v, 0, sizeof v);
+  if (status == 0) {
+    Pile__decode(value, &v);
+    status = value->err;
+  }
+  if (fn != NULL) ((HoardProxy_pile_cont)fn)(ud, status, v);
+  return status;
+}
+
+static int HoardProxy__await_pile(int status, bs_reader *value, bs_fnptr fn,
+    void *ud) {
+  bs_gen_await_slot *slot = ud;
+  bs_reader copy, *r = &copy;
+  struct Pile v;
+  memset(&v, 0, sizeof v);
+  (void)fn;
+  if (status != 0) return status;
+  status = bs_gen_reader_rebase(value, slot->arena, &copy);
+  if (status != 0) return status;
+  Pile__decode(r, &v);
+  if (r->err != 0) return r->err;
+  *(struct Pile *)slot->out = v;
+  return 0;
+}
+
+int HoardProxy_pile(HoardProxy proxy, uint32_t n, HoardProxy_pile_cont k, void *ud) {
+  bs_writer w;
+  int rc = bs_send_begin(proxy.ref, &Hoard__methods[1], &w);
+  if (rc < 0) return rc;
+  bs_write_uint(&w, (uint64_t)n);
+  return bs_request_end(&w, HoardProxy__reply_pile, (bs_fnptr)k, ud);
+}
+
+int HoardProxy_pile_await_timeout(HoardProxy proxy, uint32_t n, bs_arena *arena, struct Pile *out, uint64_t timeout_ms) {
+  bs_gen_await_slot slot = {out, arena};
+  if (out == NULL || arena == NULL) return BS_EINVAL;
+  bs_writer w;
+  int rc = bs_send_begin(proxy.ref, &Hoard__methods[1], &w);
+  if (rc < 0) return rc;
+  bs_write_uint(&w, (uint64_t)n);
+  return bs_request_await(&w, HoardProxy__await_pile, &slot, timeout_ms);
+}
+
+int HoardProxy_pile_await(HoardProxy proxy, uint32_t n, bs_arena *arena, struct Pile *out) {
+  return HoardProxy_pile_await_timeout(proxy, n, arena, out, 0);
+}
+
+int HoardProxy_pile__args(bs_reader *args, uint32_t *n) {
+  if (args == NULL) return BS_EINVAL;
+  uint32_t a0 = 0;
+  a0 = (uint32_t)bs_gen_read_uint(args, UINT32_MAX);
+  if (args->err != 0) return args->err;
+  if (n != NULL) *n = a0;
+  return 0;
 }
 

@@ -28,6 +28,23 @@ BS_DECLARE_STREAM_TYPE(Big, const struct Big *)
  * a `const struct Big *items, size_t count` parameter. */
 BS_DECLARE_STREAM_ARRAY_TYPE(Big, struct Big)
 
+/* struct Pile as a CBOR map {fnv1a32(field name): value}. Decoded
+ * strings, bytes and arrays point into the reader's input or
+ * arena. */
+int Pile__encode(bs_writer *w, const struct Pile *v);
+int Pile__decode(bs_reader *r, struct Pile *v);
+
+/* struct Pile as a stream element (bs_stream_Pile, bs_subscriber_Pile):
+ * bs_stream_next takes a const struct Pile *, encoded by Pile__encode;
+ * NULL does not encode (BS_EINVAL, when there are subscribers). */
+BS_DECLARE_STREAM_TYPE(Pile, const struct Pile *)
+
+/* Arrays of struct Pile as stream elements (bs_stream_Pile_array,
+ * bs_subscriber_Pile_array): bs_stream_next takes a bs_array_Pile
+ * {items, count}, encoded as one CBOR array of Pile__encode maps, like
+ * a `const struct Pile *items, size_t count` parameter. */
+BS_DECLARE_STREAM_ARRAY_TYPE(Pile, struct Pile)
+
 /* ---- Hoard ------------------------------------------------------------- */
 
 /* A reference to a Hoard actor. Each actor type has its own proxy type, so
@@ -70,7 +87,7 @@ static inline bs_subscriber_Big_array HoardProxy_keep__subscriber(const char *ac
   bs_subscriber_Big_array sub;
   sub.actor_id = actor_id;
   sub.type = &Hoard_actor_type;
-  sub.method = &Hoard_actor_type.methods[2]; /* keep */
+  sub.method = &Hoard_actor_type.methods[3]; /* keep */
   return sub;
 }
 
@@ -98,7 +115,7 @@ static inline bs_subscriber_Big_array HoardProxy_count__subscriber(const char *a
   bs_subscriber_Big_array sub;
   sub.actor_id = actor_id;
   sub.type = &Hoard_actor_type;
-  sub.method = &Hoard_actor_type.methods[1]; /* count */
+  sub.method = &Hoard_actor_type.methods[2]; /* count */
   return sub;
 }
 
@@ -111,6 +128,33 @@ typedef void (*HoardProxy_calls_cont)(void *ud, int status, uint64_t value);
 int HoardProxy_calls(HoardProxy proxy, HoardProxy_calls_cont k, void *ud);
 int HoardProxy_calls_await(HoardProxy proxy, uint64_t *out);
 int HoardProxy_calls_await_timeout(HoardProxy proxy, uint64_t *out, uint64_t timeout_ms);
+
+/* Hoard_pile: request/reply. `k` runs exactly once, later, with status 0
+ * and the return value, or a negative BS_E* status (the value is then
+ * unspecified). Strings, bytes and arrays in `value` are valid until k
+ * returns. The _await variants run the loop until the reply (outside
+ * actor turns only: inside one they return BS_EDEADLK); pointers in *out
+ * point into `arena`, which the caller owns. */
+typedef void (*HoardProxy_pile_cont)(void *ud, int status, struct Pile value);
+int HoardProxy_pile(HoardProxy proxy, uint32_t n, HoardProxy_pile_cont k, void *ud);
+int HoardProxy_pile_await(HoardProxy proxy, uint32_t n, bs_arena *arena, struct Pile *out);
+int HoardProxy_pile_await_timeout(HoardProxy proxy, uint32_t n, bs_arena *arena, struct Pile *out, uint64_t timeout_ms);
+
+/* Hoard_pile's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output. */
+int HoardProxy_pile__args(bs_reader *args, uint32_t *n);
+
+/* Hoard_pile as a subscriber of u32 streams:
+ *   bs_stream_subscribe(stream, bs_subscriber("id", HoardProxy_pile));
+ * Elements are not requests: the return value is dropped. */
+static inline bs_subscriber_u32 HoardProxy_pile__subscriber(const char *actor_id) {
+  bs_subscriber_u32 sub;
+  sub.actor_id = actor_id;
+  sub.type = &Hoard_actor_type;
+  sub.method = &Hoard_actor_type.methods[1]; /* pile */
+  return sub;
+}
 
 #ifdef __cplusplus
 }
