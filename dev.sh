@@ -4,16 +4,17 @@
 #   ./dev.sh demo   install missing Debian packages, build, run the demo
 #   ./dev.sh test   install missing Debian packages, build and run the whole
 #                   test suite: plain (-Werror, with valgrind runs of the
-#                   examples), ASan+UBSan, TSan for the foreign-thread
-#                   tests, and short libFuzzer runs
+#                   examples), a Release -Werror build (built, not run),
+#                   ASan+UBSan, TSan for the foreign-thread tests, and
+#                   short libFuzzer runs
 #   ./dev.sh build  just configure and build (build/)
 #   ./dev.sh bench [--quick]
 #                   install missing packages (CAF, Erlang too), build in
 #                   Release (build-bench/), run every benchmark next to its
 #                   CAF and Erlang peers and print the table (bench/run.sh)
 #
-# Build trees: build/ (plain), build-asan/, build-tsan/. Set JOBS to limit
-# parallelism (default: number of cores).
+# Build trees: build/ (plain), build-release/, build-asan/, build-tsan/,
+# build-fuzz/. Set JOBS to limit parallelism (default: number of cores).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -60,10 +61,24 @@ run_ctest() { # dir, label, extra ctest args...
   rm -f "$log"
 }
 
+# A build that must succeed, counted as one test: optimised builds warn
+# about things the others do not (GCC's -Wmaybe-uninitialized at -O3).
+build_check() { # dir, label, extra cmake args...
+  local dir=$1 label=$2; shift 2
+  echo "== build: $label"
+  if configure "$dir" "$@" && cmake --build "$dir" -j "$JOBS"; then
+    PASSED=$((PASSED + 1))
+  else
+    echo "build ($label) failed"; FAILED=$((FAILED + 1))
+  fi
+}
+
 cmd_test() {
   deps
   build build -DBACKSTAGE_WERROR=ON
   run_ctest build "plain, -Werror"
+  build_check build-release "Release, -Werror" -DCMAKE_BUILD_TYPE=Release \
+    -DBACKSTAGE_WERROR=ON -DBACKSTAGE_BUILD_BENCH=OFF
   # Sanitized: everything that runs our C code in-process; not the install
   # test (a separate project), valgrind runs, the browser/TUI drivers or the
   # benchmark smoke test.

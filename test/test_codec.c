@@ -1093,6 +1093,67 @@ Test(arena, reset_keeps_the_largest_chunk) {
   cr_expect_eq(c.live, 0);
 }
 
+/* One large cycle (a large message) must not pin its memory: a reset keeps
+ * at most a 1 MiB chunk. */
+Test(arena, reset_gives_back_chunks_over_one_mebibyte) {
+  counting c = {.fail_at = -1};
+  bs_arena a;
+  bs_arena_init(&a, counting_alloc(&c));
+  cr_assert_not_null(bs_arena_alloc(&a, 100, 1));
+  cr_assert_not_null(bs_arena_alloc(&a, (size_t)3 << 20, 1));
+  bs_arena_reset(&a);
+  cr_expect_eq(c.blocks, 1, "the small chunk stays");
+  cr_expect_leq(a.total, (size_t)1 << 20);
+  cr_expect_leq(c.live, ((size_t)1 << 20) + 64);
+  bs_arena_free(&a);
+
+  bs_arena_init(&a, counting_alloc(&c));
+  cr_assert_not_null(bs_arena_alloc(&a, (size_t)2 << 20, 1)); /* one chunk */
+  bs_arena_reset(&a);
+  cr_expect_eq(c.blocks, 0, "nothing small enough to keep");
+  cr_expect(a.head == NULL && a.total == 0 && a.used == 0);
+  cr_expect_not_null(bs_arena_alloc(&a, 10, 1), "and usable again");
+  bs_arena_free(&a);
+  cr_expect_eq(c.live, 0);
+}
+
+Test(arena, a_limit_bounds_what_one_cycle_takes) {
+  counting c = {.fail_at = -1};
+  bs_arena a;
+  bs_arena_init(&a, counting_alloc(&c));
+  cr_expect_eq(a.limit, 0, "no limit by default");
+  a.limit = 4096;
+  cr_assert_not_null(bs_arena_alloc(&a, 4000, 8));
+  long calls = c.calls;
+  cr_expect(bs_arena_over_limit(&a, 97));
+  cr_expect_null(bs_arena_alloc(&a, 97, 1));
+  cr_expect_null(bs_arena_alloc(&a, SIZE_MAX, 1));
+  cr_expect_eq(c.calls, calls, "refused without asking the allocator");
+  cr_expect_not_null(bs_arena_alloc(&a, 96, 1), "up to the limit exactly");
+  cr_expect_eq(a.taken, 4096);
+  bs_arena_reset(&a);
+  cr_expect_eq(a.taken, 0);
+  cr_expect_not_null(bs_arena_alloc(&a, 4096, 1), "the limit is per cycle");
+  bs_arena_reset(&a);
+
+  /* A reader tells the limit from a failing allocator. */
+  static const uint8_t none[1];
+  bs_reader r;
+  bs_reader_init(&r, none, 0, &a);
+  cr_expect_null(bs_reader_alloc(&r, 5000, 1));
+  cr_expect_eq(r.err, BS_ETOOBIG);
+  bs_arena_free(&a);
+  cr_expect_eq(c.live, 0);
+
+  counting failing = {.fail_at = 0};
+  bs_arena_init(&a, counting_alloc(&failing));
+  a.limit = 4096;
+  bs_reader_init(&r, none, 0, &a);
+  cr_expect_null(bs_reader_alloc(&r, 100, 1));
+  cr_expect_eq(r.err, BS_ENOMEM);
+  bs_arena_free(&a);
+}
+
 /* Runs a growing allocation sequence; returns how many allocations failed. */
 static int arena_sequence(bs_arena *a) {
   int failures = 0;

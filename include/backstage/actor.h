@@ -132,11 +132,14 @@ bs_engine *bs_context_engine(const bs_context *ctx);
 const char *bs_context_id(const bs_context *ctx);
 bs_ref bs_context_self(const bs_context *ctx);
 
-/* bs_engine_of(x): the engine from a bs_engine * or a bs_context *. */
+/* bs_engine_of(x): the engine from a bs_engine * or a bs_context *
+ * (_Generic in C, overloads in C++: see the end of this file). */
+#ifndef __cplusplus
 #define bs_engine_of(x)                                                        \
   _Generic((x), bs_engine *: (bs_engine *)(x),                                 \
            bs_context *: bs_context_engine((const bs_context *)(x)),           \
            const bs_context *: bs_context_engine((const bs_context *)(x)))
+#endif
 
 /* ---- Sending (used by generated proxies) --------------------------------- */
 
@@ -190,6 +193,14 @@ int bs_request_await(bs_writer *w, bs_reply_fn thunk, void *out,
 bool bs_in_turn(const bs_engine *e);
 
 #ifdef __cplusplus
+} /* extern "C" */
+
+/* C++ has no _Generic: bs_engine_of, and so bs_get_actor and
+ * bs_get_stream, resolve by overloading. */
+inline bs_engine *bs__engine_of(bs_engine *e) { return e; }
+inline bs_engine *bs__engine_of(const bs_context *ctx) {
+  return bs_context_engine(ctx);
 }
+#define bs_engine_of(x) bs__engine_of(x)
 #endif
 #endif

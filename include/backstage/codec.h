@@ -38,14 +38,24 @@ typedef struct bs_arena {
   bs__arena_chunk *head;  /* chunk being filled; older ones follow */
   size_t used;            /* bytes used in head */
   size_t total;           /* bytes held in all chunks */
+  /* The most bytes handed out between two resets; 0 (bs_arena_init's
+   * choice): no limit. Set it directly. The engine's decoding arena has the
+   * engine's max_decode_bytes, so one message cannot make it allocate more
+   * than that, whatever its body claims (see bs_reader_alloc). */
+  size_t limit;
+  size_t taken;           /* bytes handed out since the last reset */
 } bs_arena;
 
 void bs_arena_init(bs_arena *a, bs_allocator alloc);
 /* Returns `size` bytes aligned to `align` (a power of two <= 16), or NULL
- * when the allocator fails. `size` 0 returns a valid non-NULL pointer. */
+ * when the allocator fails or `size` would take the arena past its limit
+ * (then nothing is allocated). `size` 0 returns a valid non-NULL pointer. */
 void *bs_arena_alloc(bs_arena *a, size_t size, size_t align);
-/* Forgets every allocation but keeps the largest chunk for reuse, so a
- * reset/alloc cycle of the same shape does not allocate again. */
+/* true if `size` more bytes would take `a` past its limit. */
+bool bs_arena_over_limit(const bs_arena *a, size_t size);
+/* Forgets every allocation but keeps the largest chunk of at most 1 MiB for
+ * reuse, so a reset/alloc cycle of the same shape does not allocate again,
+ * and the memory a larger cycle (a large message) needed is given back. */
 void bs_arena_reset(bs_arena *a);
 /* Frees every chunk. The arena may be reused after bs_arena_init. */
 void bs_arena_free(bs_arena *a);
@@ -151,7 +161,9 @@ int bs_read_tag(bs_reader *r, uint64_t *tag);
 /* Skips one complete item of any type, nested and indefinite ones
  * included, up to BS_CBOR_MAX_DEPTH. */
 int bs_read_skip(bs_reader *r);
-/* `size` bytes from the reader's arena (BS_ENOMEM, sticky, on failure). */
+/* `size` bytes from the reader's arena; on failure NULL and a sticky
+ * error: BS_ETOOBIG past the arena's limit, BS_ENOMEM otherwise (also
+ * without an arena). */
 void *bs_reader_alloc(bs_reader *r, size_t size, size_t align);
 
 /* ---- Hot paths ----------------------------------------------------------

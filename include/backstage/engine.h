@@ -154,7 +154,18 @@ typedef struct bs_engine_options {
    * cannot start, bs_engine_new fails with its error. Ignored when the
    * inspector is compiled out (-DBACKSTAGE_INSPECTOR=OFF). */
   const char *inspector_addr;
+  /* The most memory decoding one message may take (strings, dynamic
+   * arrays, `const S *` structs: what the engine allocates for a method's
+   * arguments or a reply's value); 0: BS_MAX_DECODE_BYTES_DEFAULT, SIZE_MAX:
+   * no limit. The wire size does not bound it (an empty CBOR map is one
+   * byte, the struct it decodes into may be kilobytes). A message over it
+   * is not run: a dead letter UNDECODABLE with code BS_ETOOBIG (a request
+   * completes with BS_EDECODE); a reply over it reaches its continuation
+   * with BS_ETOOBIG. Nothing of it is kept afterwards. */
+  size_t max_decode_bytes;
 } bs_engine_options;
+
+#define BS_MAX_DECODE_BYTES_DEFAULT ((size_t)64 << 20) /* 64 MiB */
 
 /* Fills `o` with the defaults above. */
 void bs_engine_options_init(bs_engine_options *o);

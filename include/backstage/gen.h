@@ -72,8 +72,12 @@ static inline uint64_t bs_gen_read_key(bs_reader *r, bool *known) {
 
 /* Header of a dynamic array: `n` elements of `size` bytes from the
  * reader's arena (NULL when n is 0). A count larger than the remaining
- * input is rejected before allocating: every element takes at least one
- * byte, so hostile counts cannot make us allocate more than the input. */
+ * input is rejected before allocating (every element takes at least one
+ * byte), so the count is bounded by the input. The bytes are not: an empty
+ * CBOR map is one byte and may decode into a struct of kilobytes, so n
+ * such maps ask for n * size bytes. What bounds that is the arena's limit
+ * (the engine's max_decode_bytes per message): past it this fails with
+ * BS_ETOOBIG before allocating anything. */
 static inline void *bs_gen_read_array(bs_reader *r, size_t *n, size_t size,
                                       size_t align) {
   uint64_t count = 0;
@@ -144,7 +148,8 @@ static inline int bs_gen_reader_rebase(const bs_reader *value, bs_arena *arena,
                                        bs_reader *out) {
   size_t len = (size_t)(value->end - value->p);
   void *copy = bs_arena_alloc(arena, len, 1);
-  if (copy == NULL) return BS_ENOMEM;
+  if (copy == NULL)
+    return bs_arena_over_limit(arena, len) ? BS_ETOOBIG : BS_ENOMEM;
   if (len > 0) memcpy(copy, value->p, len);
   bs_reader_init(out, copy, len, arena);
   return 0;

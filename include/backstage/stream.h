@@ -95,6 +95,7 @@ void bs_stream_stats_get(const bs_stream *s, bs_stream_stats *out);
  *   bs_subscriber_T  what bs_subscriber() makes for a method taking it
  *   bs_stream_T      the typed handle; publishing takes ValueT
  *   bs_stream_T_get  get-or-create
+ *   bs_stream_T_from the typed handle of an untyped bs_stream * (below)
  * BS_IMPLEMENT_STREAM_TYPE(T, ValueT), in one .c file, defines the handle's
  * function table; bs_elem_T (the encoder) is defined next to it. The
  * library does both for the built-ins below; backstage-gen for structs. */
@@ -124,6 +125,12 @@ void bs_stream_stats_get(const bs_stream *s, bs_stream_stats *out);
       out->vt = &bs__stream_vtable_##T;                                        \
     }                                                                          \
     return rc;                                                                 \
+  }                                                                            \
+  static inline bs_stream_##T bs_stream_##T##_from(bs_stream *s) {             \
+    bs_stream_##T h;                                                           \
+    h.s = bs_stream_elem_type(s) == &bs_elem_##T ? s : NULL;                   \
+    h.vt = h.s ? &bs__stream_vtable_##T : NULL;                                \
+    return h;                                                                  \
   }
 
 #define BS_IMPLEMENT_STREAM_TYPE(T, ValueT)                                    \
@@ -217,6 +224,15 @@ BS_BUILTIN_STREAM_ARRAY_TYPES(BS_DECLARE_STREAM_ARRAY_TYPE)
 /* bs_get_stream(engine_or_ctx, T, "id", &handle) */
 #define bs_get_stream(src, T, id, out)                                         \
   bs_stream_##T##_get(bs_engine_of(src), (id), (out))
+/* bs_stream_from(T, s): the bs_stream_T handle of `s`, an untyped
+ * bs_stream * (a handle's .s), if the stream's element type is T; otherwise
+ * (or for NULL) a zeroed handle, on which every call is BS_EINVAL. This is
+ * how an actor keeps a stream in its state: the state's header is parsed
+ * before the generator writes the handle types of its structs, so the
+ * state holds the bs_stream * and a method re-types it:
+ *   self->headlines = h.s;                                         (init)
+ *   bs_stream_next(bs_stream_from(Headline, self->headlines), &x); (method) */
+#define bs_stream_from(T, s) bs_stream_##T##_from(s)
 /* bs_stream_next(handle, value): publish; value must convert to the
  * element type as a function argument would. */
 #define bs_stream_next(h, value)                                               \
@@ -230,8 +246,13 @@ BS_BUILTIN_STREAM_ARRAY_TYPES(BS_DECLARE_STREAM_ARRAY_TYPE)
 /* bs_array(T, items, count): a bs_array_T, for bs_stream_next on a T_array
  * stream: bs_stream_next(batches, bs_array(i64, v, 3)). (A compound literal
  * needs parentheses of its own there, its comma would split the macro's
- * arguments: bs_stream_next(batches, ((bs_array_i64){v, 3})).) */
+ * arguments: bs_stream_next(batches, ((bs_array_i64){v, 3})).) In C++, which
+ * has no compound literals, it is the same value list-initialised. */
+#ifdef __cplusplus
+#define bs_array(T, items, count) (bs_array_##T{(items), (size_t)(count)})
+#else
 #define bs_array(T, items, count) ((bs_array_##T){(items), (count)})
+#endif
 /* bs_subscriber("actor-id", TypeProxy_method): the generated
  * TypeProxy_method__subscriber, a bs_subscriber_T for the method's
  * parameter type T. */

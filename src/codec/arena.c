@@ -5,10 +5,16 @@
  * full a new chunk at least twice the size of everything held so far becomes
  * the head, so the number of chunks stays logarithmic in the peak demand.
  *
- * bs_arena_reset keeps only the largest chunk. Because chunk sizes double,
- * a cycle that needed several chunks grows the largest one each time, so a
- * steady cycle of the same shape stops allocating after a short warm-up
- * (one cycle in the common case that the demand fits one chunk).
+ * bs_arena_reset keeps only the largest chunk of at most BS__ARENA_KEEP
+ * bytes. Because chunk sizes double, a cycle that needed several chunks
+ * grows the largest one each time, so a steady cycle of the same shape stops
+ * allocating after a short warm-up (one cycle in the common case that the
+ * demand fits one chunk). A larger chunk is only ever needed by a large
+ * message: it is freed, so one such message does not pin its memory.
+ *
+ * `limit` bounds what one cycle may take (decoding one message, for the
+ * engine's arena): past it allocations fail without asking the allocator,
+ * whatever the input claims to need.
  */
 #include <stdint.h>
 #include <string.h>
@@ -19,6 +25,8 @@
  * strings and arrays) fit in one chunk from the first dispatch on. */
 #define BS__ARENA_MIN_CHUNK 1024u
 #define BS__ARENA_MAX_ALIGN 16u
+/* The largest chunk a reset keeps for reuse. */
+#define BS__ARENA_KEEP ((size_t)1 << 20)
 
 struct bs__arena_chunk {
   bs__arena_chunk *next; /* older chunk */
@@ -44,6 +52,12 @@ void bs_arena_init(bs_arena *a, bs_allocator alloc) {
   a->head = NULL;
   a->used = 0;
   a->total = 0;
+  a->limit = 0;
+  a->taken = 0;
+}
+
+bool bs_arena_over_limit(const bs_arena *a, size_t size) {
+  return a->limit != 0 && size > a->limit - a->taken;
 }
 
 /* Bytes of padding that align `used` bytes into chunk `c` to `align`. */
@@ -75,6 +89,7 @@ static bool arena_grow(bs_arena *a, size_t size) {
 void *bs_arena_alloc(bs_arena *a, size_t size, size_t align) {
   if (align == 0) align = 1;
   if (align > BS__ARENA_MAX_ALIGN || (align & (align - 1)) != 0) return NULL;
+  if (bs_arena_over_limit(a, size)) return NULL;
 
   bs__arena_chunk *c = a->head;
   if (c != NULL) {
@@ -83,6 +98,7 @@ void *bs_arena_alloc(bs_arena *a, size_t size, size_t align) {
     if (pad <= left && size <= left - pad) {
       void *p = chunk_data(c) + a->used + pad;
       a->used += pad + size;
+      a->taken += size;
       return p;
     }
   }
@@ -90,15 +106,20 @@ void *bs_arena_alloc(bs_arena *a, size_t size, size_t align) {
   c = a->head;
   size_t pad = align_pad(c, 0, align);
   a->used = pad + size;
+  a->taken += size;
   return chunk_data(c) + pad;
 }
 
 void bs_arena_reset(bs_arena *a) {
+  a->taken = 0;
   /* Nothing taken since the last reset (the common case per dispatch). */
-  if (a->used == 0 && (a->head == NULL || a->head->next == NULL)) return;
-  bs__arena_chunk *keep = a->head;
+  if (a->used == 0 && (a->head == NULL || a->head->next == NULL) &&
+      (a->head == NULL || a->head->size <= BS__ARENA_KEEP))
+    return;
+  bs__arena_chunk *keep = NULL;
   for (bs__arena_chunk *c = a->head; c != NULL; c = c->next) {
-    if (c->size > keep->size) keep = c;
+    if (c->size <= BS__ARENA_KEEP && (keep == NULL || c->size > keep->size))
+      keep = c;
   }
   bs__arena_chunk *c = a->head;
   while (c != NULL) {
@@ -122,4 +143,5 @@ void bs_arena_free(bs_arena *a) {
   a->head = NULL;
   a->used = 0;
   a->total = 0;
+  a->taken = 0;
 }

@@ -554,6 +554,8 @@ int bs_read_skip(bs_reader *r) {
 void *bs_reader_alloc(bs_reader *r, size_t size, size_t align) {
   if (r->err != 0) return NULL;
   void *p = r->arena != NULL ? bs_arena_alloc(r->arena, size, align) : NULL;
-  if (p == NULL) fail(r, BS_ENOMEM);
+  if (p == NULL)
+    fail(r, r->arena != NULL && bs_arena_over_limit(r->arena, size)
+                ? BS_ETOOBIG : BS_ENOMEM);
   return p;
 }

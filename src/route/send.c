@@ -255,7 +255,7 @@ int bs_request_await(bs_writer *w, bs_reply_fn thunk, void *out,
     idlen = m->klen;
     memcpy(id, bs__msg_key(m), idlen);
   }
-  bs__msg *r;
+  bs__msg *r = NULL; /* set when request() succeeds; GCC -O3 cannot tell */
   int rc = request(w, thunk, NULL, out, 2, timeout_ms, &r);
   if (rc < 0) return rc;
   bs__request *q = bs__req(r);

@@ -14,6 +14,7 @@ void bs_engine_options_init(bs_engine_options *o) {
   o->batch = 64;
   o->drain_budget = 4096;
   o->shards = 1;
+  o->max_decode_bytes = BS_MAX_DECODE_BYTES_DEFAULT;
 }
 
 /* ---- Where am I --------------------------------------------------------- */
@@ -110,6 +111,7 @@ static int engine_alloc(bs_engine **out, const bs_engine_options *opts) {
   if (opts) o = *opts; else bs_engine_options_init(&o);
   if (o.batch == 0) o.batch = 64;
   if (o.drain_budget == 0) o.drain_budget = 4096;
+  if (o.max_decode_bytes == 0) o.max_decode_bytes = BS_MAX_DECODE_BYTES_DEFAULT;
   o.shards = resolve_shards(o.shards);
 
   bs__heap heap;

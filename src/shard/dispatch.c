@@ -119,7 +119,7 @@ static const bs_method *method_of(const bs_actor_type *t, const bs__msg *m,
 static int status_for(bs_dead_letter_reason reason, int code) {
   switch (reason) {
   case BS_DL_UNKNOWN_METHOD: return BS_ENOMETHOD;
-  case BS_DL_UNDECODABLE: return BS_EDECODE;
+  case BS_DL_UNDECODABLE: return code == BS_ETOOBIG ? BS_ETOOBIG : BS_EDECODE;
   case BS_DL_STOPPED: return BS_ESTOPPED;
   case BS_DL_INIT_FAILED: return BS_EINIT;
   case BS_DL_MAILBOX_FULL: return BS_EFULL;

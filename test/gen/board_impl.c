@@ -24,6 +24,10 @@ int Board_init(Board *self, bs_context *ctx) {
   self->names_count = 2;
   memcpy(self->digest, "\x01\x02\xfe\xff", 4);
   self->scratch = self;
+  self->color = COLOR_GREEN;
+  self->palette[0] = COLOR_RED;
+  self->palette[1] = COLOR_BLUE;
+  self->palette[2] = (Color)7; /* no enumerator: shown as the number */
   return 0;
 }
 

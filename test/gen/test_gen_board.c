@@ -82,6 +82,9 @@ Test(gen_board, the_state_encoder_keys_fields_by_name_at_every_depth) {
   b.pins[1].tags_count = 2;
   b.focus = &b.pins[1];
   b.scratch = &b;
+  b.color = COLOR_BLUE;
+  b.palette[0] = COLOR_GREEN;
+  b.palette[2] = (Color)-9;
   uint8_t buf[512];
   bs_writer w;
   bs_writer_init(&w, buf, sizeof buf);
@@ -95,7 +98,7 @@ Test(gen_board, the_state_encoder_keys_fields_by_name_at_every_depth) {
   bool flag = true;
   double d = 0;
   cr_assert_eq(bs_read_map(&r, &n), 0);
-  cr_assert_eq(n, 12); /* not ctx, scratch, peer */
+  cr_assert_eq(n, 14); /* not ctx, scratch, peer */
   expect_key(&r, "moves");
   cr_assert_eq(bs_read_int(&r, &i), 0);
   cr_assert_eq(i, -3);
@@ -151,6 +154,17 @@ Test(gen_board, the_state_encoder_keys_fields_by_name_at_every_depth) {
   cr_assert_eq(bs_read_skip(&r), 0);
   expect_key(&r, "last_tags");
   cr_assert_eq(bs_read_skip(&r), 0);
+  /* enums by their enumerator's name; a value without one as the number */
+  expect_key(&r, "color");
+  expect_key(&r, "COLOR_BLUE");
+  expect_key(&r, "palette");
+  cr_assert_eq(bs_read_array(&r, &n), 0);
+  cr_assert_eq(n, 3);
+  expect_key(&r, "COLOR_GREEN");
+  cr_assert_eq(bs_read_int(&r, &i), 0);
+  cr_assert_eq(i, 0); /* zeroed: COLOR_RED is 1, nothing is 0 */
+  cr_assert_eq(bs_read_int(&r, &i), 0);
+  cr_assert_eq(i, -9);
   cr_assert(bs_reader_at_end(&r));
 }
 
@@ -325,6 +339,30 @@ Test(gen_board, self_and_from_ref_reject_null_arguments) {
   cr_assert_eq(BoardProxy_self(NULL, NULL), BS_EINVAL);
 }
 
+/* A failed get zeroes *out, like self and from_ref: a proxy left over from
+ * an earlier get must not keep reaching that actor. */
+Test(gen_board, a_failed_get_zeroes_its_out) {
+  GreeterProxy g;
+  cr_assert_eq(GreeterProxy_get(engine, "greeter", &g), 0);
+  BoardProxy out;
+  memset(&out, 0xff, sizeof out);
+  cr_assert_eq(BoardProxy_get(engine, NULL, &out), BS_EINVAL);
+  cr_assert_null(out.ref.engine);
+  cr_assert_null(out.ref.type);
+  cr_assert_eq(BoardProxy_get(engine, "b", &out), 0);
+  cr_assert_not_null(out.ref.type);
+  cr_assert_eq(BoardProxy_get(engine, "", &out), BS_EIDLEN);
+  cr_assert_null(out.ref.type);
+  cr_assert_eq(out.ref.len, 0);
+  cr_assert_eq(BoardProxy_move(out, 1, 1), BS_EINVAL);
+  /* the id of an actor of another type is just another Board */
+  cr_assert_eq(BoardProxy_get(engine, "greeter", &out), 0);
+  memset(&out, 0xff, sizeof out);
+  cr_assert_eq(BoardProxy_get(NULL, "b", &out), BS_EINVAL);
+  cr_assert_null(out.ref.type);
+  cr_assert_eq(BoardProxy_get(engine, "b", NULL), BS_EINVAL);
+}
+
 /* ---- The inspector's JSON ------------------------------------------------------ */
 
 #ifdef GEN_BOARD_HTTP
@@ -350,7 +388,8 @@ Test(gen_board, the_inspector_shows_the_state_by_field_name) {
       " \"extra\": [{\"label\": \"spare\", \"at\": {\"x\": 7, \"y\": 8}, \"tags\": []}],"
       " \"focus\": {\"label\": \"flag\", \"at\": {\"x\": 4, \"y\": 5}, \"tags\": []},"
       " \"names\": [\"ada\", \"grace\"], \"digest\": \"0102feff\","
-      " \"last_tags\": \"x,y\"}");
+      " \"last_tags\": \"x,y\", \"color\": \"COLOR_GREEN\","
+      " \"palette\": [\"COLOR_RED\", \"COLOR_BLUE\", 7]}");
   cr_assert_not_null(want);
   char *got_s = cJSON_PrintUnformatted(state);
   cr_assert(cJSON_Compare(state, want, true), "state is %s", got_s);

@@ -214,6 +214,53 @@ Test(gen_stream, a_struct_element_relayed_by_an_actor_is_unchanged) {
   cr_assert_arr_eq(elem, direct, direct_len);
 }
 
+/* A typed handle of a struct from the actor's own header cannot be a state
+ * field (the header is parsed before the handle type is generated): the
+ * Newsroom keeps the handle's bs_stream * from init on, and publishes
+ * through bs_stream_from(Headline, self->headlines). */
+Test(gen_stream, an_actor_keeps_its_stream_in_its_state) {
+  bs_stream_Headline headlines;
+  bs_get_stream(engine, Headline, "headlines", &headlines);
+  bs_stream_subscribe(headlines, bs_subscriber("reader", ReaderProxy_onHeadline));
+  NewsroomProxy room;
+  cr_assert_eq(bs_get_actor(engine, Newsroom, "newsroom", &room), 0);
+  Headline h = {.seq = 5, .title = "kept"};
+  cr_assert_eq(NewsroomProxy_publishKept(room, &h), 0);
+  h.seq = 6;
+  cr_assert_eq(NewsroomProxy_publishKept(room, &h), 0);
+  run();
+  const char *want[] = {"#5 kept by (null)/ p0 path nowhere",
+                        "#6 kept by (null)/ p0 path nowhere"};
+  assert_lines("reader", 2, want);
+  cr_assert_eq(stream_stats(headlines.s).published, 2);
+  cr_assert_eq(engine_stats().method_errors, 0);
+}
+
+Test(gen_stream, from_retypes_only_a_stream_of_its_element_type) {
+  bs_stream_Headline hs;
+  cr_assert_eq(bs_get_stream(engine, Headline, "headlines", &hs), 0);
+  bs_stream_Headline same = bs_stream_from(Headline, hs.s);
+  cr_assert_eq(same.s, hs.s);
+  cr_assert_eq(same.vt, hs.vt);
+  bs_stream_Notice notices = bs_stream_from(Notice, hs.s);
+  cr_assert_null(notices.s);
+  cr_assert_null(notices.vt);
+  Notice n = {"not a headline"};
+  cr_assert_eq(bs_stream_next(notices, &n), BS_EINVAL);
+  cr_assert_eq(bs_stream_subscribe(notices,
+                                   bs_subscriber("r", ReaderProxy_onNotice)),
+               BS_EINVAL);
+  bs_stream_Headline_array arrays = bs_stream_from(Headline_array, hs.s);
+  cr_assert_null(arrays.vt);
+  bs_stream_cstr none = bs_stream_from(cstr, NULL);
+  cr_assert_null(none.vt);
+  cr_assert_eq(bs_stream_next(none, "x"), BS_EINVAL);
+  bs_stream_i64_array batches;
+  cr_assert_eq(bs_get_stream(engine, i64_array, "batches", &batches), 0);
+  cr_assert_not_null(bs_stream_from(i64_array, batches.s).vt);
+  cr_assert_eq(stream_stats(hs.s).published, 0);
+}
+
 Test(gen_stream, a_NULL_struct_element_is_EINVAL_and_queues_nothing) {
   bs_stream_Headline hs;
   bs_get_stream(engine, Headline, "headlines", &hs);

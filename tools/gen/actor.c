@@ -27,7 +27,7 @@ static const char *param_name(CXCursor p, unsigned i) {
 static const char *param_decl(CXType t, const gen_param *p) {
   if (clang_getCanonicalType(t).kind != CXType_ConstantArray)
     return emit_decl(p->type, p->name);
-  char *s = gen_cx_string(clang_getTypeSpelling(t));
+  char *s = gen_code_spelling(t);
   char *bracket = strchr(s, '[');
   return gen_printf("%.*s%s%s", (int)(bracket - s),
                     s, bracket > s && bracket[-1] == ' ' ? "" : " ",
@@ -41,20 +41,34 @@ static const char *decayed_cast(CXType t) {
   if (clang_getCanonicalType(t).kind != CXType_ConstantArray) return NULL;
   CXType et = clang_getArrayElementType(t);
   if (clang_getCanonicalType(et).kind != CXType_ConstantArray) return NULL;
-  char *s = gen_cx_string(clang_getTypeSpelling(et));
+  char *s = gen_code_spelling(et);
   char *bracket = strchr(s, '[');
   return gen_printf("%.*s(*)%s", (int)(bracket - s), s, bracket);
+}
+
+static bool is_struct(CXType t, CXCursor def) {
+  CXCursor d = clang_getCursorDefinition(
+      clang_getTypeDeclaration(clang_getCanonicalType(t)));
+  return clang_equalCursors(d, def);
+}
+
+static CXType first_param(CXCursor fn) {
+  return clang_getCanonicalType(
+      clang_getCursorType(clang_Cursor_getArgument(fn, 0)));
 }
 
 /* true if `fn`'s first parameter is a pointer to the struct `def`. */
 static bool takes_self(CXCursor fn, CXCursor def) {
   if (clang_Cursor_getNumArguments(fn) < 1) return false;
-  CXType t = clang_getCanonicalType(
-      clang_getCursorType(clang_Cursor_getArgument(fn, 0)));
-  if (t.kind != CXType_Pointer) return false;
-  CXType pt = clang_getCanonicalType(clang_getPointeeType(t));
-  CXCursor d = clang_getCursorDefinition(clang_getTypeDeclaration(pt));
-  return clang_equalCursors(d, def);
+  CXType t = first_param(fn);
+  return t.kind == CXType_Pointer && is_struct(clang_getPointeeType(t), def);
+}
+
+/* `int T_bump(T self, int by)` looks like a method but would get a copy of
+ * the state: not one, and the user most likely meant `T *self`. */
+static bool takes_self_by_value(CXCursor fn, CXCursor def) {
+  return clang_Cursor_getNumArguments(fn) >= 1 &&
+         is_struct(first_param(fn), def);
 }
 
 static bool is_context_ptr(CXType t) {
@@ -180,10 +194,17 @@ static void collect_methods(gen_actor *a, CXCursor def, const gen_vec *tops,
       continue;
     char *cname = gen_cx_string(clang_getCursorSpelling(fn));
     if (strncmp(cname, prefix, strlen(prefix)) != 0 ||
-        cname[strlen(prefix)] == '\0' || !takes_self(fn, def) ||
-        seen_name(&seen, cname))
+        cname[strlen(prefix)] == '\0' || seen_name(&seen, cname))
       continue;
     gen_vec_push(&seen, cname);
+    if (!takes_self(fn, def)) {
+      if (takes_self_by_value(fn, def))
+        gen_warning(gen_cursor_loc(fn), "%s takes the actor by value, so it "
+                    "is not a method and gets no proxy (a method's first "
+                    "parameter is '%s *self' or 'const %s *self')", cname,
+                    a->spelling, a->spelling);
+      continue;
+    }
     const char *name = cname + strlen(prefix);
     if (strcmp(name, "init") == 0) {
       *init = true;
@@ -224,38 +245,6 @@ static bool sort_methods(gen_actor *a) {
   return ok;
 }
 
-/* Every generated proxy function name must be unique: `get` and `stop`
- * are taken, a request `x` also makes x_await, x_await_timeout and the
- * continuation type x_cont, a stream subscriber `x` x__subscriber, and a
- * method `x` with parameters the argument decoder x__args. */
-static bool check_names(const gen_actor *a) {
-  gen_vec names = {0};
-  gen_vec_push(&names, "get");
-  gen_vec_push(&names, "stop");
-  for (size_t i = 0; i < a->in_source_order.len; i++) {
-    gen_method *m = a->in_source_order.items[i];
-    if (m->request) {
-      gen_vec_push(&names, gen_printf("%s_await", m->name));
-      gen_vec_push(&names, gen_printf("%s_await_timeout", m->name));
-      gen_vec_push(&names, gen_printf("%s_cont", m->name));
-    }
-    if (m->elem_token)
-      gen_vec_push(&names, gen_printf("%s__subscriber", m->name));
-    if (m->params.len > 0)
-      gen_vec_push(&names, gen_printf("%s__args", m->name));
-  }
-  bool ok = true;
-  for (size_t i = 0; i < a->in_source_order.len; i++) {
-    gen_method *m = a->in_source_order.items[i];
-    if (seen_name(&names, m->name)) {
-      gen_error(m->loc, "method %s would clash with the generated %sProxy_%s: "
-                "rename it", m->cname, a->name, m->name);
-      ok = false;
-    }
-  }
-  return ok;
-}
-
 static void name_actor(gen_actor *a, CXCursor marked, CXCursor def) {
   a->loc = gen_cursor_loc(def);
   if (clang_getCursorKind(marked) == CXCursor_TypedefDecl) {
@@ -285,7 +274,7 @@ gen_actor *gen_actor_build(CXCursor marked, CXCursor def, const gen_vec *tops) {
     gen_error(a->loc, "actor '%s' has no %s_deinit: declare 'void "
               "%s_deinit(%s *self);' in the same header",
               a->name, a->name, a->name, a->spelling);
-  if (!sort_methods(a) || !check_names(a) || gen_error_count() != before)
+  if (!sort_methods(a) || gen_error_count() != before)
     return NULL;
   gen_resolve_lenient_fields(def, &a->state_fields);
   return a;

@@ -29,6 +29,22 @@ void gen_error_once(gen_loc loc, const char *msg) {
   gen_error(loc, "%s", msg);
 }
 
+void gen_warning(gen_loc loc, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *msg = gen_printf("%s:%u:%u: warning: ", loc.file, loc.line, loc.col);
+  gen_sbuf b = {0};
+  sb_puts(&b, msg);
+  sb_vprintf(&b, fmt, ap);
+  va_end(ap);
+  char *key = gen_strndup(b.data, b.len);
+  sb_free(&b);
+  for (size_t i = 0; i < reported.len; i++)
+    if (strcmp(reported.items[i], key) == 0) return;
+  gen_vec_push(&reported, key);
+  fprintf(stderr, "%s\n", key);
+}
+
 void gen_error_plain(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);

@@ -180,7 +180,8 @@ void emit_actor_header(gen_sbuf *h, const gen_actor *a) {
   sb_printf(h, "extern const bs_actor_type %s_actor_type;\n", n);
   sb_printf(h, "int %s__encode_state(const void *self, bs_writer *w);\n\n", n);
   sb_printf(h, "/* A proxy of the %s `id` (bs_actor_get): a reference by "
-            "key; activation\n * waits for its first message. */\n", n);
+            "key; activation\n * waits for its first message. On an error "
+            "*out is zeroed (sends to it fail\n * with BS_EINVAL). */\n", n);
   sb_printf(h, "int %sProxy_get(bs_engine *e, const char *id, %sProxy *out);\n",
             n, n);
   sb_printf(h, "/* Stops it after the mail already queued (bs_stop). */\n");
@@ -378,8 +379,10 @@ void emit_actor_source(gen_sbuf *c, const gen_actor *a) {
     emit_thunk(c, a, a->methods.items[i]);
   emit_table(c, a);
   sb_printf(c, "int %sProxy_get(bs_engine *e, const char *id, %sProxy *out) "
-            "{\n  if (out == NULL) return BS_EINVAL;\n  return bs_actor_get(e, "
-            "&%s_actor_type, id, &out->ref);\n}\n\n", n, n, n);
+            "{\n  if (out == NULL) return BS_EINVAL;\n"
+            "  memset(out, 0, sizeof *out);\n"
+            "  return bs_actor_get(e, &%s_actor_type, id, &out->ref);\n}\n\n",
+            n, n, n);
   sb_printf(c, "int %sProxy_stop(%sProxy proxy) {\n  return bs_stop(&proxy.ref);"
             "\n}\n\n", n, n);
   sb_printf(c, "%sProxy %sProxy_from_ref(bs_ref ref) {\n"

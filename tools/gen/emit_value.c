@@ -84,6 +84,33 @@ static void encode_struct_ref(gen_sbuf *b, const gen_type *t, const char *w,
   line(b, ind + 1, "bs_write_null(%s);", w);
 }
 
+/* A case label for an enumerator's value (INT64_MIN has no literal). */
+static const char *enum_label(const gen_type *t, const gen_enumerator *k) {
+  if (!t->is_signed) return gen_printf("%lluu", k->uvalue);
+  if (k->value == INT64_MIN) return "INT64_MIN";
+  return gen_printf("%lld", k->value);
+}
+
+/* The inspector's view of an enum: its enumerator's name as text when the
+ * value has one, the number otherwise. Case labels are numbers (the names
+ * are in comments), so an enumerator named like a local still works. */
+static void encode_enum_named(gen_sbuf *b, const gen_type *t, const char *w,
+                              const char *expr, int ind) {
+  const char *as = t->is_signed ? "int64_t" : "uint64_t";
+  line(b, ind, "switch ((%s)%s) {", as, expr);
+  for (size_t i = 0; i < t->enumerators.len; i++) {
+    const gen_enumerator *k = t->enumerators.items[i];
+    line(b, ind, "case %s: /* %s */", enum_label(t, k), k->name);
+    line(b, ind + 1, "bs_write_cstr(%s, \"%s\");", w, k->name);
+    line(b, ind + 1, "break;");
+  }
+  line(b, ind, "default:");
+  line(b, ind + 1, "bs_write_%s(%s, (%s)%s);", t->is_signed ? "int" : "uint",
+       w, as, expr);
+  line(b, ind + 1, "break;");
+  line(b, ind, "}");
+}
+
 void emit_encode(gen_sbuf *b, const gen_type *t, const char *w,
                  const char *expr, const char *count, int depth, int ind) {
   encode(b, t, w, expr, count, depth, ind, false);
@@ -104,7 +131,9 @@ static void encode(gen_sbuf *b, const gen_type *t, const char *w,
     line(b, ind, "bs_write_uint(%s, (uint64_t)%s);", w, expr);
     break;
   case GEN_ENUM:
-    if (t->is_signed)
+    if (named && t->enumerators.len > 0)
+      encode_enum_named(b, t, w, expr, ind);
+    else if (t->is_signed)
       line(b, ind, "bs_write_int(%s, (int64_t)%s);", w, expr);
     else
       line(b, ind, "bs_write_uint(%s, (uint64_t)%s);", w, expr);

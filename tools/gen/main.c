@@ -5,8 +5,9 @@
  *
  * The run has three phases, and only the last touches the file system:
  * collect the inputs and parse the marked ones (building the model), check
- * (every error is reported, not just the first), then emit every file and
- * write them all. Exit status: 0 done, 1 errors in the input, 2 bad usage
+ * it (every error is reported, not just the first; the generated names last,
+ * once every actor and struct is known), then emit every file and write
+ * them all. Exit status: 0 done, 1 errors in the input, 2 bad usage
  * or I/O. See docs/generator.md. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "diag.h"
 #include "emit.h"
 #include "inputs.h"
+#include "names.h"
 #include "output.h"
 #include "parse.h"
 #include "types.h"
@@ -172,6 +174,8 @@ static int run(const options *o) {
   parse_all(o, &inputs);
   if (gen_error_count() > 0) return 1;
   place_structs();
+  gen_names_check(&inputs);
+  if (gen_error_count() > 0) return 1;
   return emit_all(o, &inputs) == 0 ? 0 : 2;
 }
 

@@ -34,10 +34,19 @@ typedef enum gen_kind {
 
 typedef struct gen_struct gen_struct;
 
+/* One constant of an enum: the inspector's state view shows its name. */
+typedef struct gen_enumerator {
+  const char *name;
+  long long value;          /* is_signed enums */
+  unsigned long long uvalue; /* the others */
+} gen_enumerator;
+
 typedef struct gen_type {
   gen_kind kind;
   unsigned bits;            /* integers, enums */
   bool is_signed;           /* enums */
+  gen_vec enumerators;      /* enums: gen_enumerator *, one per value, first
+                               name wins */
   const char *spelling;     /* unqualified C type ("uint32_t", "const char *") */
   gen_struct *st;           /* STRUCT, STRUCT_REF */
   struct gen_type *elem;    /* ARRAY, DYNARRAY */
@@ -45,6 +54,18 @@ typedef struct gen_type {
 } gen_type;
 
 typedef struct gen_input gen_input;
+
+/* A name some parse declared (functions, variables, typedefs, enumerators,
+ * struct/union/enum tags, macros), checked against the generated names. */
+typedef enum gen_ns { GEN_NS_ORDINARY, GEN_NS_TAG, GEN_NS_MACRO } gen_ns;
+
+typedef struct gen_decl {
+  const char *name;
+  gen_ns ns;
+  const char *kind;         /* "function", "typedef", "struct", "macro", ... */
+  gen_loc loc;
+  bool function_like;       /* macros: expanded only before a '(' */
+} gen_decl;
 
 typedef struct gen_field {
   const char *name;
@@ -115,6 +136,7 @@ struct gen_input {
   gen_vec actors;           /* gen_actor * */
   gen_vec structs;          /* gen_struct * defined here and used */
   gen_vec deps;             /* const char * files its parse read */
+  gen_vec decls;            /* gen_decl * its parse saw, at file scope */
 };
 
 /* Every struct seen in any translation unit, by definition identity. */

@@ -54,11 +54,37 @@ static bool strip_suffix(char *s, const char *word) {
   return true;
 }
 
+static bool ident_char(char c) {
+  return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9');
+}
+
+/* <stdbool.h>'s bool is a macro, so clang spells the type `_Bool`, also
+ * inside pointers and arrays ("const _Bool *"). Generated headers must
+ * compile as C++ too, which has bool and no _Bool: the code says bool. */
+char *gen_code_spelling(CXType t) {
+  char *s = gen_cx_string(clang_getTypeSpelling(t));
+  gen_sbuf b = {0};
+  for (const char *p = s; *p;) {
+    if (strncmp(p, "_Bool", 5) == 0 && (p == s || !ident_char(p[-1])) &&
+        !ident_char(p[5])) {
+      sb_puts(&b, "bool");
+      p += 5;
+    } else {
+      char one[2] = {*p++, '\0'};
+      sb_puts(&b, one);
+    }
+  }
+  char *out = gen_strndup(b.data ? b.data : "", b.len);
+  sb_free(&b);
+  return out;
+}
+
 /* clang spells top-level qualifiers in front of plain types ("const int")
  * and behind pointers ("char *const"); locals and codec signatures want the
  * type without them. */
 char *gen_type_spelling(CXType t) {
-  char *s = gen_cx_string(clang_getTypeSpelling(t));
+  char *s = gen_code_spelling(t);
   if (clang_getCanonicalType(t).kind == CXType_Pointer) {
     while (strip_suffix(s, "const") || strip_suffix(s, "restrict") ||
            strip_suffix(s, "volatile")) {
@@ -67,7 +93,6 @@ char *gen_type_spelling(CXType t) {
     while (starts_with(s, "const ") || starts_with(s, "volatile "))
       s = strchr(s, ' ') + 1;
   }
-  if (strcmp(s, "_Bool") == 0) s = "bool";
   return s;
 }
 
@@ -375,11 +400,34 @@ static gen_type *resolve_array(CXType t, CXType c, gen_loc loc,
   return r->elem ? r : NULL;
 }
 
+static bool same_value(const gen_type *e, const gen_enumerator *a,
+                       const gen_enumerator *b) {
+  return e->is_signed ? a->value == b->value : a->uvalue == b->uvalue;
+}
+
+static enum CXChildVisitResult collect_enumerator(CXCursor c, CXCursor parent,
+                                                  CXClientData data) {
+  (void)parent;
+  gen_type *e = data;
+  if (clang_getCursorKind(c) != CXCursor_EnumConstantDecl)
+    return CXChildVisit_Continue;
+  gen_enumerator *k = gen_alloc(sizeof *k);
+  k->name = gen_cx_string(clang_getCursorSpelling(c));
+  k->value = clang_getEnumConstantDeclValue(c);
+  k->uvalue = clang_getEnumConstantDeclUnsignedValue(c);
+  for (size_t i = 0; i < e->enumerators.len; i++)
+    if (same_value(e, e->enumerators.items[i], k)) return CXChildVisit_Continue;
+  gen_vec_push(&e->enumerators, k);
+  return CXChildVisit_Continue;
+}
+
 static gen_type *resolve_enum(CXType t, CXType c) {
-  CXType it = clang_getEnumDeclIntegerType(clang_getTypeDeclaration(c));
+  CXCursor decl = clang_getTypeDeclaration(c);
+  CXType it = clang_getEnumDeclIntegerType(decl);
   gen_type *r = new_type(GEN_ENUM, gen_type_spelling(t));
   r->bits = (unsigned)clang_Type_getSizeOf(it) * 8;
   r->is_signed = is_signed_int(clang_getCanonicalType(it).kind);
+  clang_visitChildren(clang_getCursorDefinition(decl), collect_enumerator, r);
   return r;
 }
 

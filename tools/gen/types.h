@@ -22,6 +22,7 @@ void gen_types_init(const gen_vec *inputs);
 gen_loc gen_cursor_loc(CXCursor c);
 char *gen_cx_string(CXString s); /* copies and disposes */
 char *gen_type_spelling(CXType t); /* without top-level qualifiers */
+char *gen_code_spelling(CXType t); /* clang's, with bool for _Bool */
 bool gen_is_size_t(CXType t);
 
 /* Resolves `t`, the type of `what` ("parameter 'x' of Greeter_move") at

@@ -77,6 +77,7 @@ const bs_actor_type Account_actor_type = {
 
 int AccountProxy_get(bs_engine *e, const char *id, AccountProxy *out) {
   if (out == NULL) return BS_EINVAL;
+  memset(out, 0, sizeof *out);
   return bs_actor_get(e, &Account_actor_type, id, &out->ref);
 }
 
@@ -266,6 +267,7 @@ const bs_actor_type Teller_actor_type = {
 
 int TellerProxy_get(bs_engine *e, const char *id, TellerProxy *out) {
   if (out == NULL) return BS_EINVAL;
+  memset(out, 0, sizeof *out);
   return bs_actor_get(e, &Teller_actor_type, id, &out->ref);
 }
 

@@ -23,7 +23,8 @@ extern const bs_actor_type Account_actor_type;
 int Account__encode_state(const void *self, bs_writer *w);
 
 /* A proxy of the Account `id` (bs_actor_get): a reference by key; activation
- * waits for its first message. */
+ * waits for its first message. On an error *out is zeroed (sends to it fail
+ * with BS_EINVAL). */
 int AccountProxy_get(bs_engine *e, const char *id, AccountProxy *out);
 /* Stops it after the mail already queued (bs_stop). */
 int AccountProxy_stop(AccountProxy proxy);
@@ -94,7 +95,8 @@ extern const bs_actor_type Teller_actor_type;
 int Teller__encode_state(const void *self, bs_writer *w);
 
 /* A proxy of the Teller `id` (bs_actor_get): a reference by key; activation
- * waits for its first message. */
+ * waits for its first message. On an error *out is zeroed (sends to it fail
+ * with BS_EINVAL). */
 int TellerProxy_get(bs_engine *e, const char *id, TellerProxy *out);
 /* Stops it after the mail already queued (bs_stop). */
 int TellerProxy_stop(TellerProxy proxy);

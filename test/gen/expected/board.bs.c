@@ -97,7 +97,7 @@ BS_IMPLEMENT_STREAM_ARRAY_TYPE(Pin)
 
 int Board__encode_state(const void *self, bs_writer *w) {
   const Board *v = self;
-  bs_write_map(w, 12);
+  bs_write_map(w, 14);
   bs_write_cstr(w, "moves");
   bs_write_int(w, (int64_t)v->moves);
   bs_write_cstr(w, "title");
@@ -134,6 +134,39 @@ int Board__encode_state(const void *self, bs_writer *w) {
   bs_write_bytes(w, v->digest, 4);
   bs_write_cstr(w, "last_tags");
   bs_gen_write_charbuf(w, v->last_tags, 32);
+  bs_write_cstr(w, "color");
+  switch ((int64_t)v->color) {
+  case 1: /* COLOR_RED */
+    bs_write_cstr(w, "COLOR_RED");
+    break;
+  case 2: /* COLOR_GREEN */
+    bs_write_cstr(w, "COLOR_GREEN");
+    break;
+  case -3: /* COLOR_BLUE */
+    bs_write_cstr(w, "COLOR_BLUE");
+    break;
+  default:
+    bs_write_int(w, (int64_t)v->color);
+    break;
+  }
+  bs_write_cstr(w, "palette");
+  bs_write_array(w, 3u);
+  for (size_t i0 = 0; i0 < 3u; i0++) {
+    switch ((int64_t)v->palette[i0]) {
+    case 1: /* COLOR_RED */
+      bs_write_cstr(w, "COLOR_RED");
+      break;
+    case 2: /* COLOR_GREEN */
+      bs_write_cstr(w, "COLOR_GREEN");
+      break;
+    case -3: /* COLOR_BLUE */
+      bs_write_cstr(w, "COLOR_BLUE");
+      break;
+    default:
+      bs_write_int(w, (int64_t)v->palette[i0]);
+      break;
+    }
+  }
   return w->err;
 }
 
@@ -273,6 +306,7 @@ const bs_actor_type Board_actor_type = {
 
 int BoardProxy_get(bs_engine *e, const char *id, BoardProxy *out) {
   if (out == NULL) return BS_EINVAL;
+  memset(out, 0, sizeof *out);
   return bs_actor_get(e, &Board_actor_type, id, &out->ref);
 }
 

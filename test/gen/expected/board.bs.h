@@ -43,7 +43,8 @@ extern const bs_actor_type Board_actor_type;
 int Board__encode_state(const void *self, bs_writer *w);
 
 /* A proxy of the Board `id` (bs_actor_get): a reference by key; activation
- * waits for its first message. */
+ * waits for its first message. On an error *out is zeroed (sends to it fail
+ * with BS_EINVAL). */
 int BoardProxy_get(bs_engine *e, const char *id, BoardProxy *out);
 /* Stops it after the mail already queued (bs_stop). */
 int BoardProxy_stop(BoardProxy proxy);

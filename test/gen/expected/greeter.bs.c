@@ -80,6 +80,7 @@ const bs_actor_type Greeter_actor_type = {
 
 int GreeterProxy_get(bs_engine *e, const char *id, GreeterProxy *out) {
   if (out == NULL) return BS_EINVAL;
+  memset(out, 0, sizeof *out);
   return bs_actor_get(e, &Greeter_actor_type, id, &out->ref);
 }
 

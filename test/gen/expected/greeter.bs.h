@@ -23,7 +23,8 @@ extern const bs_actor_type Greeter_actor_type;
 int Greeter__encode_state(const void *self, bs_writer *w);
 
 /* A proxy of the Greeter `id` (bs_actor_get): a reference by key; activation
- * waits for its first message. */
+ * waits for its first message. On an error *out is zeroed (sends to it fail
+ * with BS_EINVAL). */
 int GreeterProxy_get(bs_engine *e, const char *id, GreeterProxy *out);
 /* Stops it after the mail already queued (bs_stop). */
 int GreeterProxy_stop(GreeterProxy proxy);

@@ -17,7 +17,17 @@ int Kitchen__encode_state(const void *self, bs_writer *w) {
   bs_write_cstr(w, "cursor");
   Point__encode_named(w, &v->cursor);
   bs_write_cstr(w, "mode");
-  bs_write_uint(w, (uint64_t)v->mode);
+  switch ((uint64_t)v->mode) {
+  case 0u: /* MODE_OFF */
+    bs_write_cstr(w, "MODE_OFF");
+    break;
+  case 1u: /* MODE_ON */
+    bs_write_cstr(w, "MODE_ON");
+    break;
+  default:
+    bs_write_uint(w, (uint64_t)v->mode);
+    break;
+  }
   return w->err;
 }
 
@@ -471,6 +481,7 @@ const bs_actor_type Kitchen_actor_type = {
 
 int KitchenProxy_get(bs_engine *e, const char *id, KitchenProxy *out) {
   if (out == NULL) return BS_EINVAL;
+  memset(out, 0, sizeof *out);
   return bs_actor_get(e, &Kitchen_actor_type, id, &out->ref);
 }
 

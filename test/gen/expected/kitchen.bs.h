@@ -27,7 +27,8 @@ extern const bs_actor_type Kitchen_actor_type;
 int Kitchen__encode_state(const void *self, bs_writer *w);
 
 /* A proxy of the Kitchen `id` (bs_actor_get): a reference by key; activation
- * waits for its first message. */
+ * waits for its first message. On an error *out is zeroed (sends to it fail
+ * with BS_EINVAL). */
 int KitchenProxy_get(bs_engine *e, const char *id, KitchenProxy *out);
 /* Stops it after the mail already queued (bs_stop). */
 int KitchenProxy_stop(KitchenProxy proxy);

@@ -265,6 +265,23 @@ static int Newsroom__invoke_publish(void *self, bs_call *call) {
   return call->reply->err;
 }
 
+static int Newsroom__invoke_publishKept(void *self, bs_call *call) {
+  bs_reader *r = &call->args;
+  const Headline *a0 = NULL;
+  {
+    struct Headline *t0 = bs_gen_read_ref(r, sizeof(struct Headline), _Alignof(struct Headline));
+    if (t0 != NULL)
+      Headline__decode(r, t0);
+    a0 = t0;
+  }
+  if (r->err != 0) return r->err;
+  int ret = Newsroom_publishKept(self, a0);
+  call->result = ret;
+  if (call->reply == NULL) return 0;
+  bs_write_int(call->reply, (int64_t)ret);
+  return call->reply->err;
+}
+
 static int Newsroom__invoke_publishHeadline(void *self, bs_call *call) {
   bs_reader *r = &call->args;
   const Headline *a0 = NULL;
@@ -298,6 +315,7 @@ static int Newsroom__invoke_subscribe(void *self, bs_call *call) {
  * methods are added or reordered. */
 static const bs_method Newsroom__methods[] = {
   {"publish", 0x0fc01808u, 1u, Newsroom__invoke_publish},
+  {"publishKept", 0x2034b3c8u, 1u, Newsroom__invoke_publishKept},
   {"publishHeadline", 0x3990d558u, 1u, Newsroom__invoke_publishHeadline},
   {"subscribe", 0xaf9e4a03u, 1u, Newsroom__invoke_subscribe},
 };
@@ -317,12 +335,13 @@ const bs_actor_type Newsroom_actor_type = {
   .init = Newsroom__init,
   .deinit = Newsroom__deinit,
   .methods = Newsroom__methods,
-  .method_count = 3,
+  .method_count = 4,
   .encode_state = Newsroom__encode_state,
 };
 
 int NewsroomProxy_get(bs_engine *e, const char *id, NewsroomProxy *out) {
   if (out == NULL) return BS_EINVAL;
+  memset(out, 0, sizeof *out);
   return bs_actor_get(e, &Newsroom_actor_type, id, &out->ref);
 }
 
@@ -349,7 +368,7 @@ int NewsroomProxy_self(const bs_context *ctx, NewsroomProxy *out) {
 
 int NewsroomProxy_subscribe(NewsroomProxy proxy, const char *reader) {
   bs_writer w;
-  int rc = bs_send_begin(&proxy.ref, &Newsroom__methods[2], &w);
+  int rc = bs_send_begin(&proxy.ref, &Newsroom__methods[3], &w);
   if (rc < 0) return rc;
   bs_write_cstr(&w, reader);
   return bs_send_end(&w);
@@ -383,7 +402,7 @@ int NewsroomProxy_publish__args(bs_reader *args, const char **headline) {
 
 int NewsroomProxy_publishHeadline(NewsroomProxy proxy, const Headline *h) {
   bs_writer w;
-  int rc = bs_send_begin(&proxy.ref, &Newsroom__methods[1], &w);
+  int rc = bs_send_begin(&proxy.ref, &Newsroom__methods[2], &w);
   if (rc < 0) return rc;
   if (h != NULL)
     Headline__encode(&w, h);
@@ -393,6 +412,31 @@ int NewsroomProxy_publishHeadline(NewsroomProxy proxy, const Headline *h) {
 }
 
 int NewsroomProxy_publishHeadline__args(bs_reader *args, const Headline **h) {
+  if (args == NULL) return BS_EINVAL;
+  const Headline *a0 = NULL;
+  {
+    struct Headline *t0 = bs_gen_read_ref(args, sizeof(struct Headline), _Alignof(struct Headline));
+    if (t0 != NULL)
+      Headline__decode(args, t0);
+    a0 = t0;
+  }
+  if (args->err != 0) return args->err;
+  if (h != NULL) *h = a0;
+  return 0;
+}
+
+int NewsroomProxy_publishKept(NewsroomProxy proxy, const Headline *h) {
+  bs_writer w;
+  int rc = bs_send_begin(&proxy.ref, &Newsroom__methods[1], &w);
+  if (rc < 0) return rc;
+  if (h != NULL)
+    Headline__encode(&w, h);
+  else
+    bs_write_null(&w);
+  return bs_send_end(&w);
+}
+
+int NewsroomProxy_publishKept__args(bs_reader *args, const Headline **h) {
   if (args == NULL) return BS_EINVAL;
   const Headline *a0 = NULL;
   {
@@ -990,7 +1034,7 @@ static int Reader__invoke_onU8(void *self, bs_call *call) {
 
 static int Reader__invoke_onFlags(void *self, bs_call *call) {
   bs_reader *r = &call->args;
-  const _Bool *a0 = NULL;
+  const bool *a0 = NULL;
   size_t a0_n = 0;
   {
     size_t n0 = 0, i0;
@@ -1127,6 +1171,7 @@ const bs_actor_type Reader_actor_type = {
 
 int ReaderProxy_get(bs_engine *e, const char *id, ReaderProxy *out) {
   if (out == NULL) return BS_EINVAL;
+  memset(out, 0, sizeof *out);
   return bs_actor_get(e, &Reader_actor_type, id, &out->ref);
 }
 
@@ -1807,7 +1852,7 @@ int ReaderProxy_onSizes__args(bs_reader *args, const size_t **v, size_t *n) {
   return 0;
 }
 
-int ReaderProxy_onFlags(ReaderProxy proxy, const _Bool *v, size_t n) {
+int ReaderProxy_onFlags(ReaderProxy proxy, const bool *v, size_t n) {
   bs_writer w;
   int rc = bs_send_begin(&proxy.ref, &Reader__methods[36], &w);
   if (rc < 0) return rc;
@@ -1818,9 +1863,9 @@ int ReaderProxy_onFlags(ReaderProxy proxy, const _Bool *v, size_t n) {
   return bs_send_end(&w);
 }
 
-int ReaderProxy_onFlags__args(bs_reader *args, const _Bool **v, size_t *n) {
+int ReaderProxy_onFlags__args(bs_reader *args, const bool **v, size_t *n) {
   if (args == NULL) return BS_EINVAL;
-  const _Bool *a0 = NULL;
+  const bool *a0 = NULL;
   size_t a0_n = 0;
   {
     size_t n0 = 0, i0;

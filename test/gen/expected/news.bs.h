@@ -86,7 +86,8 @@ extern const bs_actor_type Newsroom_actor_type;
 int Newsroom__encode_state(const void *self, bs_writer *w);
 
 /* A proxy of the Newsroom `id` (bs_actor_get): a reference by key; activation
- * waits for its first message. */
+ * waits for its first message. On an error *out is zeroed (sends to it fail
+ * with BS_EINVAL). */
 int NewsroomProxy_get(bs_engine *e, const char *id, NewsroomProxy *out);
 /* Stops it after the mail already queued (bs_stop). */
 int NewsroomProxy_stop(NewsroomProxy proxy);
@@ -115,7 +116,7 @@ static inline bs_subscriber_cstr NewsroomProxy_subscribe__subscriber(const char 
   bs_subscriber_cstr sub;
   sub.actor_id = actor_id;
   sub.type = &Newsroom_actor_type;
-  sub.method = &Newsroom_actor_type.methods[2]; /* subscribe */
+  sub.method = &Newsroom_actor_type.methods[3]; /* subscribe */
   return sub;
 }
 
@@ -155,7 +156,27 @@ static inline bs_subscriber_Headline NewsroomProxy_publishHeadline__subscriber(c
   bs_subscriber_Headline sub;
   sub.actor_id = actor_id;
   sub.type = &Newsroom_actor_type;
-  sub.method = &Newsroom_actor_type.methods[1]; /* publishHeadline */
+  sub.method = &Newsroom_actor_type.methods[2]; /* publishHeadline */
+  return sub;
+}
+
+/* Newsroom_publishKept: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
+int NewsroomProxy_publishKept(NewsroomProxy proxy, const Headline *h);
+
+/* Newsroom_publishKept's arguments, decoded as its dispatch thunk decodes them, from a
+ * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
+ * reader's error (outputs then untouched). NULL skips an output.
+ * Pointers point into the reader's arena or its message (a probe's:
+ * until its next bs_probe_next). */
+int NewsroomProxy_publishKept__args(bs_reader *args, const Headline **h);
+
+/* Newsroom_publishKept as a subscriber of Headline streams:
+ *   bs_stream_subscribe(stream, bs_subscriber("id", NewsroomProxy_publishKept)); */
+static inline bs_subscriber_Headline NewsroomProxy_publishKept__subscriber(const char *actor_id) {
+  bs_subscriber_Headline sub;
+  sub.actor_id = actor_id;
+  sub.type = &Newsroom_actor_type;
+  sub.method = &Newsroom_actor_type.methods[1]; /* publishKept */
   return sub;
 }
 
@@ -171,7 +192,8 @@ extern const bs_actor_type Reader_actor_type;
 int Reader__encode_state(const void *self, bs_writer *w);
 
 /* A proxy of the Reader `id` (bs_actor_get): a reference by key; activation
- * waits for its first message. */
+ * waits for its first message. On an error *out is zeroed (sends to it fail
+ * with BS_EINVAL). */
 int ReaderProxy_get(bs_engine *e, const char *id, ReaderProxy *out);
 /* Stops it after the mail already queued (bs_stop). */
 int ReaderProxy_stop(ReaderProxy proxy);
@@ -727,14 +749,14 @@ static inline bs_subscriber_u64_array ReaderProxy_onSizes__subscriber(const char
 }
 
 /* Reader_onFlags: fire-and-forget. Returns 0 once queued, or a negative BS_E* code. */
-int ReaderProxy_onFlags(ReaderProxy proxy, const _Bool *v, size_t n);
+int ReaderProxy_onFlags(ReaderProxy proxy, const bool *v, size_t n);
 
 /* Reader_onFlags's arguments, decoded as its dispatch thunk decodes them, from a
  * reader at the first one (bs_probed.args, backstage/testkit.h). 0, or the
  * reader's error (outputs then untouched). NULL skips an output.
  * Pointers point into the reader's arena or its message (a probe's:
  * until its next bs_probe_next). */
-int ReaderProxy_onFlags__args(bs_reader *args, const _Bool **v, size_t *n);
+int ReaderProxy_onFlags__args(bs_reader *args, const bool **v, size_t *n);
 
 /* Reader_onFlags as a subscriber of boolean_array streams:
  *   bs_stream_subscribe(stream, bs_subscriber("id", ReaderProxy_onFlags)); */
