@@ -697,3 +697,93 @@ static bool sc_testkit(void) {
 Test(alloc_everywhere, testkit_probes_and_stepping, .timeout = 300) {
   sweep_both("testkit", sc_testkit, 8);
 }
+
+/* ---- Shards: cross-shard mail, requests, streams, stops, collection ----------------
+ * Test mode runs the three shards on this thread, so each run with the N-th
+ * allocation failing is the same run: the sweep is deterministic. Covers
+ * the cross-shard paths: routed keys, cells made on arrival, answers routed
+ * back, stream hand-offs, subscriber caches, the idle collector. */
+
+static bool sc_shards(void) {
+  bs_engine_options o;
+  bs_engine_options_init(&o);
+  o.shards = 3;
+  o.virtual_time = true;
+  o.idle_timeout_ms = 1000;
+  bs_engine *e = start(&o);
+  if (!e) return false;
+  enum { NC = 12 };
+  bs_ref c[NC];
+  int sent_ok = 0;
+  uint32_t shards_hit = 0;
+  for (int i = 0; i < NC; i++) {
+    char id[16];
+    snprintf(id, sizeof id, "c%d", i);
+    CHECK(bs_actor_get(e, &bst_counter_type, id, &c[i]) == 0, "get");
+    shards_hit |= 1u << bs_ref_shard(&c[i]);
+    sent_ok += ok(bst_add(c[i], i), "send add");
+  }
+  /* Requests from main to every shard, one to an unknown method. */
+  cont_rec r[NC], r_unknown = {0};
+  memset(r, 0, sizeof r);
+  int rc_req[NC];
+  for (int i = 0; i < NC; i++) {
+    rc_req[i] = bst_request0_i64(c[i], &bst_counter_methods[BST_COUNTER_GET], cont, &r[i]);
+    ok(rc_req[i], "request get");
+  }
+  int rc_unknown = bst_request0_i64(c[1], &bst_bogus_method, cont, &r_unknown);
+  ok(rc_unknown, "request unknown");
+  /* Actor to actor across shards: a Pinger asks Counters on other shards. */
+  bs_ref p;
+  CHECK(bs_actor_get(e, &bst_pinger_type, "p", &p) == 0, "get p");
+  for (int i = 4; i < 7; i++) {
+    char id[16];
+    snprintf(id, sizeof id, "c%d", i);
+    ok(bst_send_text_text_u64(p, &bst_pinger_methods[BST_PINGER_ASK], "Counter", id,
+                              bst_counter_methods[BST_COUNTER_GET].id),
+       "send ask");
+  }
+  /* A stream with subscribers on every shard. */
+  bs_stream_i64 s;
+  int subs = 0, published = 0;
+  if (ok(bs_get_stream(e, i64, "ticks", &s), "stream")) {
+    for (int i = 0; i < NC; i++)
+      subs += ok(bs_stream_add_subscriber(s.s, &bst_counter_type, bs_ref_id(&c[i]),
+                                          &bst_counter_methods[BST_COUNTER_ADD]),
+                 "subscribe");
+    for (int k = 0; k < 3; k++) {
+      int rc = bs_stream_next(s, 1000);
+      CHECK(rc >= 0 || rc == BS_ENOMEM, "publish: %d", rc);
+      published += rc > 0;
+    }
+  }
+  /* A stop across shards, and mail behind it. */
+  ok(bs_stop(&c[2]), "stop");
+  ok(bst_add(c[2], 1), "send behind the pill");
+  run_until_done(e);
+  /* Collection of the idle ones, then a re-activation. */
+  CHECK(bs_test_advance(e, 2000) == 0, "advance");
+  ok(bst_add(c[3], 5), "send after collection");
+  run_until_done(e);
+
+  for (int i = 0; i < NC; i++)
+    CHECK(r[i].runs == (rc_req[i] == 0 ? 1 : 0), "continuation %d ran %d times", i,
+          r[i].runs);
+  if (A.failures == 0) {
+    bs_engine_stats st = bst_stats(e);
+    CHECK(shards_hit == 7u, "the counters cover all three shards");
+    CHECK(sent_ok == NC && subs == NC && published == 3, "sends");
+    for (int i = 0; i < NC; i++) CHECK(r[i].status == 0 && r[i].value == i, "reply %d", i);
+    CHECK(r_unknown.status == BS_ENOMETHOD, "unknown: %d", r_unknown.status);
+    CHECK(bst_reply_count == 3, "actor continuations %zu", bst_reply_count);
+    CHECK(st.remote_out > 0 && st.remote_out == st.remote_in, "cross-shard traffic");
+    CHECK(st.idle_deactivations > 0, "collected");
+    CHECK(st.dead_by_reason[BS_DL_STOPPED] == 1, "stopped %llu",
+          (unsigned long long)st.dead_by_reason[BS_DL_STOPPED]);
+  }
+  return finish(e);
+}
+
+Test(alloc_everywhere, shards_cross_shard_paths, .timeout = 300) {
+  sweep_both("shards", sc_shards, 30);
+}

@@ -2,12 +2,16 @@
  * and that memory stays flat.
  *
  *   soak [--messages N | --seconds S] [--seed X] [--nodes N] [--dead-letter]
- *        [--quiet]
+ *        [--shards N] [--idle-ms MS] [--quiet]
  *
- * Defaults: --messages 300000 --seed 1 --nodes 64, full mailboxes reject
- * (--dead-letter: they dead-letter). The same seed replays the same run
- * (the engine runs FIFO turns and every random choice, in main and in the
- * actors, comes from one seeded generator).
+ * Defaults: --messages 300000 --seed 1 --nodes 64 --shards 1, full
+ * mailboxes reject (--dead-letter: they dead-letter). With one shard the
+ * same seed replays the same run (the engine runs FIFO turns and every
+ * random choice, in main and in the actors, comes from one seeded
+ * generator). With --shards N the graph is spread over N threads: the books
+ * are atomic, each thread draws from its own generator, and a run is no
+ * longer replayable. --idle-ms turns idle collection on: actors without
+ * mail for that long are deactivated and collected mid-run.
  *
  * Each round, main injects a random mix into the graph of Nodes
  * (soak_actors.h): multi-hop one-way chains (hop), requests between actors
@@ -39,6 +43,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <uv.h>
+
 #include "soak_actors.bs.h"
 
 /* ---- Checks ----------------------------------------------------------------- */
@@ -51,14 +57,18 @@ static int failures;
       fprintf(stderr, "soak: FAILED %s:%d: %s: ", __FILE__, __LINE__, #cond);  \
       fprintf(stderr, __VA_ARGS__);                                            \
       fputc('\n', stderr);                                                     \
-      if (++failures > 20) exit(1);                                            \
+      if (__atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED) > 20) exit(1);    \
     }                                                                          \
   } while (0)
 
 /* ---- Seeded randomness (splitmix64) ---------------------------------------- */
 
-static uint64_t rng;
+/* One generator per thread: main's is seeded from --seed, a shard thread's
+ * from the seed and the first draw's address (shards > 1 only). */
+static uint64_t seed = 1;
+static _Thread_local uint64_t rng;
 static uint64_t rnd(void) {
+  if (!rng) rng = seed ^ (uint64_t)(uintptr_t)&rng;
   uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
@@ -70,22 +80,26 @@ static uint32_t below(uint32_t n) { return (uint32_t)(rnd() % n); }
 
 static size_t live_bytes, peak_bytes;
 static long live_blocks;
+#define ATOMIC_ADD(x, v) __atomic_add_fetch(&(x), (v), __ATOMIC_RELAXED)
 
+/* Called from every shard's thread: atomic counts (the peak is a
+ * best-effort maximum). */
 static void *count_alloc(void *ud, void *p, size_t old, size_t n) {
   (void)ud;
   if (n == 0) {
     if (p) {
-      live_bytes -= old;
-      live_blocks--;
+      ATOMIC_ADD(live_bytes, (size_t)0 - old);
+      ATOMIC_ADD(live_blocks, -1);
     }
     free(p);
     return NULL;
   }
   void *q = realloc(p, n);
   if (!q) return NULL;
-  if (p) live_bytes -= old; else live_blocks++;
-  live_bytes += n;
-  if (live_bytes > peak_bytes) peak_bytes = live_bytes;
+  if (p) ATOMIC_ADD(live_bytes, (size_t)0 - old); else ATOMIC_ADD(live_blocks, 1);
+  size_t now = ATOMIC_ADD(live_bytes, n);
+  if (now > __atomic_load_n(&peak_bytes, __ATOMIC_RELAXED))
+    __atomic_store_n(&peak_bytes, now, __ATOMIC_RELAXED);
   return q;
 }
 
@@ -104,7 +118,8 @@ static bs_stream_i64 ticks;
 static bool subscribed[MAX_NODES];
 
 static struct {
-  uint64_t calls_sent;       /* calls and elements queued (rc == 0, publish n) */
+  uint64_t calls_sent;       /* calls queued (rc == 0) */
+  uint64_t elems_returned;   /* what publishes returned (subscribers then) */
   uint64_t calls_received;   /* method bodies run */
   uint64_t rejected;         /* sends that returned BS_EFULL */
   uint64_t dead_calls;       /* dead letters other than replies */
@@ -122,9 +137,9 @@ static struct {
 /* Records the outcome of a send made by the program (main or an actor). */
 static void sent(int rc, const char *what) {
   if (rc == 0) {
-    books.calls_sent++;
+    ATOMIC_ADD(books.calls_sent, 1);
   } else if (rc == BS_EFULL) {
-    books.rejected++;
+    ATOMIC_ADD(books.rejected, 1);
   } else {
     EXPECT(false, "%s returned %d (%s)", what, rc, bs_errname(rc));
   }
@@ -132,15 +147,15 @@ static void sent(int rc, const char *what) {
 
 static void on_dead_letter(void *ud, const bs_dead_letter *dl) {
   (void)ud;
-  books.dead_by[dl->reason]++;
+  ATOMIC_ADD(books.dead_by[dl->reason], 1);
   if (dl->reason == BS_DL_ORPHAN_REPLY) {
-    books.dead_orphans++;
+    ATOMIC_ADD(books.dead_orphans, 1);
     return;
   }
-  books.dead_calls++;
+  ATOMIC_ADD(books.dead_calls, 1);
   if (dl->reason == BS_DL_MAILBOX_FULL && dl->method_name &&
       strcmp(dl->method_name, "onTick") == 0)
-    books.dead_elem_full++;
+    ATOMIC_ADD(books.dead_elem_full, 1);
   EXPECT(dl->reason == BS_DL_STOPPED || dl->reason == BS_DL_MAILBOX_FULL,
          "unexpected dead letter %s to %s.%s",
          bs_dead_letter_reason_name(dl->reason), dl->target_id,
@@ -152,13 +167,13 @@ static void on_dead_letter(void *ud, const bs_dead_letter *dl) {
 int Node_init(Node *self, bs_context *ctx) {
   self->ctx = ctx;
   self->index = (uint32_t)strtoul(bs_context_id(ctx) + 1, NULL, 10);
-  books.inits++;
+  ATOMIC_ADD(books.inits, 1);
   return 0;
 }
 
 void Node_deinit(Node *self) {
   (void)self;
-  books.deinits++;
+  ATOMIC_ADD(books.deinits, 1);
 }
 
 static void forward_hop(Node *self, uint32_t ttl, uint64_t token) {
@@ -171,7 +186,7 @@ static void forward_hop(Node *self, uint32_t ttl, uint64_t token) {
 }
 
 int Node_hop(Node *self, uint32_t ttl, uint64_t token) {
-  books.calls_received++;
+  ATOMIC_ADD(books.calls_received, 1);
   self->received++;
   self->digest ^= token;
   if (ttl > 0) forward_hop(self, ttl - 1, token * 31 + 1);
@@ -180,9 +195,9 @@ int Node_hop(Node *self, uint32_t ttl, uint64_t token) {
 
 static void on_value(void *ud, int status, int64_t value) {
   Node *self = ud;
-  books.continuations++;
+  ATOMIC_ADD(books.continuations, 1);
   if (status < 0) {
-    books.cont_errors++;
+    ATOMIC_ADD(books.cont_errors, 1);
     EXPECT(status == BS_ESTOPPED || status == BS_EFULL,
            "continuation status %d (%s)", status, bs_errname(status));
   } else {
@@ -191,41 +206,41 @@ static void on_value(void *ud, int status, int64_t value) {
 }
 
 int Node_ask(Node *self, uint32_t target, uint64_t token) {
-  books.calls_received++;
+  ATOMIC_ADD(books.calls_received, 1);
   self->received++;
   int rc = NodeProxy_value(nodes[target % nnodes], token, on_value, self);
   sent(rc, "Node.value request from a node");
-  if (rc == 0) books.requests++;
+  if (rc == 0) ATOMIC_ADD(books.requests, 1);
   return 0;
 }
 
 int64_t Node_value(Node *self, uint64_t token) {
-  books.calls_received++;
+  ATOMIC_ADD(books.calls_received, 1);
   self->received++;
   return (int64_t)(token ^ self->index);
 }
 
 int Node_onTick(Node *self, int64_t v) {
-  books.calls_received++;
+  ATOMIC_ADD(books.calls_received, 1);
   self->received++;
   self->digest += (uint64_t)v;
   return 0;
 }
 
 int Node_publish(Node *self, int64_t v) {
-  books.calls_received++;
+  ATOMIC_ADD(books.calls_received, 1);
   self->received++;
   bs_stream_i64 t;
   int rc = bs_get_stream(self->ctx, i64, "ticks", &t);
   EXPECT(rc == 0, "bs_get_stream from a node: %d", rc);
   rc = bs_stream_next(t, v);
   EXPECT(rc >= 0, "publish from a node: %d", rc);
-  if (rc > 0) books.calls_sent += (uint64_t)rc;
+  if (rc > 0) ATOMIC_ADD(books.elems_returned, (uint64_t)rc);
   return 0;
 }
 
 int Node_stopSelf(Node *self) {
-  books.calls_received++;
+  ATOMIC_ADD(books.calls_received, 1);
   self->received++;
   bs_ref me = bs_context_self(self->ctx);
   int rc = bs_stop(&me);
@@ -234,7 +249,7 @@ int Node_stopSelf(Node *self) {
 }
 
 int Node_carry(Node *self, const Cargo *cargo, uint32_t hops) {
-  books.calls_received++;
+  ATOMIC_ADD(books.calls_received, 1);
   self->received++;
   uint64_t h = cargo->token;
   if (cargo->label) h ^= strlen(cargo->label);
@@ -254,18 +269,18 @@ int Node_carry(Node *self, const Cargo *cargo, uint32_t hops) {
 
 int Sink_init(Sink *self, bs_context *ctx) {
   self->ctx = ctx;
-  books.inits++;
+  ATOMIC_ADD(books.inits, 1);
   return 0;
 }
 
 void Sink_deinit(Sink *self) {
   (void)self;
-  books.deinits++;
+  ATOMIC_ADD(books.deinits, 1);
 }
 
 int Sink_put(Sink *self, uint64_t token) {
   (void)token;
-  books.calls_received++;
+  ATOMIC_ADD(books.calls_received, 1);
   self->received++;
   return 0;
 }
@@ -286,7 +301,7 @@ static void send_cargo(uint32_t to) {
   size_t n = below(300);
   if (below(500) == 0) { /* now and then one of 80 KB: a block of its own */
     n = sizeof item_buf / sizeof item_buf[0];
-    books.big_cargo++;
+    ATOMIC_ADD(books.big_cargo, 1);
   }
   for (size_t i = 0; i < n; i++) item_buf[i] = (uint32_t)(i + 1) * 7u;
   c.items = item_buf;
@@ -309,7 +324,7 @@ static void inject(void) {
   } else if (op < 76) {
     int rc = bs_stream_next(ticks, (int64_t)below(1000));
     EXPECT(rc >= 0, "publish from main: %d", rc);
-    if (rc > 0) books.calls_sent += (uint64_t)rc;
+    if (rc > 0) ATOMIC_ADD(books.elems_returned, (uint64_t)rc);
   } else if (op < 80) {
     sent(NodeProxy_stopSelf(nodes[to]), "Node.stopSelf");
   } else if (op < 84) {
@@ -328,7 +343,7 @@ static void inject(void) {
 
 static void usage(void) {
   fputs("usage: soak [--messages N | --seconds S] [--seed X] [--nodes N] "
-        "[--dead-letter] [--quiet]\n", stderr);
+        "[--dead-letter] [--shards N] [--idle-ms MS] [--quiet]\n", stderr);
   exit(2);
 }
 
@@ -339,7 +354,8 @@ static double now_s(void) {
 }
 
 int main(int argc, char **argv) {
-  uint64_t target_msgs = 300000, seed = 1;
+  uint64_t target_msgs = 300000, idle_ms = 0;
+  uint32_t shards = 1;
   double seconds = 0;
   bool dead_letter = false, quiet = false;
   for (int i = 1; i < argc; i++) {
@@ -353,14 +369,18 @@ int main(int argc, char **argv) {
       nnodes = (uint32_t)strtoul(argv[++i], NULL, 10);
     else if (strcmp(argv[i], "--dead-letter") == 0)
       dead_letter = true;
+    else if (strcmp(argv[i], "--shards") == 0 && i + 1 < argc)
+      shards = (uint32_t)strtoul(argv[++i], NULL, 10);
+    else if (strcmp(argv[i], "--idle-ms") == 0 && i + 1 < argc)
+      idle_ms = strtoull(argv[++i], NULL, 10);
     else if (strcmp(argv[i], "--quiet") == 0)
       quiet = true;
     else
       usage();
   }
-  if (nnodes < 2 || nnodes > MAX_NODES || (target_msgs == 0 && seconds <= 0))
+  if (nnodes < 2 || nnodes > MAX_NODES || (target_msgs == 0 && seconds <= 0) || shards == 0)
     usage();
-  rng = seed;
+  rng = seed ? seed : 1;
 
   bs_engine_options o;
   bs_engine_options_init(&o);
@@ -368,6 +388,8 @@ int main(int argc, char **argv) {
   o.on_dead_letter = on_dead_letter;
   o.mailbox_capacity = 256;
   o.mailbox_full = dead_letter ? BS_FULL_DEAD_LETTER : BS_FULL_REJECT;
+  o.shards = shards;
+  o.idle_timeout_ms = idle_ms;
   if (bs_engine_new(&engine, &o) != 0) return 1;
   EXPECT(bs_engine_set_type_policy(engine, &Sink_actor_type,
                                    &(bs_type_policy){.mailbox_capacity = 8}) == 0,
@@ -405,21 +427,28 @@ int main(int argc, char **argv) {
       uint32_t to = below(nnodes);
       uint64_t token = rnd();
       int rc = NodeProxy_value_await(nodes[to], token, &v);
-      books.awaits++;
+      ATOMIC_ADD(books.awaits, 1);
       if (rc == 0) {
-        books.calls_sent++; /* the request, received by value() */
+        ATOMIC_ADD(books.calls_sent, 1); /* the request, received by value() */
         EXPECT(v == (int64_t)(token ^ to), "await value");
       } else {
         /* Rejected (never queued), or queued and dead-lettered: full under
          * the dead-letter policy, or behind a stop. */
-        books.await_errors++;
+        ATOMIC_ADD(books.await_errors, 1);
         EXPECT(rc == BS_EFULL || rc == BS_ESTOPPED, "await returned %d (%s)", rc,
                bs_errname(rc));
-        if (rc == BS_EFULL && !dead_letter) books.rejected++;
-        else books.calls_sent++;
+        if (rc == BS_EFULL && !dead_letter) ATOMIC_ADD(books.rejected, 1);
+        else ATOMIC_ADD(books.calls_sent, 1);
       }
     }
     EXPECT(bs_engine_run(engine, BS_RUN_UNTIL_DONE) == 0, "run");
+    if (idle_ms && round % 50 == 49) {
+      /* A pause longer than the idle timeout: every shard's collector
+       * deactivates what went quiet (the home shard's while its loop runs). */
+      uv_sleep((unsigned)(idle_ms * 2));
+      EXPECT(bs_engine_run(engine, BS_RUN_NOWAIT) >= 0, "run");
+      EXPECT(bs_engine_run(engine, BS_RUN_UNTIL_DONE) == 0, "run");
+    }
     bs_engine_stats_get(engine, &st);
     EXPECT(st.sent == st.delivered + st.dead_letters,
            "round %u: sent %" PRIu64 " != delivered %" PRIu64 " + dead %" PRIu64,
@@ -448,12 +477,21 @@ int main(int argc, char **argv) {
   }
   double elapsed = now_s() - t0;
 
-  /* The books, independent of the engine's counters. */
-  EXPECT(books.calls_sent + books.dead_elem_full ==
+  /* The books, independent of the engine's counters - except for stream
+   * elements: what a publish returns is the number of subscriptions when it
+   * was called, and with several shards a subscription may end between the
+   * call and the hand-off, so the elements queued are the stream's own
+   * count (one shard: the two agree exactly). */
+  bs_stream_stats ts;
+  bs_stream_stats(ticks, &ts);
+  if (shards == 1)
+    EXPECT(books.elems_returned == ts.deliveries, "elements: publishes returned %" PRIu64
+           ", queued %" PRIu64, books.elems_returned, ts.deliveries);
+  EXPECT(books.calls_sent + ts.deliveries + books.dead_elem_full ==
              books.calls_received + books.dead_calls,
-         "calls: sent %" PRIu64 " (+%" PRIu64 " elements dead at publish) != "
-         "received %" PRIu64 " + dead %" PRIu64,
-         books.calls_sent, books.dead_elem_full, books.calls_received,
+         "calls: sent %" PRIu64 " + elements %" PRIu64 " (+%" PRIu64 " dead at "
+         "publish) != received %" PRIu64 " + dead %" PRIu64,
+         books.calls_sent, ts.deliveries, books.dead_elem_full, books.calls_received,
          books.dead_calls);
   EXPECT(books.requests == books.continuations + books.dead_orphans,
          "requests %" PRIu64 " != continuations %" PRIu64 " + orphans %" PRIu64,
@@ -476,17 +514,20 @@ int main(int argc, char **argv) {
   EXPECT(live_bytes == 0 && live_blocks == 0, "leaked %zu bytes in %ld blocks",
          live_bytes, live_blocks);
 
-  printf("soak: seed %" PRIu64 ", %s, %u nodes, %u rounds in %.1f s: %" PRIu64
+  printf("soak: seed %" PRIu64 ", %s, %u shard(s), idle %" PRIu64 " ms, %u nodes, "
+         "%u rounds in %.1f s: %" PRIu64
          " messages (%" PRIu64 " delivered, %" PRIu64 " dead letters: %" PRIu64
          " STOPPED, %" PRIu64 " MAILBOX_FULL, %" PRIu64 " ORPHAN_REPLY), %" PRIu64
          " sends rejected, %" PRIu64 " requests, %" PRIu64 " awaits, %" PRIu64
-         " activations, %" PRIu64 " x 80 KB; bytes live: warm-up peak %zu, "
+         " activations, %" PRIu64 " idle deactivations, %" PRIu64 " x 80 KB; bytes live: warm-up peak %zu, "
          "after %zu, last %zu; allocator peak %zu; lost: %s\n",
-         seed, dead_letter ? "dead-letter" : "reject", nnodes, round + 1, elapsed,
+         seed, dead_letter ? "dead-letter" : "reject", shards, idle_ms, nnodes, round + 1,
+         elapsed,
          st.sent, st.delivered, st.dead_letters,
          st.dead_by_reason[BS_DL_STOPPED], st.dead_by_reason[BS_DL_MAILBOX_FULL],
          st.dead_by_reason[BS_DL_ORPHAN_REPLY], st.rejected, books.requests,
-         books.awaits, st.activations, books.big_cargo, warm_peak, after_peak,
+         books.awaits, st.activations, st.idle_deactivations, books.big_cargo, warm_peak,
+         after_peak,
          last, peak_bytes, failures ? "CHECKS FAILED" : "0");
   return failures ? 1 : 0;
 }
