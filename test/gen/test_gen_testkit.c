@@ -93,6 +93,48 @@ Test(bank, exploring_seeds_finds_the_overdraft_and_replays_it) {
   for (int i = 0; i < first.n; i++) cr_assert_str_eq(first.lines[i], again.lines[i]);
 }
 
+/* The same exploration with the bank spread over four shards (one thread,
+ * the test's): the seed interleaves the shards' inboxes too. */
+static bs_engine *sharded_engine(uint64_t seed) {
+  bs_engine_options o;
+  bs_engine_options_init(&o);
+  o.shards = 4;                     /* four shards, one thread: the test's */
+  o.virtual_time = true;
+  o.schedule_seed = seed;
+  bs_engine *e;
+  cr_assert_eq(bs_engine_new(&e, &o), 0);
+  return e;
+}
+
+static int two_tellers_on_shards(uint64_t seed, void *ud) {
+  bs_engine *e = sharded_engine(seed);
+  if (ud) bs_test_set_trace(e, record, ud);
+  TellerProxy alice, bob;
+  bs_get_actor(e, Teller, "alice", &alice);
+  bs_get_actor(e, Teller, "bob", &bob);
+  AccountProxy acct;
+  bs_get_actor(e, Account, "acct", &acct);
+  cr_assert(bs_ref_shard(&alice.ref) != bs_ref_shard(&acct.ref) ||
+            bs_ref_shard(&bob.ref) != bs_ref_shard(&acct.ref), "the bank crosses shards");
+  TellerProxy_move(alice, "acct", 100);
+  TellerProxy_move(bob, "acct", -50);
+  bs_test_run(e, 0);
+  int64_t balance = 0;
+  AccountProxy_balance_await(acct, &balance);
+  bs_engine_free(e);
+  return balance == 50 ? 0 : 1;
+}
+
+Test(bank, exploring_seeds_over_four_shards_finds_and_replays_the_overdraft) {
+  uint64_t seed;
+  cr_assert_eq(bs_test_explore(two_tellers_on_shards, NULL, 1, 500, &seed), 1);
+  static trace first, again;
+  cr_assert_neq(two_tellers_on_shards(seed, &first), 0);
+  cr_assert_neq(two_tellers_on_shards(seed, &again), 0);
+  cr_assert_eq(first.n, again.n);
+  for (int i = 0; i < first.n; i++) cr_assert_str_eq(first.lines[i], again.lines[i]);
+}
+
 /* ---- Beyond the page ------------------------------------------------------------ */
 
 /* One timeout for every test of both suites: with some tests timed and
