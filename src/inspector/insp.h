@@ -42,7 +42,10 @@ void bs__sb_puts(bs__sb *b, const char *s);
 void bs__sb_printf(bs__sb *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void bs__sb_free(bs__sb *b);
-/* A JSON string literal, quotes included; invalid UTF-8 bytes become U+FFFD. */
+/* Length (1..4) of the well-formed UTF-8 sequence at s[0..n), or 0. */
+size_t bs__utf8_len(const unsigned char *s, size_t n);
+/* A JSON string literal, quotes included; each byte that does not start a
+ * well-formed UTF-8 sequence becomes U+FFFD, so the output is valid UTF-8. */
 void bs__sb_json_str(bs__sb *b, const char *s, size_t n);
 /* A JSON number; NaN and infinities become 0. */
 void bs__sb_json_num(bs__sb *b, double v);

@@ -9,13 +9,21 @@ static void family(bs__sb *b, const char *name, const char *type,
   bs__sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* A label value: backslash, double quote and newline escaped. */
+/* A label value: backslash, double quote and newline escaped, and valid
+ * UTF-8 (the format requires it; one bad byte would fail the whole
+ * scrape): each byte that does not start a well-formed sequence becomes
+ * U+FFFD. Ids are outside input. */
 static void label_value(bs__sb *b, const char *v) {
-  for (; *v; v++) {
-    if (*v == '\\') bs__sb_put(b, "\\\\", 2);
-    else if (*v == '"') bs__sb_put(b, "\\\"", 2);
-    else if (*v == '\n') bs__sb_put(b, "\\n", 2);
-    else bs__sb_put(b, v, 1);
+  const unsigned char *p = (const unsigned char *)v;
+  size_t n = strlen(v);
+  for (size_t i = 0; i < n;) {
+    size_t len = bs__utf8_len(p + i, n - i);
+    if (p[i] == '\\') bs__sb_put(b, "\\\\", 2);
+    else if (p[i] == '"') bs__sb_put(b, "\\\"", 2);
+    else if (p[i] == '\n') bs__sb_put(b, "\\n", 2);
+    else if (len == 0) bs__sb_put(b, "\xef\xbf\xbd", 3);
+    else bs__sb_put(b, v + i, len);
+    i += len ? len : 1;
   }
 }
 

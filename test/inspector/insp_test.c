@@ -175,3 +175,24 @@ void it_send(bs_engine *e, const bs_actor_type *type, const char *id, int n) {
   cr_assert_eq(bs_actor_get(e, type, id, &r), 0);
   for (int i = 0; i < n; i++) cr_assert_eq(insp_work(r, i), 0);
 }
+
+bool it_utf8_valid(const char *s, size_t n) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t i = 0;
+  while (i < n) {
+    unsigned c = p[i];
+    size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+               : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (!len || i + len > n) return false;
+    unsigned lo = 0x80, hi = 0xbf; /* the second byte's range */
+    if (c == 0xe0) lo = 0xa0;
+    if (c == 0xed) hi = 0x9f;
+    if (c == 0xf0) lo = 0x90;
+    if (c == 0xf4) hi = 0x8f;
+    if (len > 1 && (p[i + 1] < lo || p[i + 1] > hi)) return false;
+    for (size_t k = 2; k < len; k++)
+      if ((p[i + k] & 0xc0) != 0x80) return false;
+    i += len;
+  }
+  return true;
+}

@@ -54,6 +54,10 @@ void it_pump(bs_engine *e);
 /* A connected blocking socket to 127.0.0.1:port with a receive timeout. */
 int it_connect(int port, int timeout_ms);
 
+/* Strict UTF-8 (RFC 3629: no overlongs, surrogates or code points above
+ * U+10FFFF), as Prometheus and JSON parsers require. */
+bool it_utf8_valid(const char *s, size_t n);
+
 /* Sends work(v) `n` times to actor `id` of `type`. */
 void it_send(bs_engine *e, const bs_actor_type *type, const char *id, int n);
 

@@ -494,3 +494,32 @@ Test(insp_http, ipv6_loopback) {
   cr_assert(!strncmp(url, "http://[::1]:", 13), "%s", url);
   bs_engine_free(e);
 }
+
+/* ---- Valid UTF-8 everywhere ------------------------------------------------ */
+
+/* Ids, stream ids and the echoed search are bytes from outside; whatever
+ * they hold, the JSON and the exposition format stay valid UTF-8. */
+Test(insp_http, json_and_metrics_are_valid_utf8_whatever_the_ids) {
+  bs_engine *e = it_engine_http();
+  static const char *odd[] = {"sur\xed\xa0\x80", "over\xe0\x80\xaf", "big\xf4\x90\x80\x80",
+                              "ff\xff", "cut\xe2\x82"};
+  for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+    it_send(e, &insp_worker_type, odd[i], 1);
+    bs_stream_i64 s;
+    cr_assert_eq(bs_get_stream(e, i64, odd[i], &s), 0);
+  }
+  bs_test_run(e, 0);
+  bs_test_advance(e, 1000);
+  const char *paths[] = {"/api/snapshot?sort=id&limit=100", "/api/snapshot?q=%ed%a0%80",
+                         "/metrics", "/api/actor?id=sur%ed%a0%80"};
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+    it_resp r = it_get(e, paths[i]);
+    cr_assert_eq(r.status, 200, "%s", paths[i]);
+    cr_assert(it_utf8_valid(r.body, r.body_len), "%s: not UTF-8:\n%s", paths[i], r.body);
+    it_resp_free(&r);
+  }
+  cJSON *j = it_json(e, "/api/snapshot?q=%ed%a0%80");
+  cr_assert_str_eq(str(get(j, "actors"), "q"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+  cJSON_Delete(j);
+  it_free(e);
+}

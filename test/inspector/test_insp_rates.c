@@ -229,3 +229,35 @@ Test(insp_rates, queries_sort_by_mailbox_and_clamp_their_window) {
   bs__insp_query_free(&q);
   it_free(e);
 }
+
+/* JSON strings are always valid UTF-8: every byte that does not start a
+ * well-formed sequence (RFC 3629) becomes U+FFFD, whatever it looked like. */
+Test(insp_json, strings_are_valid_utf8_whatever_the_input) {
+  static const struct {
+    const char *in, *out;
+  } cases[] = {
+      {"plain", "\"plain\""},
+      {"\xc3\xbc", "\"\xc3\xbc\""},                     /* ü */
+      {"\xe2\x82\xac", "\"\xe2\x82\xac\""},             /* € */
+      {"\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\""},     /* U+1F600 */
+      {"\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\""},     /* U+10FFFF */
+      {"\xed\x9f\xbf", "\"\xed\x9f\xbf\""},             /* U+D7FF */
+      {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""},    /* surrogate U+D800 */
+      {"\xed\xbf\xbf", "\"\\ufffd\\ufffd\\ufffd\""},    /* surrogate U+DFFF */
+      {"\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\""},    /* overlong '/' */
+      {"\xf0\x80\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""}, /* overlong, 4 bytes */
+      {"\xc0\xaf", "\"\\ufffd\\ufffd\""},               /* overlong, 2 bytes */
+      {"\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""}, /* U+110000 */
+      {"\xf5\x80\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""},
+      {"\xff", "\"\\ufffd\""},
+      {"a\xe2\x82", "\"a\\ufffd\\ufffd\""},             /* truncated */
+      {"<\x1b\"\\", "\"\\u003c\\u001b\\\"\\\\\""},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    bs__sb b = {0};
+    bs__sb_json_str(&b, cases[i].in, strlen(cases[i].in));
+    cr_assert_str_eq(b.p, cases[i].out, "case %zu", i);
+    cr_assert(it_utf8_valid(b.p, b.len), "case %zu", i);
+    bs__sb_free(&b);
+  }
+}
