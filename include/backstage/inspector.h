@@ -53,9 +53,10 @@ bool bs_inspector_available(void);
 
 /* Starts the inspector on `e`: BS_EBUSY if it is already running,
  * BS_EINVAL for a bad address or a refused non-loopback one, BS_EUV when
- * the address cannot be bound, BS_ENOMEM. While it runs, its sampling timer
- * and listening socket are active handles: BS_RUN_UNTIL_DONE keeps running
- * (serving the dashboard) until bs_inspector_stop or bs_engine_stop. */
+ * the address cannot be bound, BS_ENOMEM. It never keeps the loop alive:
+ * BS_RUN_UNTIL_DONE returns when the program's own work is done, as without
+ * it (serving while the loop runs; BS_RUN_ONCE/NOWAIT serve it too). A
+ * program that wants to keep serving holds the loop (bs_engine_hold). */
 int bs_inspector_start(bs_engine *e, const bs_inspector_options *o);
 
 /* Closes the server and every client, frees traces and the inspector's

@@ -218,6 +218,19 @@ void bs_engine_free(bs_engine *e) {
 
 uv_loop_t *bs_engine_loop(bs_engine *e) { return e ? e->loop : NULL; }
 
+/* The inspector's handles are unreferenced: they never keep the loop alive
+ * (so never UNTIL_DONE running, nor the result above 0). ONCE and NOWAIT
+ * still serve it: its anchor makes libuv poll for one iteration, and ONCE
+ * on an otherwise finished loop does not wait for the inspector. */
+static int run_once_or_more(bs_engine *e, uv_run_mode m) {
+  if (m == UV_RUN_DEFAULT) return uv_run(e->loop, m);
+  if (m == UV_RUN_ONCE && !uv_loop_alive(e->loop)) m = UV_RUN_NOWAIT;
+  BS__INSP(bs__insp_anchor(e, true));
+  uv_run(e->loop, m);
+  BS__INSP(bs__insp_anchor(e, false));
+  return uv_loop_alive(e->loop);
+}
+
 int bs_engine_run(bs_engine *e, bs_run_mode mode) {
   if (!e) return BS_EINVAL;
   if (e->running || e->current) return BS_EBUSY;
@@ -233,7 +246,7 @@ int bs_engine_run(bs_engine *e, bs_run_mode mode) {
    * once more before returning for ones that raced with the loop's end. */
   do {
     bs__post_flush(e, true);
-    alive = uv_run(e->loop, m);
+    alive = run_once_or_more(e, m);
   } while (m == UV_RUN_DEFAULT && !alive && bs__post_pending(e));
   e->running = false;
   return alive ? 1 : 0;

@@ -202,6 +202,10 @@ void bs__insp_server_tick(bs__inspector *in) {
 
 uint32_t bs__insp_server_clients(const bs__insp_server *s) { return s->nclients; }
 
+uv_handle_t *bs__insp_server_handle(bs__insp_server *s) {
+  return s->listener_init ? (uv_handle_t *)&s->listener : NULL;
+}
+
 /* ---- Parsing ---------------------------------------------------------------------- */
 
 static bs__insp_client *client_of(http_parser *p) { return p->data; }
@@ -336,6 +340,7 @@ static void on_connection(uv_stream_t *listener, int status) {
     return;
   }
   s->open++;
+  uv_unref((uv_handle_t *)&c->tcp); /* the inspector never holds the loop */
   c->tcp.data = c;
   c->next = s->clients;
   if (s->clients) s->clients->prev = c;
@@ -439,6 +444,10 @@ static int listen_on(bs__insp_server *s, const struct sockaddr *sa) {
   s->work.data = s;
   if (uv_tcp_bind(&s->listener, sa, 0) < 0) return BS_EUV;
   if (uv_listen((uv_stream_t *)&s->listener, 128, on_connection) < 0) return BS_EUV;
+  /* Neither the socket nor the snapshot work keeps BS_RUN_UNTIL_DONE
+   * running: the inspector observes the program, it does not extend it. */
+  uv_unref((uv_handle_t *)&s->listener);
+  uv_unref((uv_handle_t *)&s->work);
   set_url(s);
   return 0;
 }

@@ -26,6 +26,11 @@
 int bs__insp_engine_start(bs_engine *e);
 /* Stops it, if running (first thing bs_engine_free does). */
 void bs__insp_engine_stop(bs_engine *e);
+/* The inspector's handles never keep the loop alive. For one BS_RUN_ONCE
+ * or BS_RUN_NOWAIT iteration, bs_engine_run references one of them (on)
+ * so libuv polls the inspector's sockets and timers even when nothing else
+ * is alive, and releases it (off) before it decides what to return. */
+void bs__insp_anchor(bs_engine *e, bool on);
 
 #ifdef BS_WITH_INSPECTOR
 
@@ -71,7 +76,8 @@ typedef struct bs__inspector {
   bs_engine *e;
   bs_inspector_options o;
   char *token;
-  bs_timer tick;
+  bs_timer tick;        /* the sampling tick on the virtual clock */
+  uv_timer_t *rt_tick;  /* ... or on real time (unreferenced, own block) */
   uint64_t started_at;
   uint64_t last_tick;
   uint64_t samples;
@@ -156,6 +162,8 @@ void bs__insp_server_tick(bs__inspector *in);
 int bs__insp_server_url(const bs__insp_server *s, char *buf, size_t cap);
 /* Clients currently connected. */
 uint32_t bs__insp_server_clients(const bs__insp_server *s);
+/* The listening socket (for bs__insp_anchor). */
+uv_handle_t *bs__insp_server_handle(bs__insp_server *s);
 
 /* The embedded dashboard (generated from dashboard.html at build time). */
 extern const unsigned char bs__insp_dashboard[];

@@ -128,3 +128,14 @@ int bs__insp_engine_start(bs_engine *e) {
 }
 
 void bs__insp_engine_stop(bs_engine *e) { bs_inspector_stop(e); }
+
+void bs__insp_anchor(bs_engine *e, bool on) {
+  bs__inspector *in = e->inspector;
+  if (!in) return;
+  uv_handle_t *h[2] = {(uv_handle_t *)in->rt_tick,
+                       in->srv ? bs__insp_server_handle(in->srv) : NULL};
+  for (int i = 0; i < 2; i++) {
+    if (h[i] && on) uv_ref(h[i]);
+    else if (h[i]) uv_unref(h[i]);
+  }
+}

@@ -135,12 +135,44 @@ static void sample_engine(bs__inspector *in, uint64_t now) {
   in->samples++;
 }
 
-static void tick_cb(bs_timer *t) {
-  bs__inspector *in = t->data;
+static void tick(bs__inspector *in) {
   uint64_t now = bs__now(in->e);
   sample_engine(in, now);
   sweep_slice(in, now);
   if (in->srv) bs__insp_server_tick(in);
+}
+
+/* The tick. On the virtual clock (test mode) a bs_timer, so bs_test_advance
+ * drives it exactly. On real time the inspector's own libuv timer,
+ * unreferenced: a bs_timer arms the engine's clock, which holds the loop,
+ * and the inspector must never keep BS_RUN_UNTIL_DONE from returning. That
+ * timer is a block of its own, freed by its close callback (which may run
+ * after the inspector is gone). */
+static void bs_tick_cb(bs_timer *t) { tick(t->data); }
+static void uv_tick_cb(uv_timer_t *t) { tick(t->data); }
+static void uv_tick_closed(uv_handle_t *h) { free(h); }
+
+static int ticker_start(bs__inspector *in) {
+  uint64_t iv = in->o.sample_interval_ms;
+  if (in->e->opts.virtual_time) {
+    bs_timer_init(in->e, &in->tick);
+    in->tick.data = in;
+    return bs_timer_start(&in->tick, bs_tick_cb, iv, iv);
+  }
+  in->rt_tick = malloc(sizeof *in->rt_tick);
+  if (!in->rt_tick) return BS_ENOMEM;
+  uv_timer_init(in->e->loop, in->rt_tick); /* cannot fail */
+  in->rt_tick->data = in;
+  uv_update_time(in->e->loop);
+  uv_timer_start(in->rt_tick, uv_tick_cb, iv, iv);
+  uv_unref((uv_handle_t *)in->rt_tick);
+  return 0;
+}
+
+static void ticker_stop(bs__inspector *in) {
+  bs_timer_stop(&in->tick);
+  if (in->rt_tick) uv_close((uv_handle_t *)in->rt_tick, uv_tick_closed);
+  in->rt_tick = NULL;
 }
 
 /* Baseline: what actors did before the inspector started is not a rate.
@@ -164,14 +196,11 @@ int bs__insp_sampler_start(bs__inspector *in) {
   in->delivered_prev = e->stats.delivered;
   baseline(in);
   if (fit_slices(in, now) < 0) return BS_ENOMEM;
-  bs_timer_init(e, &in->tick);
-  in->tick.data = in;
-  uint64_t iv = in->o.sample_interval_ms;
-  return bs_timer_start(&in->tick, tick_cb, iv, iv);
+  return ticker_start(in);
 }
 
 void bs__insp_sampler_stop(bs__inspector *in) {
-  bs_timer_stop(&in->tick);
+  ticker_stop(in);
   free(in->slice_seen);
   free(in->types);
   in->slice_seen = NULL;

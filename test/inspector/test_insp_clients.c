@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <time.h>
 
 #include "insp_test.h"
 
@@ -214,4 +215,63 @@ Test(insp_clients, stopping_with_clients_connected_is_clean) {
   for (int i = 0; i < 10; i++) close(fds[i]);
   cr_assert_eq(bs_inspector_start(e, NULL), 0);
   it_free(e);
+}
+
+/* The inspector never keeps the loop alive by itself: with its sampler
+ * ticking, its socket listening, a client half-way through a request, an
+ * event-stream client and one waiting for its answer, BS_RUN_UNTIL_DONE
+ * still returns once the actors are done (real time, not the virtual
+ * clock: that is what the loop waits on). */
+Test(insp_clients, until_done_returns_while_the_inspector_serves, .timeout = 20) {
+  bs_engine_options eo;
+  bs_engine_options_init(&eo);
+  eo.inspector_addr = "127.0.0.1:0";
+  bs_engine *e;
+  cr_assert_eq(bs_engine_new(&e, &eo), 0);
+  int port = it_port(e);
+  int half = it_connect(port, 2000), stream = it_connect(port, 2000);
+  int asking = it_connect(port, 2000);
+  cr_assert(half >= 0 && stream >= 0 && asking >= 0);
+  (void)!send(half, "GET /metr", 9, MSG_NOSIGNAL);
+  static const char sse_req[] = "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  (void)!send(stream, sse_req, sizeof sse_req - 1, MSG_NOSIGNAL);
+  for (int i = 0; i < 50; i++) {
+    bs_engine_run(e, BS_RUN_NOWAIT);
+    usleep(1000);
+  }
+  static const char snap[] = "GET /api/snapshot HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  (void)!send(asking, snap, sizeof snap - 1, MSG_NOSIGNAL);
+  it_send(e, &insp_worker_type, "w", 1000);
+  cr_assert_eq(bs_engine_run(e, BS_RUN_UNTIL_DONE), 0);
+  bs_inspector_actor a;
+  cr_assert_eq(bs_inspector_actor_get(e, "w", &a), 0);
+  cr_assert_eq(a.processed, 1000);
+  char url[64];
+  cr_assert_gt(bs_inspector_url(e, url, sizeof url), 0, "still running after UNTIL_DONE");
+  close(half);
+  close(stream);
+  close(asking);
+  bs_engine_free(e);
+}
+
+/* ...and a program that drives the engine with NOWAIT or ONCE is still
+ * served, even when nothing else is alive; the inspector does not make
+ * ONCE wait, nor the result say that work remains. */
+Test(insp_clients, nowait_and_once_serve_it_without_counting_it, .timeout = 20) {
+  bs_engine_options eo;
+  bs_engine_options_init(&eo);
+  eo.inspector_addr = "127.0.0.1:0";
+  bs_engine *e;
+  cr_assert_eq(bs_engine_new(&e, &eo), 0);
+  it_resp r = it_get(e, "/metrics"); /* pumped with NOWAIT */
+  cr_assert_eq(r.status, 200);
+  it_resp_free(&r);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  cr_assert_eq(bs_engine_run(e, BS_RUN_ONCE), 0);
+  cr_assert_eq(bs_engine_run(e, BS_RUN_NOWAIT), 0);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+  cr_assert_lt(ms, 500, "ONCE waited %.0f ms for the inspector's tick", ms);
+  bs_engine_free(e);
 }
