@@ -43,6 +43,11 @@ typedef struct bs_inspector_options {
    * its snapshots are built over several iterations, so no tick stalls the
    * loop. */
   uint32_t slice;
+  /* Requests must name this server in Host (against DNS rebinding): an IP
+   * literal or "localhost" always does; a name only when it is on this
+   * comma-separated list (copied; NULL: none), e.g. the name a reverse
+   * proxy or a DNS record gives it. Environment: BACKSTAGE_INSPECTOR_HOSTS. */
+  const char *allowed_hosts;
 } bs_inspector_options;
 
 /* Fills `o` with the defaults above (addr NULL). */

@@ -20,6 +20,7 @@ static const char *reason(int status) {
   case 200: return "OK";
   case 400: return "Bad Request";
   case 401: return "Unauthorized";
+  case 403: return "Forbidden";
   case 404: return "Not Found";
   case 405: return "Method Not Allowed";
   case 413: return "Payload Too Large";
@@ -245,19 +246,30 @@ static int on_header_field(http_parser *p, const char *at, size_t n) {
   return 0;
 }
 
+static int header_of(const bs__insp_client *c) {
+  static const char *const names[BS__H_COUNT] = {"authorization", "host", "origin",
+                                                  "sec-fetch-site"};
+  for (int h = 0; h < BS__H_COUNT; h++)
+    if (c->field_len == strlen(names[h]) && !memcmp(c->field, names[h], c->field_len)) return h;
+  return BS__H_NONE;
+}
+
 static int on_header_value(http_parser *p, const char *at, size_t n) {
   bs__insp_client *c = client_of(p);
   if (count_head(c, n)) return 1;
   if (!c->in_value) {
     c->in_value = true;
-    c->field_auth = c->field_len == 13 && memcmp(c->field, "authorization", 13) == 0;
-    if (c->field_auth) c->auth_len = 0; /* the last Authorization wins */
+    c->field_hdr = header_of(c);
+    if (c->field_hdr == BS__H_NONE) return 0;
+    c->hdr[c->field_hdr].seen++;
+    c->hdr[c->field_hdr].len = 0; /* the last one wins (Host: twice is refused) */
   }
-  if (!c->field_auth) return 0;
-  size_t room = BS__INSP_AUTH_MAX - c->auth_len;
-  memcpy(c->auth + c->auth_len, at, n < room ? n : room);
-  c->auth_len += n < room ? n : room;
-  c->auth[c->auth_len] = '\0';
+  if (c->field_hdr == BS__H_NONE) return 0;
+  bs__insp_hdr *h = &c->hdr[c->field_hdr];
+  size_t room = BS__INSP_HDR_MAX - h->len;
+  memcpy(h->v + h->len, at, n < room ? n : room);
+  h->len = (uint16_t)(h->len + (n < room ? n : room));
+  h->v[h->len] = '\0';
   return 0;
 }
 

@@ -11,13 +11,22 @@
 #define BS__INSP_HEAD_MAX 8192   /* request line + headers: 431 beyond */
 #define BS__INSP_BODY_MAX 8192   /* 413 beyond */
 #define BS__INSP_URL_MAX 2048    /* 414 beyond */
-#define BS__INSP_AUTH_MAX 512
+#define BS__INSP_HDR_MAX 512     /* longest kept header value (the rest is cut) */
 #define BS__INSP_TOKEN_MAX 256
 #define BS__INSP_SSE_BACKLOG (1u << 20) /* unsent bytes before a slow SSE
                                            client is dropped */
 #define BS__INSP_LINGER_MS 2000  /* after a response, wait this long for EOF */
 
 typedef struct bs__insp_client bs__insp_client;
+
+/* The request headers the server looks at; the others are only counted. */
+enum { BS__H_AUTH, BS__H_HOST, BS__H_ORIGIN, BS__H_FETCH_SITE, BS__H_COUNT, BS__H_NONE };
+
+typedef struct bs__insp_hdr {
+  char v[BS__INSP_HDR_MAX + 1];
+  uint16_t len;
+  uint8_t seen;                 /* how many times it appeared */
+} bs__insp_hdr;
 
 struct bs__insp_client {
   uv_tcp_t tcp;
@@ -28,14 +37,15 @@ struct bs__insp_client {
   bs__insp_client *qnext;       /* queue of deferred snapshots */
   bs__insp_query *query;        /* a deferred snapshot, or NULL */
   uint64_t last_io;             /* uv_now of the last read or response */
-  size_t url_len, field_len, auth_len, head_bytes, body_bytes;
+  size_t url_len, field_len, head_bytes, body_bytes;
   int reject;                   /* status to answer instead of routing */
-  bool in_value, field_auth;
+  int field_hdr;                /* BS__H_* of the header being read */
+  bool in_value;
   bool done;                    /* request complete: input is now ignored */
   bool sse, closing;
   char url[BS__INSP_URL_MAX + 1];
   char field[16];
-  char auth[BS__INSP_AUTH_MAX + 1];
+  bs__insp_hdr hdr[BS__H_COUNT];
   char rbuf[4096];
 };
 

@@ -76,6 +76,7 @@ typedef struct bs__inspector {
   bs_engine *e;
   bs_inspector_options o;
   char *token;
+  char *allowed_hosts;  /* copy of o.allowed_hosts, or NULL */
   bs_timer tick;        /* the sampling tick on the virtual clock */
   uv_timer_t *rt_tick;  /* ... or on real time (unreferenced, own block) */
   uint64_t started_at;

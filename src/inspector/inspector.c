@@ -26,7 +26,10 @@ static int copy_options(bs__inspector *in, const bs_inspector_options *o) {
   if (!in->o.idle_timeout_ms) in->o.idle_timeout_ms = d.idle_timeout_ms;
   if (!in->o.sample_interval_ms) in->o.sample_interval_ms = d.sample_interval_ms;
   if (!in->o.slice) in->o.slice = d.slice;
-  in->o.token = NULL;
+  in->o.token = in->o.allowed_hosts = NULL;
+  if (o && o->allowed_hosts && o->allowed_hosts[0] &&
+      !(in->allowed_hosts = strdup(o->allowed_hosts)))
+    return BS_ENOMEM;
   if (!o || !o->token || !o->token[0]) return 0;
   if (strlen(o->token) > 256) return BS_EINVAL;
   in->token = strdup(o->token);
@@ -51,6 +54,7 @@ fail_sampler:
   e->inspector = NULL;
 fail_options:
   free(in->token);
+  free(in->allowed_hosts);
   free(in);
   return rc;
 }
@@ -63,6 +67,7 @@ int bs_inspector_stop(bs_engine *e) {
   bs__insp_traces_free(e);
   e->inspector = NULL;
   free(in->token);
+  free(in->allowed_hosts);
   free(in);
   return 0;
 }
@@ -114,6 +119,7 @@ int bs__insp_engine_start(bs_engine *e) {
   bs_inspector_options_init(&o);
   o.addr = addr;
   o.token = getenv("BACKSTAGE_INSPECTOR_TOKEN");
+  o.allowed_hosts = getenv("BACKSTAGE_INSPECTOR_HOSTS");
   const char *remote = getenv("BACKSTAGE_INSPECTOR_ALLOW_REMOTE");
   o.allow_remote = remote && !strcmp(remote, "1");
   int rc = bs_inspector_start(e, &o);

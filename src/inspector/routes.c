@@ -5,7 +5,11 @@
  *   GET  /api/actor      ?id=: one actor's counters, trace and state as JSON
  *   GET  /api/events     Server-Sent Events, one "update" per sample
  *   GET  /metrics        Prometheus text format 0.0.4
- *   GET|POST /api/trace  ?id=&on=1|0: per-actor message tracing
+ *   POST /api/trace      ?id=&on=1|0: per-actor message tracing
+ *
+ * Before any of them: the Host must name this server (DNS rebinding), the
+ * token must be right if one is set, and a request that changes state must
+ * be a POST that no browser sent from another site (CSRF).
  */
 #include <stdlib.h>
 
@@ -114,8 +118,85 @@ static const struct route {
     {"/api/actor", GET, actor},
     {"/api/events", GET, events},
     {"/metrics", GET, metrics},
-    {"/api/trace", GET | POST, trace},
+    {"/api/trace", POST, trace}, /* changes state: POST, same origin */
 };
+
+/* ---- Host and origin ------------------------------------------------------------ */
+
+static bool eq_ci(const char *a, size_t alen, const char *b, size_t blen) {
+  if (alen != blen) return false;
+  for (size_t i = 0; i < alen; i++) {
+    char x = a[i], y = b[i];
+    if ((x >= 'A' && x <= 'Z' ? x + 32 : x) != (y >= 'A' && y <= 'Z' ? y + 32 : y)) return false;
+  }
+  return true;
+}
+
+static size_t trim(const char *v, size_t n) {
+  while (n && (v[n - 1] == ' ' || v[n - 1] == '\t')) n--;
+  return n;
+}
+
+/* "1.2.3.4" or "[v6]": a literal address, which DNS rebinding cannot
+ * produce (it needs a name that the attacker's DNS answers). */
+static bool ip_literal(const char *h, size_t n) {
+  char buf[64];
+  unsigned char addr[16];
+  bool v6 = n > 2 && h[0] == '[' && h[n - 1] == ']';
+  if (v6) h++, n -= 2;
+  if (n == 0 || n >= sizeof buf) return false;
+  memcpy(buf, h, n);
+  buf[n] = '\0';
+  return uv_inet_pton(v6 ? AF_INET6 : AF_INET, buf, addr) == 0;
+}
+
+static bool listed(const char *list, const char *h, size_t n) {
+  while (list && *list) {
+    while (*list == ' ' || *list == ',') list++;
+    size_t len = strcspn(list, ",");
+    if (len && eq_ci(list, trim(list, len), h, n)) return true;
+    list += len;
+  }
+  return false;
+}
+
+/* The Host's name (its port is not checked): an IP literal, localhost, or
+ * a name on allowed_hosts. */
+static bool host_allowed(const bs__inspector *in, const char *v, size_t n) {
+  const char *end = v[0] == '[' ? memchr(v, ']', n) : NULL;
+  const char *colon = memchr(end ? end : v, ':', n - (size_t)((end ? end : v) - v));
+  size_t hlen = colon ? (size_t)(colon - v) : n;
+  if (colon) {
+    size_t plen = n - hlen - 1;
+    if (plen == 0 || plen > 5 || strspn(colon + 1, "0123456789") < plen) return false;
+  }
+  if (hlen == 0) return false;
+  return ip_literal(v, hlen) || eq_ci(v, hlen, "localhost", 9) ||
+         listed(in->allowed_hosts, v, hlen);
+}
+
+/* 0, or the status refusing the request's Host. */
+static int check_host(const bs__insp_client *c) {
+  const bs__insp_hdr *h = &c->hdr[BS__H_HOST];
+  if (h->seen > 1) return 400;
+  if (!h->seen) return c->parser.http_major == 1 && c->parser.http_minor == 0 ? 0 : 400;
+  return host_allowed(c->srv->in, h->v, trim(h->v, h->len)) ? 0 : 403;
+}
+
+/* A browser says where a request comes from (Origin on every POST,
+ * Sec-Fetch-Site in current ones); a request without either is not from a
+ * browser page, so it cannot be a cross-site forgery. */
+static bool same_origin(const bs__insp_client *c) {
+  const bs__insp_hdr *site = &c->hdr[BS__H_FETCH_SITE], *origin = &c->hdr[BS__H_ORIGIN];
+  const bs__insp_hdr *host = &c->hdr[BS__H_HOST];
+  size_t slen = trim(site->v, site->len), olen = trim(origin->v, origin->len);
+  if (site->seen && !eq_ci(site->v, slen, "same-origin", 11) && !eq_ci(site->v, slen, "none", 4))
+    return false;
+  if (!origin->seen) return true;
+  size_t hlen = trim(host->v, host->len);
+  return host->seen && olen == 7 + hlen && eq_ci(origin->v, 7, "http://", 7) &&
+         eq_ci(origin->v + 7, hlen, host->v, hlen);
+}
 
 /* ---- Authorization ------------------------------------------------------------ */
 
@@ -138,8 +219,8 @@ bool bs__insp_authorized(const bs__insp_client *c, const char *query, size_t qle
   const char *token = c->srv->in->token;
   if (!token) return true;
   size_t tlen = strlen(token);
-  if (bearer(c->auth, c->auth_len) &&
-      same(c->auth + 7, c->auth_len - 7, token, tlen))
+  const bs__insp_hdr *auth = &c->hdr[BS__H_AUTH];
+  if (bearer(auth->v, auth->len) && same(auth->v + 7, auth->len - 7u, token, tlen))
     return true;
   char qt[BS__INSP_TOKEN_MAX + 1];
   int n = bs__insp_param(query, qlen, "token", qt, sizeof qt);
@@ -150,9 +231,9 @@ bool bs__insp_authorized(const bs__insp_client *c, const char *query, size_t qle
 
 static void method_not_allowed(bs__insp_client *c, int methods) {
   static const char body[] = "{\"error\":\"method not allowed\",\"status\":405}\n";
-  bs__insp_respond(c, 405, "application/json",
-                   methods & POST ? "Allow: GET, POST\r\n" : "Allow: GET\r\n", body,
-                   sizeof body - 1);
+  const char *allow = methods == POST ? "Allow: POST\r\n"
+                      : methods & POST ? "Allow: GET, POST\r\n" : "Allow: GET\r\n";
+  bs__insp_respond(c, 405, "application/json", allow, body, sizeof body - 1);
 }
 
 void bs__insp_route(bs__insp_client *c) {
@@ -167,6 +248,12 @@ void bs__insp_route(bs__insp_client *c) {
   size_t plen = u.field_data[UF_PATH].len;
   const char *q = (u.field_set & (1 << UF_QUERY)) ? c->url + u.field_data[UF_QUERY].off : "";
   size_t qlen = (u.field_set & (1 << UF_QUERY)) ? u.field_data[UF_QUERY].len : 0;
+  int refused = check_host(c);
+  if (refused) {
+    bs__insp_respond_error(c, refused, refused == 400 ? "missing or repeated Host"
+                                                      : "Host does not name this server");
+    return;
+  }
   if (!bs__insp_authorized(c, q, qlen)) {
     bs__insp_respond_error(c, 401, "missing or wrong token");
     return;
@@ -175,8 +262,9 @@ void bs__insp_route(bs__insp_client *c) {
   for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
     const struct route *r = &routes[i];
     if (strlen(r->path) != plen || memcmp(r->path, path, plen) != 0) continue;
-    if (r->methods & method) r->fn(c, q, qlen);
-    else method_not_allowed(c, r->methods);
+    if (!(r->methods & method)) method_not_allowed(c, r->methods);
+    else if (method == POST && !same_origin(c)) bs__insp_respond_error(c, 403, "cross-origin request");
+    else r->fn(c, q, qlen);
     return;
   }
   bs__insp_respond_error(c, 404, "not found");

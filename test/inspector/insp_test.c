@@ -138,6 +138,13 @@ it_resp it_get(bs_engine *e, const char *path) {
   return it_raw(e, req, (size_t)n);
 }
 
+it_resp it_post(bs_engine *e, const char *path) {
+  char req[4096];
+  int n = snprintf(req, sizeof req,
+                   "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", path);
+  return it_raw(e, req, (size_t)n);
+}
+
 void it_resp_free(it_resp *r) {
   free(r->raw);
   r->raw = NULL;

@@ -39,6 +39,8 @@ typedef struct it_resp {
 it_resp it_raw(bs_engine *e, const char *request, size_t len);
 /* GET path (with query) as a well-formed request. */
 it_resp it_get(bs_engine *e, const char *path);
+/* POST path with an empty body (as curl or a script would: no Origin). */
+it_resp it_post(bs_engine *e, const char *path);
 void it_resp_free(it_resp *r);
 /* Value of header `name` (case-insensitive) into out; false if absent. */
 bool it_header(const it_resp *r, const char *name, char *out, size_t cap);

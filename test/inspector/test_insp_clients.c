@@ -27,7 +27,7 @@ typedef struct crowd {
 static void *crowd_run(void *arg) {
   crowd *c = arg;
   int fds[NCLIENTS];
-  static const char req[] = "GET /api/snapshot?limit=5 HTTP/1.1\r\nHost: x\r\n\r\n";
+  static const char req[] = "GET /api/snapshot?limit=5 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
   for (int i = 0; i < NCLIENTS; i++) fds[i] = it_connect(c->port, 10000);
   for (int i = 0; i < NCLIENTS; i++)
     if (fds[i] >= 0) (void)!send(fds[i], req, sizeof req - 1, MSG_NOSIGNAL);
@@ -84,7 +84,7 @@ typedef struct sse {
 static void *sse_run(void *arg) {
   sse *s = arg;
   int fd = it_connect(s->port, 10000);
-  static const char req[] = "GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n";
+  static const char req[] = "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
   if (fd >= 0 && send(fd, req, sizeof req - 1, MSG_NOSIGNAL) > 0) {
     char buf[8192];
     ssize_t n;
@@ -204,7 +204,7 @@ Test(insp_clients, stopping_with_clients_connected_is_clean) {
   bs_engine *e = it_engine_http();
   int port = it_port(e);
   int fds[10];
-  static const char req[] = "GET /api/events HTTP/1.1\r\n\r\n";
+  static const char req[] = "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
   for (int i = 0; i < 10; i++) {
     fds[i] = it_connect(port, 2000);
     if (i % 2) (void)!send(fds[i], req, sizeof req - 1, MSG_NOSIGNAL);

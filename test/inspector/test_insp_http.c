@@ -210,9 +210,12 @@ Test(insp_http, actor_detail_has_counters_and_state_as_json) {
 
 Test(insp_http, tracing_is_toggled_over_http) {
   bs_engine *e = populated();
-  cJSON *j = it_json(e, "/api/trace?id=w-02&on=1");
+  it_resp r = it_post(e, "/api/trace?id=w-02&on=1");
+  cr_assert_eq(r.status, 200, "%s", r.raw);
+  cJSON *j = cJSON_ParseWithLength(r.body, r.body_len);
   cr_assert(cJSON_IsTrue(get(j, "tracing")));
   cJSON_Delete(j);
+  it_resp_free(&r);
   it_send(e, &insp_worker_type, "w-02", 3);
   bs_test_run(e, 0);
   j = it_json(e, "/api/actor?id=w-02");
@@ -221,16 +224,14 @@ Test(insp_http, tracing_is_toggled_over_http) {
   cr_assert_eq(cJSON_GetArraySize(trace), 3);
   cr_assert_str_eq(cJSON_GetArrayItem(trace, 2)->valuestring, "work");
   cJSON_Delete(j);
-  static const char post[] = "POST /api/trace?id=w-02&on=0 HTTP/1.1\r\nHost: x\r\n"
-                             "Content-Length: 0\r\n\r\n";
-  it_resp r = it_raw(e, post, sizeof post - 1);
+  r = it_post(e, "/api/trace?id=w-02&on=0");
   cr_assert_eq(r.status, 200, "%s", r.raw);
   it_resp_free(&r);
   j = it_json(e, "/api/actor?id=w-02");
   cr_assert(cJSON_IsFalse(get(j, "tracing")));
   cr_assert_eq(cJSON_GetArraySize(get(j, "trace")), 0);
   cJSON_Delete(j);
-  r = it_get(e, "/api/trace?id=nobody&on=1");
+  r = it_post(e, "/api/trace?id=nobody&on=1");
   cr_assert_eq(r.status, 404);
   it_resp_free(&r);
   it_free(e);
@@ -365,9 +366,9 @@ Test(insp_http, bad_requests_are_refused_with_the_right_status) {
   bs_engine *e = it_engine_http();
   cr_assert_eq(RAW(e, "GARBAGE\r\n\r\n"), 400);
   cr_assert_eq(RAW(e, "GET / HTTP/9\r\n\r\n"), 400);
-  cr_assert_eq(RAW(e, "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"), 404);
-  cr_assert_eq(RAW(e, "DELETE /metrics HTTP/1.1\r\nHost: x\r\n\r\n"), 405);
-  cr_assert_eq(RAW(e, "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"), 405);
+  cr_assert_eq(RAW(e, "GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"), 404);
+  cr_assert_eq(RAW(e, "DELETE /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"), 405);
+  cr_assert_eq(RAW(e, "POST /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"), 405);
   cr_assert_eq(RAW(e, "POST /api/trace HTTP/1.1\r\nContent-Length: 100000\r\n\r\n"), 413);
   /* a head over 8 KiB */
   size_t n = 9000;
@@ -383,18 +384,19 @@ Test(insp_http, bad_requests_are_refused_with_the_right_status) {
   cr_assert_eq(status_of(e, big, (size_t)len + 3000 + 13), 414);
   free(big);
   /* still serving */
-  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"), 200);
+  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"), 200);
   it_free(e);
 }
 
 Test(insp_http, a_405_says_what_is_allowed) {
   bs_engine *e = it_engine_http();
-  static const char req[] = "PUT /api/trace?id=x&on=1 HTTP/1.1\r\nContent-Length: 0\r\n\r\n";
+  static const char req[] = "PUT /api/trace?id=x&on=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                            "Content-Length: 0\r\n\r\n";
   it_resp r = it_raw(e, req, sizeof req - 1);
   char allow[64];
   cr_assert_eq(r.status, 405);
   cr_assert(it_header(&r, "Allow", allow, sizeof allow));
-  cr_assert_str_eq(allow, "GET, POST");
+  cr_assert_str_eq(allow, "POST");
   it_resp_free(&r);
   it_free(e);
 }
@@ -436,14 +438,14 @@ Test(insp_http, non_loopback_needs_opt_in_and_token) {
   cr_assert_gt(bs_inspector_url(e, url, sizeof url), 0);
   cr_assert(!strncmp(url, "http://0.0.0.0:", 15), "%s", url);
 
-  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\n\r\n"), 401);
-  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\nAuthorization: Bearer wrong\r\n\r\n"), 401);
-  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\nAuthorization: Bearer s3cret!\r\n\r\n"), 401);
-  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\nAuthorization: Bearer s3cret\r\n\r\n"), 200);
-  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\nauthorization: bearer s3cret\r\n\r\n"), 200);
-  cr_assert_eq(RAW(e, "GET /metrics?token=s3cret HTTP/1.1\r\n\r\n"), 200);
-  cr_assert_eq(RAW(e, "GET /metrics?token=s3cre HTTP/1.1\r\n\r\n"), 401);
-  cr_assert_eq(RAW(e, "GET /nope HTTP/1.1\r\n\r\n"), 401, "nothing is revealed without it");
+  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"), 401);
+  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer wrong\r\n\r\n"), 401);
+  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer s3cret!\r\n\r\n"), 401);
+  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer s3cret\r\n\r\n"), 200);
+  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nauthorization: bearer s3cret\r\n\r\n"), 200);
+  cr_assert_eq(RAW(e, "GET /metrics?token=s3cret HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"), 200);
+  cr_assert_eq(RAW(e, "GET /metrics?token=s3cre HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"), 401);
+  cr_assert_eq(RAW(e, "GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"), 401, "nothing is revealed without it");
   it_free(e);
 }
 
@@ -521,5 +523,95 @@ Test(insp_http, json_and_metrics_are_valid_utf8_whatever_the_ids) {
   cJSON *j = it_json(e, "/api/snapshot?q=%ed%a0%80");
   cr_assert_str_eq(str(get(j, "actors"), "q"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
   cJSON_Delete(j);
+  it_free(e);
+}
+
+/* ---- Host and origin: DNS rebinding and cross-site requests ---------------- */
+
+static int status_with_host(bs_engine *e, const char *path, const char *host) {
+  char req[512];
+  int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", path, host);
+  return status_of(e, req, (size_t)n);
+}
+
+/* A page on attacker.example whose name now resolves to 127.0.0.1 sends
+ * "Host: attacker.example": nothing is served to it. Names are accepted
+ * only when they are localhost or on the allow list; IP literals always
+ * (a rebound name never is one). */
+Test(insp_http, requests_must_name_this_server_in_host) {
+  bs_engine *e = populated();
+  int port = it_port(e);
+  const char *paths[] = {"/", "/api/snapshot", "/api/actor?id=w-00", "/metrics",
+                         "/api/events"};
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+    cr_assert_eq(status_with_host(e, paths[i], "attacker.example"), 403, "%s", paths[i]);
+    char h[64];
+    snprintf(h, sizeof h, "attacker.example:%d", port);
+    cr_assert_eq(status_with_host(e, paths[i], h), 403, "%s", paths[i]);
+  }
+  char good[4][64];
+  snprintf(good[0], 64, "127.0.0.1:%d", port);
+  snprintf(good[1], 64, "localhost:%d", port);
+  snprintf(good[2], 64, "LocalHost");
+  snprintf(good[3], 64, "[::1]:%d", port);
+  for (int i = 0; i < 4; i++)
+    cr_assert_eq(status_with_host(e, "/api/actor?id=w-00", good[i]), 200, "%s", good[i]);
+  cr_assert_eq(status_with_host(e, "/metrics", "10.1.2.3:80"), 200, "an IP literal");
+  cr_assert_eq(status_with_host(e, "/metrics", "localhost.attacker.example"), 403);
+  cr_assert_eq(status_with_host(e, "/metrics", "127.0.0.1.attacker.example"), 403);
+  cr_assert_eq(status_with_host(e, "/metrics", ""), 403);
+  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\n\r\n"), 400, "HTTP/1.1 needs a Host");
+  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.0\r\n\r\n"), 200, "HTTP/1.0 may omit it");
+  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n\r\n"),
+               400, "two Hosts");
+  it_free(e);
+}
+
+Test(insp_http, allowed_hosts_admit_more_names) {
+  bs_inspector_options o;
+  bs_inspector_options_init(&o);
+  o.addr = "127.0.0.1:0";
+  o.allowed_hosts = "dash.example, Other.Example";
+  bs_engine *e = it_engine(&o);
+  cr_assert_eq(status_with_host(e, "/metrics", "dash.example"), 200);
+  cr_assert_eq(status_with_host(e, "/metrics", "other.example:9464"), 200);
+  cr_assert_eq(status_with_host(e, "/metrics", "dash.example.evil"), 403);
+  cr_assert_eq(status_with_host(e, "/metrics", "evil.example"), 403);
+  it_free(e);
+}
+
+static int post_trace(bs_engine *e, const char *extra) {
+  char req[512];
+  int n = snprintf(req, sizeof req,
+                   "POST /api/trace?id=w-00&on=1 HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s"
+                   "Content-Length: 0\r\n\r\n", it_port(e), extra);
+  return status_of(e, req, (size_t)n);
+}
+
+/* Tracing changes state: POST only, and a browser's cross-site POST (it
+ * says where it comes from in Origin or Sec-Fetch-Site) is refused. */
+Test(insp_http, state_changes_need_a_same_origin_post) {
+  bs_engine *e = populated();
+  it_resp r = it_get(e, "/api/trace?id=w-00&on=1");
+  cr_assert_eq(r.status, 405);
+  char allow[32];
+  cr_assert(it_header(&r, "Allow", allow, sizeof allow));
+  cr_assert_str_eq(allow, "POST");
+  it_resp_free(&r);
+  cr_assert_eq(post_trace(e, "Origin: http://attacker.example\r\n"), 403);
+  cr_assert_eq(post_trace(e, "Origin: null\r\n"), 403);
+  cr_assert_eq(post_trace(e, "Sec-Fetch-Site: cross-site\r\n"), 403);
+  char origin[96];
+  snprintf(origin, sizeof origin, "Origin: http://127.0.0.1:%d0\r\n", it_port(e));
+  cr_assert_eq(post_trace(e, origin), 403, "another port is another origin");
+  bs_inspector_actor a;
+  cr_assert_eq(bs_inspector_actor_get(e, "w-00", &a), 0);
+  cr_assert_not(a.tracing, "nothing refused changed anything");
+  snprintf(origin, sizeof origin, "Origin: http://127.0.0.1:%d\r\nSec-Fetch-Site: same-origin\r\n",
+           it_port(e));
+  cr_assert_eq(post_trace(e, origin), 200, "the dashboard's own POST");
+  cr_assert_eq(post_trace(e, ""), 200, "no Origin: not a browser (curl, scripts)");
+  cr_assert_eq(bs_inspector_actor_get(e, "w-00", &a), 0);
+  cr_assert(a.tracing);
   it_free(e);
 }
