@@ -35,13 +35,15 @@ typedef struct bs_inspector_options {
    * set for a loopback address is enforced too. */
   bool allow_remote;
   const char *token;           /* copied; NULL: none */
-  uint32_t max_clients;        /* concurrent connections (256) */
-  uint32_t idle_timeout_ms;    /* closes silent non-streaming clients (10000) */
+  uint32_t max_clients;        /* concurrent connections (256); more: 503 */
+  /* A client must send its whole request within this time of connecting,
+   * and an answer being written must not stall for longer (10000). */
+  uint32_t idle_timeout_ms;
   uint32_t sample_interval_ms; /* rate sampling period (1000) */
-  /* Registry slots the sampler and a snapshot visit per loop iteration
-   * (65536): an engine with more actors is sampled over several ticks and
-   * its snapshots are built over several iterations, so no tick stalls the
-   * loop. */
+  /* Registry slots the sampler sweeps per tick, and the work of one step
+   * of an answer: rows sorted or scanned, /metrics lines (65536). An
+   * engine with more actors is swept over several ticks and big answers
+   * are made over several loop iterations, so nothing stalls the loop. */
   uint32_t slice;
   /* Requests must name this server in Host (against DNS rebinding): an IP
    * literal or "localhost" always does; a name only when it is on this

@@ -113,3 +113,27 @@ void bs__sb_json_num(bs__sb *b, double v) {
   }
   bs__sb_printf(b, "%.3f", v);
 }
+
+bs__insp_buf *bs__insp_buf_take(bs__sb *b) {
+  bs__insp_buf *buf = b->oom ? NULL : malloc(sizeof *buf);
+  if (!buf) {
+    bs__sb_free(b);
+    return NULL;
+  }
+  buf->refs = 1;
+  buf->len = b->len;
+  buf->p = b->p;
+  memset(b, 0, sizeof *b);
+  return buf;
+}
+
+bs__insp_buf *bs__insp_buf_ref(bs__insp_buf *buf) {
+  if (buf) buf->refs++;
+  return buf;
+}
+
+void bs__insp_buf_unref(bs__insp_buf *buf) {
+  if (!buf || --buf->refs) return;
+  free(buf->p);
+  free(buf);
+}

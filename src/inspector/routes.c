@@ -15,7 +15,10 @@
 
 #include "inspector/http.h"
 
-typedef void (*handler_fn)(bs__insp_client *c, const char *q, size_t qlen);
+typedef void (*handler_fn)(bs__insp_client *c, const char *q, size_t qlen, size_t *budget);
+
+#define JSON "application/json"
+#define METRICS "text/plain; version=0.0.4; charset=utf-8"
 
 static void send_sb(bs__insp_client *c, bs__sb *b, const char *ctype) {
   if (b->oom) bs__insp_respond_error(c, 500, "out of memory");
@@ -23,8 +26,8 @@ static void send_sb(bs__insp_client *c, bs__sb *b, const char *ctype) {
   bs__sb_free(b);
 }
 
-static void dashboard(bs__insp_client *c, const char *q, size_t qlen) {
-  (void)q, (void)qlen;
+static void dashboard(bs__insp_client *c, const char *q, size_t qlen, size_t *budget) {
+  (void)q, (void)qlen, (void)budget;
   bs__insp_respond(c, 200, "text/html; charset=utf-8",
                    "Content-Security-Policy: default-src 'none'; script-src 'unsafe-inline'; "
                    "style-src 'unsafe-inline'; connect-src 'self'; img-src data:\r\n"
@@ -32,60 +35,136 @@ static void dashboard(bs__insp_client *c, const char *q, size_t qlen) {
                    (const char *)bs__insp_dashboard, bs__insp_dashboard_len);
 }
 
-void bs__insp_finish_snapshot(bs__insp_client *c) {
+/* ---- /api/snapshot: head (live) + summary + page, the last two cached ------- */
+
+static void send_snapshot(bs__insp_client *c, bs__insp_buf *page) {
+  bs__inspector *in = c->srv->in;
   bs__sb b = {0};
-  bs__insp_render_snapshot(&b, c->srv->in, c->query);
-  bs__insp_query_free(c->query);
-  free(c->query);
-  c->query = NULL;
-  send_sb(c, &b, "application/json");
+  bs__insp_render_head(&b, in);
+  bs__insp_buf *parts[3] = {bs__insp_buf_take(&b), bs__insp_summary(in), page};
+  if (parts[0] && parts[1] && page) bs__insp_respond_parts(c, JSON, parts, 3);
+  else bs__insp_respond_error(c, 500, "out of memory");
+  bs__insp_buf_unref(parts[0]);
+  bs__insp_buf_unref(parts[1]);
 }
 
-static void snapshot(bs__insp_client *c, const char *q, size_t qlen) {
-  bs__insp_query *qr = malloc(sizeof *qr);
-  if (!qr || bs__insp_query_init(qr, q, qlen) < 0) {
-    if (qr) bs__insp_query_free(qr);
-    free(qr);
+/* The scan is complete: its page is kept for the requests that follow. */
+static void finish_snapshot(bs__insp_client *c) {
+  bs__insp_scan *sc = &c->u.scan;
+  bs__insp_buf *page = NULL;
+  if (!sc->oom) {
+    bs__sb b = {0};
+    bs__insp_render_page(&b, sc);
+    page = bs__insp_buf_take(&b);
+  }
+  if (page) bs__insp_page_keep(c->srv->in, sc->snap->seq, &sc->q, page);
+  bs__insp_job_free(c);
+  send_snapshot(c, page);
+  bs__insp_buf_unref(page);
+}
+
+static void snapshot(bs__insp_client *c, const char *q, size_t qlen, size_t *budget) {
+  bs__inspector *in = c->srv->in;
+  bs__insp_query qr;
+  bs__insp_query_parse(&qr, q, qlen);
+  bs__insp_buf *page = bs__insp_page_find(in, &qr);
+  if (page) { /* asked before on this snapshot: nothing to compute */
+    send_snapshot(c, page);
+    bs__insp_buf_unref(page);
+    return;
+  }
+  if (!in->current) {
     bs__insp_respond_error(c, 500, "out of memory");
     return;
   }
+  c->job = BS__JOB_SNAPSHOT;
+  bs__insp_scan_init(&c->u.scan, in->current, &qr);
+  bs__insp_job_step(c, budget);
+}
+
+/* ---- /metrics: in steps, chunked when it takes more than one --------------- */
+
+static void metrics(bs__insp_client *c, const char *q, size_t qlen, size_t *budget) {
+  (void)q, (void)qlen;
   bs__inspector *in = c->srv->in;
-  if (bs__insp_query_step(qr, in->e, in->o.slice)) {
-    c->query = qr;
-    bs__insp_finish_snapshot(c);
-  } else {
-    bs__insp_defer(c, qr); /* a big registry: one slice per loop iteration */
+  if (!in->current) {
+    bs__insp_respond_error(c, 500, "out of memory");
+    return;
+  }
+  bs__insp_metrics m;
+  bs__insp_metrics_init(&m, in->current);
+  bs__sb b = {0};
+  if (bs__insp_metrics_step(&m, in, &b, budget)) { /* all of it at once */
+    bs__insp_metrics_free(&m);
+    send_sb(c, &b, METRICS);
+    return;
+  }
+  c->job = BS__JOB_METRICS;
+  c->u.metrics = m;
+  if (bs__insp_chunked_begin(c, METRICS) == 0 && bs__insp_chunk(c, &b) == 0)
+    bs__insp_queue(c);
+  bs__sb_free(&b);
+}
+
+static void metrics_step(bs__insp_client *c, size_t *budget) {
+  if (bs__insp_unsent(c) >= BS__INSP_WRITE_LOW) {
+    c->blocked = true; /* the write callback queues it again */
+    return;
+  }
+  bs__sb b = {0};
+  bool done = bs__insp_metrics_step(&c->u.metrics, c->srv->in, &b, budget);
+  if (bs__insp_chunk(c, &b) < 0) return;
+  if (!done) {
+    bs__insp_queue(c);
+    return;
+  }
+  bs__insp_job_free(c);
+  bs__insp_chunked_end(c);
+}
+
+/* ---- Jobs ------------------------------------------------------------------------ */
+
+void bs__insp_job_step(bs__insp_client *c, size_t *budget) {
+  if (c->closing || !c->srv->in) return;
+  if (c->job == BS__JOB_METRICS) {
+    metrics_step(c, budget);
+  } else if (c->job == BS__JOB_SNAPSHOT) {
+    if (bs__insp_scan_step(&c->u.scan, budget)) finish_snapshot(c);
+    else bs__insp_queue(c); /* a big snapshot: the next slice on a later turn */
   }
 }
 
-static void actor(bs__insp_client *c, const char *q, size_t qlen) {
+void bs__insp_job_free(bs__insp_client *c) {
+  if (c->job == BS__JOB_SNAPSHOT) bs__insp_scan_free(&c->u.scan);
+  else if (c->job == BS__JOB_METRICS) bs__insp_metrics_free(&c->u.metrics);
+  c->job = BS__JOB_NONE;
+}
+
+/* ---- The others ------------------------------------------------------------------- */
+
+static void actor(bs__insp_client *c, const char *q, size_t qlen, size_t *budget) {
+  (void)budget;
   char id[BS_ID_MAX + 1];
   if (bs__insp_param(q, qlen, "id", id, sizeof id) <= 0) {
     bs__insp_respond_error(c, 400, "missing or bad ?id=");
     return;
   }
   bs__sb b = {0};
-  if (bs__insp_render_actor(&b, c->srv->in, id) < 0) {
+  if (bs__insp_actor_detail(c->srv->in, id, &b) < 0) {
     bs__sb_free(&b);
     bs__insp_respond_error(c, 404, "no such actor");
     return;
   }
-  send_sb(c, &b, "application/json");
+  send_sb(c, &b, JSON);
 }
 
-static void events(bs__insp_client *c, const char *q, size_t qlen) {
-  (void)q, (void)qlen;
+static void events(bs__insp_client *c, const char *q, size_t qlen, size_t *budget) {
+  (void)q, (void)qlen, (void)budget;
   bs__insp_sse_begin(c);
 }
 
-static void metrics(bs__insp_client *c, const char *q, size_t qlen) {
-  (void)q, (void)qlen;
-  bs__sb b = {0};
-  bs__insp_render_metrics(&b, c->srv->in);
-  send_sb(c, &b, "text/plain; version=0.0.4; charset=utf-8");
-}
-
-static void trace(bs__insp_client *c, const char *q, size_t qlen) {
+static void trace(bs__insp_client *c, const char *q, size_t qlen, size_t *budget) {
+  (void)budget;
   char id[BS_ID_MAX + 1], on[8];
   if (bs__insp_param(q, qlen, "id", id, sizeof id) <= 0 ||
       bs__insp_param(q, qlen, "on", on, sizeof on) < 0) {
@@ -102,7 +181,7 @@ static void trace(bs__insp_client *c, const char *q, size_t qlen) {
   bs__sb_puts(&b, "{\"id\":");
   bs__sb_json_str(&b, id, strlen(id));
   bs__sb_printf(&b, ",\"tracing\":%s}", enable ? "true" : "false");
-  send_sb(c, &b, "application/json");
+  send_sb(c, &b, JSON);
 }
 
 enum { GET = 1, POST = 2 };
@@ -236,7 +315,7 @@ static void method_not_allowed(bs__insp_client *c, int methods) {
   bs__insp_respond(c, 405, "application/json", allow, body, sizeof body - 1);
 }
 
-void bs__insp_route(bs__insp_client *c) {
+void bs__insp_route(bs__insp_client *c, size_t *budget) {
   struct http_parser_url u;
   http_parser_url_init(&u);
   if (http_parser_parse_url(c->url, c->url_len, 0, &u) != 0 ||
@@ -264,7 +343,7 @@ void bs__insp_route(bs__insp_client *c) {
     if (strlen(r->path) != plen || memcmp(r->path, path, plen) != 0) continue;
     if (!(r->methods & method)) method_not_allowed(c, r->methods);
     else if (method == POST && !same_origin(c)) bs__insp_respond_error(c, 403, "cross-origin request");
-    else r->fn(c, q, qlen);
+    else r->fn(c, q, qlen, budget);
     return;
   }
   bs__insp_respond_error(c, 404, "not found");

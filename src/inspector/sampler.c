@@ -1,6 +1,6 @@
-/* Rates. Once per sample interval (a bs_timer, so the virtual clock of
- * test mode drives it exactly), the sampler reads each actor's `processed`
- * counter and derives:
+/* Rates and snapshots. Once per sample interval (a bs_timer on the virtual
+ * clock of test mode, so it is exact there; its own libuv timer on real
+ * time) the sampler reads each actor's `processed` counter and derives:
  *
  *   rate  = (processed - processed at the previous sample) / dt
  *   avgT  += (1 - exp(-dt / T)) * (rate - avgT)    for T = 1 s, 10 s, 60 s
@@ -9,10 +9,11 @@
  * Unix load averages are kept), exact for any dt. Engine-wide throughput
  * (delivered messages) is sampled the same way on every tick.
  *
- * Bounded work: one tick visits at most `slice` registry slots. A registry
+ * Bounded work: one tick visits at most `slice` registry slots, copying a
+ * row per actor (then per stream) into the snapshot being built. A registry
  * of more slots is swept over several ticks, each slice at its own dt, so a
- * million actors never stall the loop; per-type totals are published when
- * a sweep completes. */
+ * million actors never stall the loop. When a sweep completes, its snapshot
+ * becomes the one every request is answered from. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -22,65 +23,10 @@ double bs__insp_ewma(double avg, double rate, double dt_ms, double tau_ms) {
   return avg + (1.0 - exp(-dt_ms / tau_ms)) * (rate - avg);
 }
 
-bs__insp_type *bs__insp_type_of(bs__inspector *in, const bs_actor_type *t) {
-  for (size_t i = 0; i < in->ntypes; i++)
-    if (in->types[i].t == t) return &in->types[i];
-  if (in->ntypes == in->captypes) {
-    size_t ncap = in->captypes ? in->captypes * 2 : 8;
-    bs__insp_type *n = realloc(in->types, ncap * sizeof *n);
-    if (!n) return NULL;
-    in->types = n;
-    in->captypes = ncap;
-  }
-  bs__insp_type *ty = &in->types[in->ntypes++];
-  memset(ty, 0, sizeof *ty);
-  ty->t = t;
-  return ty;
-}
-
-typedef struct alphas {
-  double dt_ms, a1, a10, a60;
-} alphas;
-
-static alphas alphas_for(double dt_ms) {
-  alphas a = {dt_ms, 1.0 - exp(-dt_ms / 1000.0), 1.0 - exp(-dt_ms / 10000.0),
-              1.0 - exp(-dt_ms / 60000.0)};
+bs__insp_alphas bs__insp_alphas_for(double dt_ms) {
+  bs__insp_alphas a = {dt_ms, 1.0 - exp(-dt_ms / 1000.0), 1.0 - exp(-dt_ms / 10000.0),
+                       1.0 - exp(-dt_ms / 60000.0)};
   return a;
-}
-
-static void sample_cell(bs_cell *c, const alphas *a) {
-  bs__insp_cell *s = &c->insp;
-  uint64_t delta = s->processed - s->sampled;
-  s->sampled = s->processed;
-  if (delta == 0 && s->rate == 0 && s->avg1 == 0 && s->avg10 == 0 && s->avg60 == 0)
-    return; /* idle and settled: the common case for most actors */
-  double rate = a->dt_ms > 0 ? (double)delta * 1000.0 / a->dt_ms : 0;
-  s->rate = (float)rate;
-  s->avg1 = (float)(s->avg1 + a->a1 * (rate - s->avg1));
-  s->avg10 = (float)(s->avg10 + a->a10 * (rate - s->avg10));
-  s->avg60 = (float)(s->avg60 + a->a60 * (rate - s->avg60));
-}
-
-static void count_cell(bs__inspector *in, const bs_cell *c) {
-  bs__insp_type *ty = bs__insp_type_of(in, c->type); /* types are few */
-  if (!ty) return;
-  ty->n_actors++;
-  ty->n_active += c->state != NULL;
-  ty->n_received += c->insp.received;
-  ty->n_processed += c->insp.processed;
-  ty->n_mailbox += c->mb.len;
-  ty->n_rate += c->insp.rate;
-}
-
-static void publish_types(bs__inspector *in) {
-  for (size_t i = 0; i < in->ntypes; i++) {
-    bs__insp_type *t = &in->types[i];
-    t->actors = t->n_actors, t->active = t->n_active;
-    t->received = t->n_received, t->processed = t->n_processed;
-    t->mailbox = t->n_mailbox, t->rate = t->n_rate;
-    t->n_actors = t->n_active = t->n_received = t->n_processed = t->n_mailbox = 0;
-    t->n_rate = 0;
-  }
 }
 
 /* Keeps one "last sampled" time per slice of the registry as it is now. */
@@ -94,29 +40,55 @@ static int fit_slices(bs__inspector *in, uint64_t now) {
   for (size_t i = in->nslices; i < n; i++) s[i] = seen;
   in->slice_seen = s;
   in->nslices = n;
-  if (in->cursor >= cap) in->cursor = 0;
   return 0;
 }
 
+/* A new sweep into a fresh snapshot (or the failed one, emptied). */
+static void sweep_begin(bs__inspector *in) {
+  if (!in->building) in->building = bs__insp_snap_new();
+  else bs__insp_snap_clear(in->building);
+  in->cursor = 0;
+  in->sweep_cap = in->e->reg.cap;
+  in->sweep_scap = in->e->streams.cap;
+}
+
+/* The completed sweep becomes what requests are answered from. The one it
+ * replaces is reused for the next sweep unless an answer still holds it. */
+static void publish(bs__inspector *in, uint64_t now) {
+  bs__insp_snap *old = in->current;
+  in->current = in->building;
+  in->current->seq = ++in->seq;
+  in->current->taken_at = now;
+  in->building = old && old->refs == 1 ? old : NULL;
+  if (!in->building) bs__insp_snap_unref(old);
+  sweep_begin(in);
+}
+
+/* One slice: actor slots first, then stream slots. A registry that grew
+ * (rehashed) under a sweep moves cells between slots, so the sweep starts
+ * over rather than list an actor twice or miss one. */
 static void sweep_slice(bs__inspector *in, uint64_t now) {
   bs_engine *e = in->e;
-  if (fit_slices(in, now) < 0) return;
-  size_t idx = in->cursor / in->o.slice;
-  alphas a = alphas_for((double)(now - in->slice_seen[idx]));
-  in->slice_seen[idx] = now;
-  size_t end = in->cursor + in->o.slice;
-  if (end > e->reg.cap) end = e->reg.cap;
-  for (size_t i = in->cursor; i < end; i++) {
-    bs_cell *c = e->reg.slots[i];
-    if (!c) continue;
-    sample_cell(c, &a);
-    count_cell(in, c);
+  if (!in->building) sweep_begin(in);
+  if (!in->building || fit_slices(in, now) < 0) return;
+  if (in->sweep_cap != e->reg.cap || in->sweep_scap != e->streams.cap) sweep_begin(in);
+  size_t budget = in->o.slice;
+  if (in->cursor < e->reg.cap) {
+    size_t idx = in->cursor / in->o.slice;
+    bs__insp_alphas a = bs__insp_alphas_for((double)(now - in->slice_seen[idx]));
+    in->slice_seen[idx] = now;
+    size_t end = in->cursor + budget < e->reg.cap ? in->cursor + budget : e->reg.cap;
+    bs__insp_rows_sweep(in->building, &e->reg, in->cursor, end, &a);
+    budget -= end - in->cursor;
+    in->cursor = end;
   }
-  in->cursor = end;
-  if (in->cursor >= e->reg.cap) {
-    in->cursor = 0;
-    publish_types(in);
+  size_t scur = in->cursor - e->reg.cap;
+  if (in->cursor >= e->reg.cap && budget > 0 && scur < e->streams.cap) {
+    size_t end = scur + budget < e->streams.cap ? scur + budget : e->streams.cap;
+    bs__insp_rows_sweep_streams(in->building, &e->streams, scur, end);
+    in->cursor += end - scur;
   }
+  if (in->cursor >= e->reg.cap + e->streams.cap) publish(in, now);
 }
 
 static void sample_engine(bs__inspector *in, uint64_t now) {
@@ -176,17 +148,16 @@ static void ticker_stop(bs__inspector *in) {
 }
 
 /* Baseline: what actors did before the inspector started is not a rate.
- * One pass over the registry, once, also fills the per-type totals. */
-static void baseline(bs__inspector *in) {
+ * One pass over the registry, once, also gives the first snapshot. */
+static int baseline(bs__inspector *in, uint64_t now) {
   bs_engine *e = in->e;
-  for (size_t i = 0; i < e->reg.cap; i++) {
-    bs_cell *c = e->reg.slots[i];
-    if (!c) continue;
-    c->insp.sampled = c->insp.processed;
-    c->insp.rate = c->insp.avg1 = c->insp.avg10 = c->insp.avg60 = 0;
-    count_cell(in, c);
-  }
-  publish_types(in);
+  sweep_begin(in);
+  if (!in->building) return BS_ENOMEM;
+  bs__insp_rows_sweep(in->building, &e->reg, 0, e->reg.cap, NULL);
+  bs__insp_rows_sweep_streams(in->building, &e->streams, 0, e->streams.cap);
+  if (in->building->oom) return BS_ENOMEM;
+  publish(in, now);
+  return in->building ? 0 : BS_ENOMEM;
 }
 
 int bs__insp_sampler_start(bs__inspector *in) {
@@ -194,16 +165,20 @@ int bs__insp_sampler_start(bs__inspector *in) {
   uint64_t now = bs__now(e);
   in->started_at = in->last_tick = now;
   in->delivered_prev = e->stats.delivered;
-  baseline(in);
-  if (fit_slices(in, now) < 0) return BS_ENOMEM;
-  return ticker_start(in);
+  int rc = baseline(in, now);
+  if (rc == 0) rc = fit_slices(in, now);
+  return rc < 0 ? rc : ticker_start(in);
 }
 
 void bs__insp_sampler_stop(bs__inspector *in) {
   ticker_stop(in);
   free(in->slice_seen);
-  free(in->types);
   in->slice_seen = NULL;
-  in->types = NULL;
-  in->nslices = in->ntypes = in->captypes = 0;
+  in->nslices = 0;
+  bs__insp_snap_unref(in->building);
+  bs__insp_snap_unref(in->current);
+  in->building = in->current = NULL;
+  bs__insp_buf_unref(in->summary);
+  in->summary = NULL;
+  bs__insp_pages_free(in);
 }

@@ -30,8 +30,11 @@ typedef struct it_resp {
   int status;       /* 0: no HTTP response (reset, timeout) */
   char *raw;        /* whole response, NUL-terminated */
   size_t len;
-  const char *body; /* inside raw */
+  const char *body; /* inside raw; de-chunked when it came chunked */
   size_t body_len;
+  int chunks;       /* chunks of a chunked body (0: not chunked) */
+  size_t max_chunk; /* the largest of them */
+  bool complete;    /* the body is whole: Content-Length bytes, or the last chunk */
 } it_resp;
 
 /* Sends `request` verbatim to 127.0.0.1:port on a thread and reads until
@@ -47,11 +50,20 @@ bool it_header(const it_resp *r, const char *name, char *out, size_t cap);
 /* GET path and parse the JSON body; asserts status 200 and valid JSON. */
 cJSON *it_json(bs_engine *e, const char *path);
 
+/* Parses raw[0..len) (a malloc'd, NUL-terminated response) into an
+ * it_resp, taking raw. */
+it_resp it_parse(char *raw, size_t len);
+
 /* Pumps the loop until *flag is set by another thread (or 10 s pass:
  * then asserts). */
 void it_pump_until(bs_engine *e, volatile int *flag);
 /* One non-blocking pass over the loop. */
 void it_pump(bs_engine *e);
+/* Pumps for `ms` of real time, advancing the virtual clock a sample
+ * interval every 100 ms (so whatever runs on the sampler's tick runs). */
+void it_pump_for(bs_engine *e, int ms);
+/* Milliseconds on the monotonic clock. */
+uint64_t it_now_ms(void);
 
 /* A connected blocking socket to 127.0.0.1:port with a receive timeout. */
 int it_connect(int port, int timeout_ms);
