@@ -147,10 +147,28 @@ bs__insp_buf *bs__insp_summary(bs__inspector *in) {
 
 /* ---- Rows and pages ----------------------------------------------------------------- */
 
+/* The id's bytes percent-encoded (RFC 3986 unreserved characters as they
+ * are): lossless where "id" is not (bytes that are not UTF-8 become U+FFFD
+ * there), and ready to use as ?id=. */
+static void id_url(bs__sb *b, const char *id, size_t len) {
+  static const char hex[] = "0123456789ABCDEF";
+  bs__sb_puts(b, "\"id_url\":\"");
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)id[i];
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '.' || c == '_' || c == '~';
+    char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+    if (plain) bs__sb_put(b, (const char *)&c, 1);
+    else bs__sb_put(b, esc, 3);
+  }
+  bs__sb_puts(b, "\",");
+}
+
 void bs__insp_render_row(bs__sb *b, const bs__insp_row *r, const char *id, size_t len) {
   bs__sb_puts(b, "{\"id\":");
   bs__sb_json_str(b, id, len);
   bs__sb_put(b, ",", 1);
+  id_url(b, id, len);
   kv_str(b, "type", r->type, true);
   key(b, "active");
   bs__sb_puts(b, r->flags & BS__ROW_ACTIVE ? "true," : "false,");

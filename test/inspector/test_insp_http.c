@@ -619,3 +619,44 @@ Test(insp_http, state_changes_need_a_same_origin_post) {
   cr_assert(a.tracing);
   it_free(e);
 }
+
+/* Any id can be addressed losslessly: "id" is for people (bytes that are
+ * not UTF-8 become U+FFFD), "id_url" is the id's bytes percent-encoded,
+ * ready for ?id= (the dashboard uses it). */
+Test(insp_http, every_id_can_be_addressed_with_id_url) {
+  bs_engine *e = it_engine_http();
+  static const char *ids[] = {"ff\xff-x", "fe\xfe-x", "a&b=c%d+e f/g?h#i", "\xc3\xbc-ok",
+                              "plain-1.2_3~4"};
+  static const char *urls[] = {"ff%FF-x", "fe%FE-x", "a%26b%3Dc%25d%2Be%20f%2Fg%3Fh%23i",
+                               "%C3%BC-ok", "plain-1.2_3~4"};
+  for (size_t i = 0; i < 5; i++) it_send(e, &insp_worker_type, ids[i], 1);
+  bs_test_run(e, 0);
+  bs_test_advance(e, 1000);
+  cJSON *j = it_json(e, "/api/snapshot?sort=id");
+  const cJSON *row;
+  int seen = 0;
+  cJSON_ArrayForEach(row, items(j)) {
+    const char *url = str(row, "id_url");
+    for (size_t i = 0; i < 5; i++) {
+      if (strcmp(url, urls[i])) continue;
+      seen++;
+      char path[256];
+      snprintf(path, sizeof path, "/api/actor?id=%s", url);
+      cJSON *d = it_json(e, path);
+      cr_assert_str_eq(str(d, "id_url"), url);
+      cr_assert_str_eq(str(get(d, "state"), "name"), ids[i][0] == 'f' ? str(row, "id") : ids[i]);
+      cJSON_Delete(d);
+    }
+  }
+  cr_assert_eq(seen, 5);
+  cJSON_Delete(j);
+  /* the two ids that differ only in a non-UTF-8 byte look the same... */
+  j = it_json(e, "/api/actor?id=ff%FF-x");
+  cr_assert_str_eq(str(j, "id"), "ff\xef\xbf\xbd-x");
+  cJSON_Delete(j);
+  /* ...and are still two actors */
+  j = it_json(e, "/api/actor?id=fe%FE-x");
+  cr_assert_str_eq(str(j, "id_url"), "fe%FE-x");
+  cJSON_Delete(j);
+  it_free(e);
+}
