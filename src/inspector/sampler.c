@@ -61,6 +61,7 @@ static void publish(bs__inspector *in, uint64_t now) {
   in->current->taken_at = now;
   in->building = old && old->refs == 1 ? old : NULL;
   if (!in->building) bs__insp_snap_unref(old);
+  bs__insp_pages_free(in); /* pages of the old snapshot: never served again */
   sweep_begin(in);
 }
 
