@@ -44,7 +44,7 @@
  * (accept, read), which is not measured. */
 #define BS__INSP_SHARE_PERMILLE 30
 #define BS__INSP_BURST_US 20000
-#define BS__INSP_CONN_US 20
+#define BS__INSP_CONN_US 60
 #define BS__INSP_PER_TURN 8      /* answers or steps per loop iteration at most */
 
 typedef struct bs__insp_client bs__insp_client;
