@@ -39,7 +39,7 @@ Test(insp_tui, fit_escapes_controls_and_pads_to_the_display_width) {
   utf8_locale();
   static const char *in[] = {"plain", "esc-\x1b[31m-red", "tab\there", "uml-\xc3\xbc\xc3\xbc",
                              "wide-\xe4\xb8\xad\xe6\x96\x87", "bad-\xff\xfe", "del\x7f",
-                             "c1-\xc2\x9b" "31m", "back\\slash",
+                             "c1-\xc2\x9b\x33\x31m", "back\\slash",
                              "a-very-long-id-that-does-not-fit-in-the-column"};
   for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
     for (int w = 1; w <= 30; w++) {
