@@ -218,8 +218,7 @@ static void halt(App *app) {
   app->halt_ns = uv_hrtime();
   app->halt_delivered = delivered(app);
   check(ClockProxy_halt(app->clock), "halt");
-  close_handles(app);
-  bs_inspector_stop(app->engine); /* its server would keep the loop alive */
+  close_handles(app); /* the inspector, if any, never holds the loop */
   printf("halting after %.1f s, draining the last messages\n",
          (double)(app->halt_ns - app->start_ns) / 1e9);
 }

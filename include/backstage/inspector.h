@@ -35,14 +35,21 @@ typedef struct bs_inspector_options {
    * set for a loopback address is enforced too. */
   bool allow_remote;
   const char *token;           /* copied; NULL: none */
-  uint32_t max_clients;        /* concurrent connections (256) */
-  uint32_t idle_timeout_ms;    /* closes silent non-streaming clients (10000) */
+  uint32_t max_clients;        /* concurrent connections (256); more: 503 */
+  /* A client must send its whole request within this time of connecting,
+   * and an answer being written must not stall for longer (10000). */
+  uint32_t idle_timeout_ms;
   uint32_t sample_interval_ms; /* rate sampling period (1000) */
-  /* Registry slots the sampler and a snapshot visit per loop iteration
-   * (65536): an engine with more actors is sampled over several ticks and
-   * its snapshots are built over several iterations, so no tick stalls the
-   * loop. */
+  /* Registry slots the sampler sweeps per tick, and the work of one step
+   * of an answer: rows sorted or scanned, /metrics lines (65536). An
+   * engine with more actors is swept over several ticks and big answers
+   * are made over several loop iterations, so nothing stalls the loop. */
   uint32_t slice;
+  /* Requests must name this server in Host (against DNS rebinding): an IP
+   * literal or "localhost" always does; a name only when it is on this
+   * comma-separated list (copied; NULL: none), e.g. the name a reverse
+   * proxy or a DNS record gives it. Environment: BACKSTAGE_INSPECTOR_HOSTS. */
+  const char *allowed_hosts;
 } bs_inspector_options;
 
 /* Fills `o` with the defaults above (addr NULL). */
@@ -53,9 +60,10 @@ bool bs_inspector_available(void);
 
 /* Starts the inspector on `e`: BS_EBUSY if it is already running,
  * BS_EINVAL for a bad address or a refused non-loopback one, BS_EUV when
- * the address cannot be bound, BS_ENOMEM. While it runs, its sampling timer
- * and listening socket are active handles: BS_RUN_UNTIL_DONE keeps running
- * (serving the dashboard) until bs_inspector_stop or bs_engine_stop. */
+ * the address cannot be bound, BS_ENOMEM. It never keeps the loop alive:
+ * BS_RUN_UNTIL_DONE returns when the program's own work is done, as without
+ * it (serving while the loop runs; BS_RUN_ONCE/NOWAIT serve it too). A
+ * program that wants to keep serving holds the loop (bs_engine_hold). */
 int bs_inspector_start(bs_engine *e, const bs_inspector_options *o);
 
 /* Closes the server and every client, frees traces and the inspector's

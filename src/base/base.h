@@ -113,6 +113,36 @@ bool bs__in_uv_run(void);
 /* ---- Ids -------------------------------------------------------------------- */
 
 uint32_t bs__hash_id(const char *id, size_t len);
+
+/* Whether the `len` bytes at a and b are equal: eight bytes at a time, the
+ * last word overlapping, reading nothing past either end. Inline, since
+ * every send to an actor compares one id (a call to memcmp costs more than
+ * the comparison of a short id). */
+static inline bool bs__id_eq(const char *a, const char *b, size_t len) {
+  uint64_t x, y;
+  if (len >= 8) {
+    size_t i = 0;
+    for (; i + 8 < len; i += 8) {
+      memcpy(&x, a + i, 8);
+      memcpy(&y, b + i, 8);
+      if (x != y) return false;
+    }
+    memcpy(&x, a + len - 8, 8);
+    memcpy(&y, b + len - 8, 8);
+    return x == y;
+  }
+  if (len >= 4) {
+    uint32_t p, q, r, t;
+    memcpy(&p, a, 4);
+    memcpy(&q, b, 4);
+    memcpy(&r, a + len - 4, 4);
+    memcpy(&t, b + len - 4, 4);
+    return p == q && r == t;
+  }
+  for (size_t i = 0; i < len; i++)
+    if (a[i] != b[i]) return false;
+  return true;
+}
 /* 0 with *len set, or BS_EINVAL (NULL) / BS_EIDLEN (empty, too long). */
 int bs__check_id(const char *id, size_t *len);
 

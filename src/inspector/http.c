@@ -1,17 +1,20 @@
 /* The inspector's HTTP/1.1 server on the engine's loop: accept, parse with
- * http-parser under hard limits, answer once, close. Everything runs on the
- * loop thread, so there are no locks; nothing here blocks.
+ * http-parser under hard limits, answer once (serve.c paces the answers),
+ * close. Everything runs on the loop thread, so there are no locks;
+ * nothing here blocks, and none of its handles keeps the loop alive.
  *
  * Limits: request heads over 8 KiB are refused with 431, URLs over 2 KiB
  * with 414, bodies over 8 KiB with 413, malformed requests with 400; at
- * most max_clients connections are served (others get 503); a client that
- * says nothing for idle_timeout_ms is closed, and so is an event-stream
- * client that stops reading (1 MiB unsent). After a response the server
- * shuts down its side and discards input until the peer closes (at most
- * BS__INSP_LINGER_MS), so an error reply is not lost to a TCP reset. */
+ * most max_clients connections are served (others get 503 and are closed
+ * at once). Deadlines (http.h): a request must be complete idle_timeout_ms
+ * after connecting; an answer must keep being written (no idle_timeout_ms
+ * without progress); after it, the server shuts down its side and discards
+ * input until the peer closes, at most BS__INSP_LINGER_MS, so an error
+ * reply is not lost to a TCP reset. Input never extends a deadline. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 
 #include "inspector/http.h"
 
@@ -20,6 +23,7 @@ static const char *reason(int status) {
   case 200: return "OK";
   case 400: return "Bad Request";
   case 401: return "Unauthorized";
+  case 403: return "Forbidden";
   case 404: return "Not Found";
   case 405: return "Method Not Allowed";
   case 413: return "Payload Too Large";
@@ -40,27 +44,16 @@ static void server_release(bs__insp_server *s) {
 static void client_closed(uv_handle_t *h) {
   bs__insp_client *c = h->data;
   bs__insp_server *s = c->srv;
-  if (c->query) {
-    bs__insp_query_free(c->query);
-    free(c->query);
-  }
   free(c);
   server_release(s);
 }
 
-static void unqueue(bs__insp_server *s, bs__insp_client *c) {
-  bs__insp_client **pp = &s->qhead, *prev = NULL;
-  while (*pp && *pp != c) prev = *pp, pp = &(*pp)->qnext;
-  if (!*pp) return;
-  *pp = c->qnext;
-  if (s->qtail == c) s->qtail = prev;
-}
-
-static void client_close(bs__insp_client *c) {
+void bs__insp_client_close(bs__insp_client *c) {
   if (c->closing) return;
   bs__insp_server *s = c->srv;
   c->closing = true;
-  if (c->query) unqueue(s, c);
+  bs__insp_unqueue(c);
+  bs__insp_job_free(c);
   if (c->prev) c->prev->next = c->next; else s->clients = c->next;
   if (c->next) c->next->prev = c->prev;
   s->nclients--;
@@ -69,69 +62,95 @@ static void client_close(bs__insp_client *c) {
 
 /* ---- Writing -------------------------------------------------------------------------- */
 
-/* A reference-counted buffer: one SSE update is written to every
- * subscriber from the same memory. */
-typedef struct shared_buf {
-  uint32_t refs;
-  size_t len;
-  char data[];
-} shared_buf;
+/* One write of up to four shared pieces, each referenced until written. */
+typedef struct wreq {
+  uv_write_t req;
+  int n;
+  bs__insp_buf *parts[4];
+} wreq;
 
-static void written(uv_write_t *req, int status) {
-  shared_buf *b = req->data;
-  bs__insp_client *c = req->handle->data;
-  if (--b->refs == 0) free(b);
-  free(req);
-  if (status < 0 && status != UV_ECANCELED) client_close(c);
+size_t bs__insp_unsent(bs__insp_client *c) {
+  return uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
 }
 
-static int write_shared(bs__insp_client *c, shared_buf *b) {
-  uv_write_t *req = malloc(sizeof *req);
-  if (!req) return BS_ENOMEM;
-  req->data = b;
-  b->refs++;
-  uv_buf_t buf = uv_buf_init(b->data, (unsigned)b->len);
-  if (uv_write(req, (uv_stream_t *)&c->tcp, &buf, 1, written) < 0) {
-    b->refs--;
-    free(req);
+static void written(uv_write_t *req, int status) {
+  wreq *w = (wreq *)req;
+  bs__insp_client *c = req->handle->data;
+  for (int i = 0; i < w->n; i++) bs__insp_buf_unref(w->parts[i]);
+  free(w);
+  if (c->closing) return;
+  if (status < 0) {
+    bs__insp_client_close(c);
+  } else if (c->blocked && bs__insp_unsent(c) < BS__INSP_WRITE_LOW) {
+    c->blocked = false; /* a streamed answer may go on */
+    bs__insp_queue(c);
+  }
+}
+
+static int write_parts(bs__insp_client *c, bs__insp_buf **parts, int n) {
+  wreq *w = n <= 4 ? malloc(sizeof *w) : NULL;
+  if (!w) return BS_ENOMEM;
+  uv_buf_t bufs[4] = {{0}};
+  w->n = n;
+  for (int i = 0; i < n; i++) {
+    w->parts[i] = bs__insp_buf_ref(parts[i]);
+    bufs[i] = uv_buf_init(parts[i]->p, (unsigned)parts[i]->len);
+  }
+  if (uv_write(&w->req, (uv_stream_t *)&c->tcp, bufs, (unsigned)n, written) < 0) {
+    for (int i = 0; i < n; i++) bs__insp_buf_unref(w->parts[i]);
+    free(w);
     return BS_EUV;
   }
   return 0;
 }
 
-static shared_buf *shared_new(const char *head, size_t hlen, const char *body,
-                              size_t blen) {
-  shared_buf *b = malloc(sizeof *b + hlen + blen);
-  if (!b) return NULL;
-  b->refs = 0;
-  b->len = hlen + blen;
-  memcpy(b->data, head, hlen);
-  if (blen) memcpy(b->data + hlen, body, blen);
-  return b;
+/* Writes b (taken) as one piece. */
+static int write_sb(bs__insp_client *c, bs__sb *b) {
+  bs__insp_buf *buf = bs__insp_buf_take(b);
+  int rc = buf ? write_parts(c, &buf, 1) : BS_ENOMEM;
+  bs__insp_buf_unref(buf);
+  return rc;
 }
 
+static uint64_t linger_ms(const bs__insp_server *s) {
+  uint32_t idle = s->in ? s->in->o.idle_timeout_ms : 0;
+  return idle && idle < BS__INSP_LINGER_MS ? idle : BS__INSP_LINGER_MS;
+}
+
+/* Everything is written (the shutdown completes after the writes). */
 static void shut_done(uv_shutdown_t *req, int status) {
-  (void)req;
-  (void)status; /* the client closes on EOF, or the reaper does */
+  bs__insp_client *c = req->handle->data;
+  if (c->closing) return;
+  if (status < 0) {
+    bs__insp_client_close(c);
+    return;
+  }
+  c->state = BS__C_LINGER;
+  c->deadline = uv_now(c->srv->loop) + linger_ms(c->srv);
+}
+
+/* The answer is queued: close once it is written. */
+static void finish(bs__insp_client *c, int rc) {
+  c->state = BS__C_WRITING;
+  c->progress_at = uv_now(c->srv->loop);
+  if (rc < 0 || uv_shutdown(&c->shut, (uv_stream_t *)&c->tcp, shut_done) < 0)
+    bs__insp_client_close(c);
+}
+
+static void head(bs__sb *b, int status, const char *ctype, const char *headers) {
+  bs__sb_printf(b,
+                "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nCache-Control: no-store\r\n"
+                "X-Content-Type-Options: nosniff\r\nConnection: close\r\n%s",
+                status, reason(status), ctype, headers ? headers : "");
 }
 
 void bs__insp_respond(bs__insp_client *c, int status, const char *ctype,
                       const char *headers, const char *body, size_t len) {
-  char head[512];
-  int n = snprintf(head, sizeof head,
-                   "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                   "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
-                   "Connection: close\r\n%s\r\n",
-                   status, reason(status), ctype, len, headers ? headers : "");
-  c->done = true;
-  c->last_io = uv_now(c->srv->loop);
-  shared_buf *b = n > 0 && (size_t)n < sizeof head ? shared_new(head, (size_t)n, body, len) : NULL;
-  if (!b || write_shared(c, b) < 0) {
-    free(b);
-    client_close(c);
-    return;
-  }
-  if (uv_shutdown(&c->shut, (uv_stream_t *)&c->tcp, shut_done) < 0) client_close(c);
+  bs__sb b = {0};
+  head(&b, status, ctype, headers);
+  bs__sb_printf(&b, "Content-Length: %zu\r\n\r\n", len);
+  bs__sb_put(&b, body, len);
+  finish(c, write_sb(c, &b));
 }
 
 void bs__insp_respond_error(bs__insp_client *c, int status, const char *msg) {
@@ -140,67 +159,134 @@ void bs__insp_respond_error(bs__insp_client *c, int status, const char *msg) {
   bs__sb_json_str(&b, msg, strlen(msg));
   bs__sb_printf(&b, ",\"status\":%d}\n", status);
   const char *extra = status == 401 ? "WWW-Authenticate: Bearer realm=\"backstage\"\r\n" : NULL;
-  bs__insp_respond(c, status, "application/json", extra, b.oom ? "" : b.p,
-                   b.oom ? 0 : b.len);
+  bs__insp_respond(c, status, "application/json", extra, b.oom ? "" : b.p, b.oom ? 0 : b.len);
   bs__sb_free(&b);
+}
+
+void bs__insp_respond_parts(bs__insp_client *c, const char *ctype, bs__insp_buf **parts,
+                            int n) {
+  size_t len = 0;
+  for (int i = 0; i < n; i++) len += parts[i]->len;
+  bs__sb b = {0};
+  head(&b, 200, ctype, NULL);
+  bs__sb_printf(&b, "Content-Length: %zu\r\n\r\n", len);
+  bs__insp_buf *all[4] = {bs__insp_buf_take(&b)};
+  int rc = BS_ENOMEM;
+  if (all[0] && n <= 3) {
+    memcpy(all + 1, parts, (size_t)n * sizeof *parts);
+    rc = write_parts(c, all, n + 1);
+  }
+  bs__insp_buf_unref(all[0]);
+  finish(c, rc);
+}
+
+int bs__insp_chunked_begin(bs__insp_client *c, const char *ctype) {
+  bs__sb b = {0};
+  head(&b, 200, ctype, "Transfer-Encoding: chunked\r\n");
+  bs__sb_puts(&b, "\r\n");
+  int rc = write_sb(c, &b);
+  if (rc < 0) bs__insp_client_close(c);
+  c->progress_at = uv_now(c->srv->loop);
+  return rc;
+}
+
+int bs__insp_chunk(bs__insp_client *c, bs__sb *data) {
+  if (data->oom) {
+    bs__sb_free(data);
+    bs__insp_client_close(c);
+    return BS_ENOMEM;
+  }
+  if (data->len == 0) return 0; /* a zero-length chunk would end the body */
+  bs__sb b = {0};
+  bs__sb_printf(&b, "%zx\r\n", data->len);
+  bs__sb_put(&b, data->p, data->len);
+  bs__sb_puts(&b, "\r\n");
+  bs__sb_free(data);
+  int rc = write_sb(c, &b);
+  if (rc < 0) bs__insp_client_close(c);
+  return rc;
+}
+
+void bs__insp_chunked_end(bs__insp_client *c) {
+  bs__sb b = {0};
+  bs__sb_puts(&b, "0\r\n\r\n");
+  finish(c, write_sb(c, &b));
 }
 
 /* ---- Server-Sent Events ------------------------------------------------------------ */
 
-static shared_buf *sse_update(bs__inspector *in) {
+/* One update for every subscriber: the snapshot document without actors. */
+static bs__insp_buf *sse_update(bs__inspector *in) {
+  bs__insp_buf *summary = bs__insp_summary(in);
   bs__sb b = {0};
   bs__sb_puts(&b, "event: update\ndata: ");
-  bs__insp_render_summary(&b, in);
-  bs__sb_puts(&b, "\n\n");
-  shared_buf *s = b.oom ? NULL : shared_new(b.p, b.len, NULL, 0);
-  bs__sb_free(&b);
-  return s;
+  bs__insp_render_head(&b, in);
+  if (summary) bs__sb_put(&b, summary->p, summary->len);
+  bs__sb_puts(&b, "\"actors\":null}\n\n");
+  bs__insp_buf_unref(summary);
+  return summary ? bs__insp_buf_take(&b) : (bs__sb_free(&b), NULL);
 }
 
 void bs__insp_sse_begin(bs__insp_client *c) {
-  static const char head[] =
+  static const char head_text[] =
       "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
       "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
       "Connection: keep-alive\r\n\r\nretry: 2000\n\n";
-  c->done = true;
-  c->sse = true;
-  shared_buf *h = shared_new(head, sizeof head - 1, NULL, 0);
-  shared_buf *u = sse_update(c->srv->in);
-  if (!h || !u || write_shared(c, h) < 0 || write_shared(c, u) < 0) client_close(c);
-  if (h && h->refs == 0) free(h);
-  if (u && u->refs == 0) free(u);
-}
-
-static void push_updates(bs__insp_server *s) {
-  shared_buf *u = NULL;
-  for (bs__insp_client *c = s->clients, *next; c; c = next) {
-    next = c->next;
-    if (!c->sse) continue;
-    if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > BS__INSP_SSE_BACKLOG) {
-      client_close(c); /* not reading: do not buffer for it forever */
-      continue;
-    }
-    if (!u && !(u = sse_update(s->in))) return;
-    if (write_shared(c, u) < 0) client_close(c);
-  }
-  if (u && u->refs == 0) free(u);
-}
-
-static void reap_idle(bs__insp_server *s, uint32_t idle_ms) {
-  uint64_t now = uv_now(s->loop);
-  for (bs__insp_client *c = s->clients, *next; c; c = next) {
-    next = c->next;
-    uint64_t limit = c->done ? BS__INSP_LINGER_MS : idle_ms;
-    if (!c->sse && !c->query && now - c->last_io > limit) client_close(c);
-  }
+  bs__sb b = {0};
+  bs__sb_put(&b, head_text, sizeof head_text - 1);
+  bs__insp_buf *parts[2] = {bs__insp_buf_take(&b), sse_update(c->srv->in)};
+  c->state = BS__C_SSE;
+  c->progress_at = uv_now(c->srv->loop);
+  if (!parts[0] || !parts[1] || write_parts(c, parts, 2) < 0) bs__insp_client_close(c);
+  bs__insp_buf_unref(parts[0]);
+  bs__insp_buf_unref(parts[1]);
 }
 
 void bs__insp_server_tick(bs__inspector *in) {
-  push_updates(in->srv);
-  reap_idle(in->srv, in->o.idle_timeout_ms);
+  bs__insp_server *s = in->srv;
+  bs__insp_buf *u = NULL;
+  for (bs__insp_client *c = s->clients, *next; c; c = next) {
+    next = c->next;
+    if (c->state != BS__C_SSE) continue;
+    if (bs__insp_unsent(c) > BS__INSP_SSE_BACKLOG) {
+      bs__insp_client_close(c); /* not reading: do not buffer for it forever */
+      continue;
+    }
+    if (!u && !(u = sse_update(in))) return;
+    if (write_parts(c, &u, 1) < 0) bs__insp_client_close(c);
+  }
+  bs__insp_buf_unref(u);
 }
 
 uint32_t bs__insp_server_clients(const bs__insp_server *s) { return s->nclients; }
+
+uv_handle_t *bs__insp_server_handle(bs__insp_server *s) {
+  return s->listener_init ? (uv_handle_t *)&s->listener : NULL;
+}
+
+/* ---- Deadlines -------------------------------------------------------------------- */
+
+/* True when c's answer stopped being written for idle_ms: unsent bytes
+ * that have not gone down since. */
+static bool stalled(bs__insp_client *c, uint64_t now, uint32_t idle_ms) {
+  size_t unsent = bs__insp_unsent(c);
+  if (unsent == 0 || unsent < c->unsent) c->progress_at = now;
+  c->unsent = unsent;
+  return unsent > 0 && now - c->progress_at > idle_ms;
+}
+
+static void reap_cb(uv_timer_t *t) {
+  bs__insp_server *s = t->data;
+  if (!s->in) return;
+  uint64_t now = uv_now(s->loop);
+  uint32_t idle = s->in->o.idle_timeout_ms;
+  for (bs__insp_client *c = s->clients, *next; c; c = next) {
+    next = c->next;
+    bool late = (c->state == BS__C_READING || c->state == BS__C_LINGER) && now >= c->deadline;
+    if (late || stalled(c, now, idle)) bs__insp_client_close(c);
+  }
+  if (!s->clients) uv_timer_stop(&s->reap);
+}
 
 /* ---- Parsing ---------------------------------------------------------------------- */
 
@@ -241,19 +327,30 @@ static int on_header_field(http_parser *p, const char *at, size_t n) {
   return 0;
 }
 
+static int header_of(const bs__insp_client *c) {
+  static const char *const names[BS__H_COUNT] = {"authorization", "host", "origin",
+                                                  "sec-fetch-site"};
+  for (int h = 0; h < BS__H_COUNT; h++)
+    if (c->field_len == strlen(names[h]) && !memcmp(c->field, names[h], c->field_len)) return h;
+  return BS__H_NONE;
+}
+
 static int on_header_value(http_parser *p, const char *at, size_t n) {
   bs__insp_client *c = client_of(p);
   if (count_head(c, n)) return 1;
   if (!c->in_value) {
     c->in_value = true;
-    c->field_auth = c->field_len == 13 && memcmp(c->field, "authorization", 13) == 0;
-    if (c->field_auth) c->auth_len = 0; /* the last Authorization wins */
+    c->field_hdr = header_of(c);
+    if (c->field_hdr == BS__H_NONE) return 0;
+    c->hdr[c->field_hdr].seen++;
+    c->hdr[c->field_hdr].len = 0; /* the last one wins (Host: twice is refused) */
   }
-  if (!c->field_auth) return 0;
-  size_t room = BS__INSP_AUTH_MAX - c->auth_len;
-  memcpy(c->auth + c->auth_len, at, n < room ? n : room);
-  c->auth_len += n < room ? n : room;
-  c->auth[c->auth_len] = '\0';
+  if (c->field_hdr == BS__H_NONE) return 0;
+  bs__insp_hdr *h = &c->hdr[c->field_hdr];
+  size_t room = BS__INSP_HDR_MAX - h->len;
+  memcpy(h->v + h->len, at, n < room ? n : room);
+  h->len = (uint16_t)(h->len + (n < room ? n : room));
+  h->v[h->len] = '\0';
   return 0;
 }
 
@@ -276,8 +373,8 @@ static int on_body(http_parser *p, const char *at, size_t n) {
 static int on_message_complete(http_parser *p) {
   bs__insp_client *c = client_of(p);
   http_parser_pause(p, 1); /* one request per connection */
-  c->done = true;          /* input from now on is ignored */
-  bs__insp_route(c);
+  c->state = BS__C_ANSWERING;
+  bs__insp_queue(c);       /* answered in turn (serve.c) */
   return 0;
 }
 
@@ -300,7 +397,7 @@ static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
 
 static void parse(bs__insp_client *c, const char *data, size_t n) {
   size_t used = http_parser_execute(&c->parser, &settings, data, n);
-  if (c->done || c->closing) return;
+  if (c->state != BS__C_READING || c->closing) return;
   enum http_errno err = HTTP_PARSER_ERRNO(&c->parser);
   if (c->reject) {
     bs__insp_respond_error(c, c->reject, reason(c->reject));
@@ -314,20 +411,66 @@ static void parse(bs__insp_client *c, const char *data, size_t n) {
 static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
   bs__insp_client *c = st->data;
   if (nread < 0) {
-    client_close(c); /* EOF or error; an SSE client that went away too */
+    bs__insp_client_close(c); /* EOF or error; an SSE client that went away too */
     return;
   }
-  if (nread == 0) return;
-  c->last_io = uv_now(c->srv->loop);
-  if (c->done) return; /* lingering: discard */
-  parse(c, buf->base, (size_t)nread);
+  if (nread == 0 || c->state == BS__C_LINGER) return; /* lingering: discard */
+  if (c->state == BS__C_READING) {
+    parse(c, buf->base, (size_t)nread);
+    return;
+  }
+  /* after the request: nothing is expected, and only so much is put up with */
+  c->extra_bytes += (size_t)nread;
+  if (c->extra_bytes > BS__INSP_HEAD_MAX) bs__insp_client_close(c);
 }
 
 /* ---- Accepting ---------------------------------------------------------------------- */
 
+typedef struct refused {
+  uv_tcp_t tcp;
+  bs__insp_server *srv;
+} refused;
+
+static void refused_closed(uv_handle_t *h) {
+  refused *r = h->data;
+  server_release(r->srv);
+  free(r);
+}
+
+/* Over max_clients: the 503 is written if the socket takes it at once, our
+ * side shut down, what the client already sent read away (closing over
+ * unread input would reset the connection and lose the 503), then closed.
+ * Nothing stays behind, whatever the client does next. */
+static void refuse(bs__insp_server *s, uv_stream_t *listener) {
+  static const char resp[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                             "Content-Length: 42\r\nConnection: close\r\n\r\n"
+                             "{\"error\":\"too many clients\",\"status\":503}\n";
+  refused *r = malloc(sizeof *r);
+  if (!r || uv_tcp_init(s->loop, &r->tcp) < 0) {
+    free(r);
+    return; /* libuv tries the accept again on the next iteration */
+  }
+  r->srv = s;
+  r->tcp.data = r;
+  s->open++;
+  uv_os_fd_t fd;
+  if (uv_accept(listener, (uv_stream_t *)&r->tcp) == 0 && uv_fileno((uv_handle_t *)&r->tcp, &fd) == 0) {
+    uv_buf_t b = uv_buf_init((char *)resp, sizeof resp - 1);
+    uv_try_write((uv_stream_t *)&r->tcp, &b, 1);
+    shutdown(fd, SHUT_WR);
+    char sink[1024];
+    for (int i = 0; i < 8 && recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0; i++) {}
+  }
+  uv_close((uv_handle_t *)&r->tcp, refused_closed);
+}
+
 static void on_connection(uv_stream_t *listener, int status) {
   bs__insp_server *s = listener->data;
   if (status < 0 || !s->in) return;
+  if (s->nclients >= s->in->o.max_clients) {
+    refuse(s, listener);
+    return;
+  }
   bs__insp_client *c = calloc(1, sizeof *c);
   if (!c) return;
   c->srv = s;
@@ -336,42 +479,21 @@ static void on_connection(uv_stream_t *listener, int status) {
     return;
   }
   s->open++;
+  uv_unref((uv_handle_t *)&c->tcp); /* the inspector never holds the loop */
   c->tcp.data = c;
   c->next = s->clients;
   if (s->clients) s->clients->prev = c;
   s->clients = c;
   s->nclients++;
-  c->last_io = uv_now(s->loop);
+  c->state = BS__C_READING;
+  c->deadline = uv_now(s->loop) + s->in->o.idle_timeout_ms;
   http_parser_init(&c->parser, HTTP_REQUEST);
   c->parser.data = c;
+  if (!uv_is_active((uv_handle_t *)&s->reap))
+    uv_timer_start(&s->reap, reap_cb, BS__INSP_REAP_MS, BS__INSP_REAP_MS);
   if (uv_accept(listener, (uv_stream_t *)&c->tcp) < 0 ||
-      uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) < 0) {
-    client_close(c);
-    return;
-  }
-  if (s->nclients > s->in->o.max_clients) bs__insp_respond_error(c, 503, "too many clients");
-}
-
-/* ---- Deferred snapshots ------------------------------------------------------------ */
-
-static void work_cb(uv_idle_t *h) {
-  bs__insp_server *s = h->data;
-  bs__insp_client *c = s->qhead;
-  if (c && s->in && bs__insp_query_step(c->query, s->in->e, s->in->o.slice)) {
-    s->qhead = c->qnext;
-    if (!s->qhead) s->qtail = NULL;
-    bs__insp_finish_snapshot(c);
-  }
-  if (!s->qhead) uv_idle_stop(&s->work);
-}
-
-void bs__insp_defer(bs__insp_client *c, bs__insp_query *qr) {
-  bs__insp_server *s = c->srv;
-  c->query = qr;
-  c->qnext = NULL;
-  if (s->qtail) s->qtail->qnext = c; else s->qhead = c;
-  s->qtail = c;
-  uv_idle_start(&s->work, work_cb);
+      uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) < 0)
+    bs__insp_client_close(c);
 }
 
 /* ---- Server lifecycle ---------------------------------------------------------------- */
@@ -433,22 +555,28 @@ static int listen_on(bs__insp_server *s, const struct sockaddr *sa) {
   s->open++;
   s->listener_init = true;
   s->listener.data = s;
-  if (uv_idle_init(s->loop, &s->work) < 0) return BS_EUV;
+  if (bs__insp_serve_init(s) < 0) return BS_EUV;
+  uv_timer_init(s->loop, &s->reap); /* cannot fail */
   s->open++;
-  s->work_init = true;
-  s->work.data = s;
+  s->timers_init = true;
+  s->reap.data = s;
+  uv_unref((uv_handle_t *)&s->reap);
   if (uv_tcp_bind(&s->listener, sa, 0) < 0) return BS_EUV;
   if (uv_listen((uv_stream_t *)&s->listener, 128, on_connection) < 0) return BS_EUV;
+  /* Neither the socket nor its timers keep BS_RUN_UNTIL_DONE running: the
+   * inspector observes the program, it does not extend it. */
+  uv_unref((uv_handle_t *)&s->listener);
   set_url(s);
   return 0;
 }
 
 static void server_close(bs__insp_server *s) {
   s->in = NULL;
-  while (s->clients) client_close(s->clients);
+  while (s->clients) bs__insp_client_close(s->clients);
   s->open++; /* holds the block until every close below has been issued */
   if (s->listener_init) uv_close((uv_handle_t *)&s->listener, handle_closed);
-  if (s->work_init) uv_close((uv_handle_t *)&s->work, handle_closed);
+  if (s->timers_init) uv_close((uv_handle_t *)&s->reap, handle_closed);
+  bs__insp_serve_close(s, handle_closed);
   server_release(s);
 }
 

@@ -26,7 +26,10 @@ static int copy_options(bs__inspector *in, const bs_inspector_options *o) {
   if (!in->o.idle_timeout_ms) in->o.idle_timeout_ms = d.idle_timeout_ms;
   if (!in->o.sample_interval_ms) in->o.sample_interval_ms = d.sample_interval_ms;
   if (!in->o.slice) in->o.slice = d.slice;
-  in->o.token = NULL;
+  in->o.token = in->o.allowed_hosts = NULL;
+  if (o && o->allowed_hosts && o->allowed_hosts[0] &&
+      !(in->allowed_hosts = strdup(o->allowed_hosts)))
+    return BS_ENOMEM;
   if (!o || !o->token || !o->token[0]) return 0;
   if (strlen(o->token) > 256) return BS_EINVAL;
   in->token = strdup(o->token);
@@ -51,6 +54,7 @@ fail_sampler:
   e->inspector = NULL;
 fail_options:
   free(in->token);
+  free(in->allowed_hosts);
   free(in);
   return rc;
 }
@@ -63,6 +67,7 @@ int bs_inspector_stop(bs_engine *e) {
   bs__insp_traces_free(e);
   e->inspector = NULL;
   free(in->token);
+  free(in->allowed_hosts);
   free(in);
   return 0;
 }
@@ -72,11 +77,20 @@ int bs_inspector_url(const bs_engine *e, char *buf, size_t cap) {
   return bs__insp_server_url(e->inspector->srv, buf, cap);
 }
 
-int bs_inspector_actor_get(bs_engine *e, const char *actor_id,
-                           bs_inspector_actor *out) {
-  if (!e || !out) return BS_EINVAL;
-  bs_cell *c = bs__insp_find(e, actor_id);
-  if (!c) return BS_ENOTFOUND;
+typedef struct actor_call {
+  const char *id;
+  size_t len;
+  uint32_t hash;
+  bs_inspector_actor *out;
+  int rc;
+} actor_call;
+
+static void actor_on_shard(bs__shard *sh, void *arg) {
+  actor_call *a = arg;
+  bs_cell *c = bs__insp_find(sh, a->id, a->len, a->hash);
+  a->rc = c ? 0 : BS_ENOTFOUND;
+  if (!c) return;
+  bs_inspector_actor *out = a->out;
   const bs__insp_cell *s = &c->insp;
   out->received = s->received;
   out->processed = s->processed;
@@ -89,7 +103,17 @@ int bs_inspector_actor_get(bs_engine *e, const char *actor_id,
   out->avg60 = s->avg60;
   out->active = c->state && !(c->flags & BS__CELL_PROBED);
   out->tracing = s->trace != NULL;
-  return 0;
+}
+
+/* Read on the actor's shard, like everything about a live actor. */
+int bs_inspector_actor_get(bs_engine *e, const char *actor_id,
+                           bs_inspector_actor *out) {
+  if (!e || !out) return BS_EINVAL;
+  actor_call a = {actor_id, 0, 0, out, 0};
+  int k = bs__insp_shard_of(e, actor_id, &a.len, &a.hash);
+  if (k < 0) return BS_ENOTFOUND;
+  int rc = bs__shard_call(e, (uint32_t)k, actor_on_shard, &a);
+  return rc < 0 ? rc : a.rc;
 }
 
 int bs_inspector_totals_get(bs_engine *e, bs_inspector_totals *out) {
@@ -114,6 +138,7 @@ int bs__insp_engine_start(bs_engine *e) {
   bs_inspector_options_init(&o);
   o.addr = addr;
   o.token = getenv("BACKSTAGE_INSPECTOR_TOKEN");
+  o.allowed_hosts = getenv("BACKSTAGE_INSPECTOR_HOSTS");
   const char *remote = getenv("BACKSTAGE_INSPECTOR_ALLOW_REMOTE");
   o.allow_remote = remote && !strcmp(remote, "1");
   int rc = bs_inspector_start(e, &o);
@@ -128,3 +153,14 @@ int bs__insp_engine_start(bs_engine *e) {
 }
 
 void bs__insp_engine_stop(bs_engine *e) { bs_inspector_stop(e); }
+
+void bs__insp_anchor(bs_engine *e, bool on) {
+  bs__inspector *in = e->inspector;
+  if (!in) return;
+  uv_handle_t *h[2] = {(uv_handle_t *)in->rt_tick,
+                       in->srv ? bs__insp_server_handle(in->srv) : NULL};
+  for (int i = 0; i < 2; i++) {
+    if (h[i] && on) uv_ref(h[i]);
+    else if (h[i]) uv_unref(h[i]);
+  }
+}

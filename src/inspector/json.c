@@ -53,15 +53,20 @@ void bs__sb_free(bs__sb *b) {
   memset(b, 0, sizeof *b);
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n) {
-  unsigned char c = s[0];
-  size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
-             : (c >> 3) == 30 ? 4 : 0;
+/* RFC 3629: the lead byte gives the length, and the second byte's range
+ * excludes overlong forms (E0, F0), surrogates (ED) and code points above
+ * U+10FFFF (F4); C0, C1 and F5..FF never start a sequence. */
+size_t bs__utf8_len(const unsigned char *s, size_t n) {
+  unsigned c = s[0];
+  if (c < 0x80) return 1;
+  size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+             : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
   if (len == 0 || len > n) return 0;
-  for (size_t i = 1; i < len; i++)
+  unsigned lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+  unsigned hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+  if (s[1] < lo || s[1] > hi) return 0;
+  for (size_t i = 2; i < len; i++)
     if ((s[i] & 0xc0) != 0x80) return 0;
-  if (len == 2 && c < 0xc2) return 0; /* overlong */
   return len;
 }
 
@@ -88,7 +93,7 @@ void bs__sb_json_str(bs__sb *b, const char *s, size_t n) {
       i++;
       continue;
     }
-    size_t len = utf8_len(p + i, n - i);
+    size_t len = bs__utf8_len(p + i, n - i);
     if (len == 0) {
       bs__sb_put(b, "\\ufffd", 6);
       i++;
@@ -107,4 +112,28 @@ void bs__sb_json_num(bs__sb *b, double v) {
     return;
   }
   bs__sb_printf(b, "%.3f", v);
+}
+
+bs__insp_buf *bs__insp_buf_take(bs__sb *b) {
+  bs__insp_buf *buf = b->oom ? NULL : malloc(sizeof *buf);
+  if (!buf) {
+    bs__sb_free(b);
+    return NULL;
+  }
+  buf->refs = 1;
+  buf->len = b->len;
+  buf->p = b->p;
+  memset(b, 0, sizeof *b);
+  return buf;
+}
+
+bs__insp_buf *bs__insp_buf_ref(bs__insp_buf *buf) {
+  if (buf) buf->refs++;
+  return buf;
+}
+
+void bs__insp_buf_unref(bs__insp_buf *buf) {
+  if (!buf || --buf->refs) return;
+  free(buf->p);
+  free(buf);
 }

@@ -1,8 +1,10 @@
-/* Actor queries for /api/snapshot: filter by a substring of the id or the
- * type name, keep the best offset+limit by the sort key in a bounded heap
- * (so memory is O(offset+limit) whatever the number of actors), then sort
- * that window. The scan visits at most a budget of registry slots per call,
- * so the server spreads a large registry over several loop iterations. */
+/* Actor queries for /api/snapshot, answered from a snapshot's rows: the
+ * rows in the order of the sort key (a merge sort done in budgeted steps
+ * the first time a snapshot is asked for that key, then shared by every
+ * request on it), then the window [offset, offset+limit) of it, filtered
+ * by a substring of the id or the type name when there is one. So a
+ * repeated request costs a slice of an array, and no step does more than
+ * its budget of work whatever the number of actors. */
 #include <ctype.h>
 #include <stdlib.h>
 
@@ -54,23 +56,6 @@ int bs__insp_param(const char *query, size_t qlen, const char *name, char *out,
   return -1;
 }
 
-/* ---- Ranking ------------------------------------------------------------------ */
-
-/* < 0 when a ranks before b. Ties are broken by id, so pages are stable. */
-static int rank(bs__insp_sort s, const bs_cell *a, const bs_cell *b) {
-  int r = 0;
-  switch (s) {
-  case BS__SORT_RATE: /* the last interval's rate, as shown; then the smoother avg1 */
-    r = (a->insp.rate < b->insp.rate) - (a->insp.rate > b->insp.rate);
-    if (!r) r = (a->insp.avg1 < b->insp.avg1) - (a->insp.avg1 > b->insp.avg1);
-    break;
-  case BS__SORT_MAILBOX: r = (a->mb.len < b->mb.len) - (a->mb.len > b->mb.len); break;
-  case BS__SORT_TYPE: r = strcmp(a->type->name, b->type->name); break;
-  case BS__SORT_ID: break;
-  }
-  return r ? r : strcmp(a->id, b->id);
-}
-
 static bs__insp_sort sort_of(const char *s) {
   if (!strcmp(s, "id")) return BS__SORT_ID;
   if (!strcmp(s, "type")) return BS__SORT_TYPE;
@@ -88,7 +73,7 @@ static uint32_t num_param(const char *q, size_t n, const char *name, uint32_t df
   return v > max ? max : (uint32_t)v;
 }
 
-int bs__insp_query_init(bs__insp_query *qr, const char *query, size_t qlen) {
+void bs__insp_query_parse(bs__insp_query *qr, const char *query, size_t qlen) {
   memset(qr, 0, sizeof *qr);
   char sort[16];
   qr->sort = bs__insp_param(query, qlen, "sort", sort, sizeof sort) > 0
@@ -97,20 +82,103 @@ int bs__insp_query_init(bs__insp_query *qr, const char *query, size_t qlen) {
   qr->qlen = n > 0 ? (size_t)n : 0;
   qr->q[qr->qlen] = '\0';
   for (size_t i = 0; i < qr->qlen; i++) qr->q[i] = (char)tolower((unsigned char)qr->q[i]);
+  qr->shard = (int32_t)num_param(query, qlen, "shard", UINT32_MAX, UINT32_MAX);
+  if (qr->shard < 0 || qr->shard > UINT16_MAX) qr->shard = -1;
   qr->limit = num_param(query, qlen, "limit", 100, BS__INSP_LIMIT_MAX);
   qr->offset = num_param(query, qlen, "offset", 0, BS__INSP_WINDOW_MAX - qr->limit);
-  qr->keep = (size_t)qr->offset + qr->limit;
-  if (qr->keep == 0) return 0;
-  qr->top = malloc(qr->keep * sizeof *qr->top);
-  return qr->top ? 0 : BS_ENOMEM;
 }
 
-void bs__insp_query_free(bs__insp_query *qr) {
-  free(qr->top);
-  qr->top = NULL;
+bool bs__insp_query_eq(const bs__insp_query *a, const bs__insp_query *b) {
+  return a->sort == b->sort && a->limit == b->limit && a->offset == b->offset &&
+         a->shard == b->shard && a->qlen == b->qlen && memcmp(a->q, b->q, a->qlen) == 0;
 }
 
-/* ---- Scan ------------------------------------------------------------------------ */
+/* ---- Ranking ------------------------------------------------------------------ */
+
+static int by_id(const bs__insp_snap *s, const bs__insp_row *a, const bs__insp_row *b) {
+  size_t n = a->id_len < b->id_len ? a->id_len : b->id_len;
+  int r = memcmp(bs__insp_row_id(s, a->id_off), bs__insp_row_id(s, b->id_off), n);
+  return r ? r : (a->id_len > b->id_len) - (a->id_len < b->id_len);
+}
+
+/* < 0 when row a ranks before row b. Ties are broken by id, so pages are
+ * stable. */
+static int rank(const bs__insp_snap *s, bs__insp_sort k, uint32_t ia, uint32_t ib) {
+  const bs__insp_row *a = &s->rows[ia], *b = &s->rows[ib];
+  int r = 0;
+  switch (k) {
+  case BS__SORT_RATE: /* the last interval's rate, as shown; then the smoother avg1 */
+    r = (a->rate < b->rate) - (a->rate > b->rate);
+    if (!r) r = (a->avg1 < b->avg1) - (a->avg1 > b->avg1);
+    break;
+  case BS__SORT_MAILBOX: r = (a->mailbox < b->mailbox) - (a->mailbox > b->mailbox); break;
+  case BS__SORT_TYPE: r = strcmp(a->type, b->type); break;
+  default: break;
+  }
+  return r ? r : by_id(s, a, b);
+}
+
+/* ---- Orders: a bottom-up merge sort that can stop anywhere ----------------------- */
+
+static bool order_begin(bs__insp_order *o, size_t n) {
+  o->started = true;
+  o->idx = malloc((n ? n : 1) * sizeof *o->idx);
+  o->tmp = malloc((n ? n : 1) * sizeof *o->tmp);
+  if (!o->idx || !o->tmp) {
+    o->oom = true;
+    return false;
+  }
+  for (size_t i = 0; i < n; i++) o->idx[i] = (uint32_t)i;
+  o->width = 1;
+  o->lo = o->a = o->k = 0;
+  o->b = n < 1 ? n : 1;
+  return true;
+}
+
+/* Past the end of the current pair: the next pair, or the next pass. */
+static void next_pair(bs__insp_order *o, size_t n) {
+  o->lo += 2 * o->width;
+  if (o->lo >= n) {
+    uint32_t *t = o->idx;
+    o->idx = o->tmp;
+    o->tmp = t;
+    o->width *= 2;
+    o->lo = 0;
+  }
+  o->a = o->k = o->lo;
+  o->b = o->lo + o->width < n ? o->lo + o->width : n;
+}
+
+/* Merges runs of `width` from idx into tmp, one element per unit of
+ * budget; true once the whole snapshot is in order. */
+static bool order_step(bs__insp_snap *s, bs__insp_sort key, size_t *budget) {
+  bs__insp_order *o = &s->order[key];
+  size_t n = s->nrows;
+  if (o->done || o->oom) return true;
+  if (!o->started && !order_begin(o, n)) return true;
+  while (*budget > 0) {
+    if (o->width >= n) {
+      o->done = true;
+      free(o->tmp);
+      o->tmp = NULL;
+      return true;
+    }
+    size_t mid = o->lo + o->width < n ? o->lo + o->width : n;
+    size_t hi = o->lo + 2 * o->width < n ? o->lo + 2 * o->width : n;
+    if (o->k == hi) {
+      next_pair(o, n);
+      continue;
+    }
+    if (o->a < mid && (o->b >= hi || rank(s, key, o->idx[o->a], o->idx[o->b]) <= 0))
+      o->tmp[o->k++] = o->idx[o->a++];
+    else
+      o->tmp[o->k++] = o->idx[o->b++];
+    (*budget)--;
+  }
+  return false;
+}
+
+/* ---- Scans ---------------------------------------------------------------------- */
 
 static bool contains_ci(const char *hay, const char *needle, size_t n) {
   for (; *hay; hay++) {
@@ -121,76 +189,53 @@ static bool contains_ci(const char *hay, const char *needle, size_t n) {
   return n == 0;
 }
 
-static bool matches(const bs__insp_query *qr, const bs_cell *c) {
-  return qr->qlen == 0 || contains_ci(c->id, qr->q, qr->qlen) ||
-         contains_ci(c->type->name, qr->q, qr->qlen);
+static bool matches(const bs__insp_scan *sc, uint32_t i) {
+  const bs__insp_row *r = &sc->snap->rows[i];
+  if (sc->q.shard >= 0 && r->shard != sc->q.shard) return false;
+  return contains_ci(bs__insp_row_id(sc->snap, r->id_off), sc->q.q, sc->q.qlen) ||
+         contains_ci(r->type, sc->q.q, sc->q.qlen);
 }
 
-/* top[] is a heap with the worst-ranked kept cell at [0]. */
-static void sift_down(bs__insp_query *qr, size_t i, size_t n) {
-  for (;;) {
-    size_t l = 2 * i + 1, w = i;
-    if (l < n && rank(qr->sort, qr->top[l], qr->top[w]) > 0) w = l;
-    if (l + 1 < n && rank(qr->sort, qr->top[l + 1], qr->top[w]) > 0) w = l + 1;
-    if (w == i) return;
-    bs_cell *t = qr->top[i];
-    qr->top[i] = qr->top[w];
-    qr->top[w] = t;
-    i = w;
-  }
+void bs__insp_scan_init(bs__insp_scan *sc, bs__insp_snap *s, const bs__insp_query *q) {
+  memset(sc, 0, sizeof *sc);
+  sc->snap = bs__insp_snap_ref(s);
+  sc->q = *q;
+  sc->page = malloc((q->limit ? q->limit : 1) * sizeof *sc->page);
+  sc->oom = !sc->page;
 }
 
-static void offer(bs__insp_query *qr, bs_cell *c) {
-  qr->matched++;
-  if (qr->keep == 0) return;
-  if (qr->ntop < qr->keep) {
-    size_t i = qr->ntop++;
-    qr->top[i] = c;
-    while (i > 0 && rank(qr->sort, qr->top[(i - 1) / 2], qr->top[i]) < 0) {
-      bs_cell *t = qr->top[i];
-      qr->top[i] = qr->top[(i - 1) / 2];
-      qr->top[(i - 1) / 2] = t;
-      i = (i - 1) / 2;
-    }
-  } else if (rank(qr->sort, c, qr->top[0]) < 0) {
-    qr->top[0] = c;
-    sift_down(qr, 0, qr->ntop);
-  }
+/* Without a filter the window is a slice of the order. */
+static void window(bs__insp_scan *sc, const uint32_t *order) {
+  size_t n = sc->snap->nrows;
+  sc->matched = n;
+  for (size_t i = sc->q.offset; i < n && sc->npage < sc->q.limit; i++)
+    sc->page[sc->npage++] = order[i];
 }
 
-/* Heapsort in place: popping the worst to the end leaves best-first. */
-static void sort_top(bs__insp_query *qr) {
-  for (size_t k = qr->ntop; k > 1; k--) {
-    bs_cell *t = qr->top[0];
-    qr->top[0] = qr->top[k - 1];
-    qr->top[k - 1] = t;
-    sift_down(qr, 0, k - 1);
+bool bs__insp_scan_step(bs__insp_scan *sc, size_t *budget) {
+  bs__insp_snap *s = sc->snap;
+  if (sc->oom) return true;
+  if (!order_step(s, sc->q.sort, budget)) return false;
+  const bs__insp_order *o = &s->order[sc->q.sort];
+  if (o->oom) {
+    sc->oom = true;
+    return true;
   }
-  /* Rates may have moved between the steps of a long scan, bending the
-   * heap: an insertion pass restores the order (linear when sorted). */
-  for (size_t i = 1; i < qr->ntop; i++) {
-    bs_cell *c = qr->top[i];
-    size_t j = i;
-    for (; j > 0 && rank(qr->sort, c, qr->top[j - 1]) < 0; j--) qr->top[j] = qr->top[j - 1];
-    qr->top[j] = c;
+  if (sc->q.qlen == 0 && sc->q.shard < 0) {
+    window(sc, o->idx);
+    return true;
   }
+  for (; sc->pos < s->nrows && *budget > 0; sc->pos++, (*budget)--) {
+    uint32_t i = o->idx[sc->pos];
+    if (!matches(sc, i)) continue;
+    if (sc->matched >= sc->q.offset && sc->npage < sc->q.limit) sc->page[sc->npage++] = i;
+    sc->matched++;
+  }
+  return sc->pos >= s->nrows;
 }
 
-bool bs__insp_query_step(bs__insp_query *qr, bs_engine *e, size_t budget) {
-  if (qr->slots != BS__INSP_REG(e)->slots || qr->cap != BS__INSP_REG(e)->cap) {
-    qr->slots = BS__INSP_REG(e)->slots; /* first step, or the registry grew: restart */
-    qr->cap = BS__INSP_REG(e)->cap;
-    qr->cursor = 0;
-    qr->ntop = 0;
-    qr->matched = 0;
-  }
-  size_t end = qr->cursor + budget < qr->cap ? qr->cursor + budget : qr->cap;
-  for (size_t i = qr->cursor; i < end; i++) {
-    bs_cell *c = qr->slots[i];
-    if (c && matches(qr, c)) offer(qr, c);
-  }
-  qr->cursor = end;
-  if (qr->cursor < qr->cap) return false;
-  sort_top(qr);
-  return true;
+void bs__insp_scan_free(bs__insp_scan *sc) {
+  free(sc->page);
+  bs__insp_snap_unref(sc->snap);
+  memset(sc, 0, sizeof *sc);
 }

@@ -1,4 +1,12 @@
-/* The JSON documents of the HTTP API (schema: docs/inspector.md). */
+/* The JSON documents of the HTTP API (schema: docs/inspector.md), in three
+ * parts so that a request renders almost nothing:
+ *
+ *   head     version, times, clients, engine counters   live, a few hundred bytes
+ *   summary  history, types, streams                    once per sample (cached)
+ *   page     the "actors" member                        once per query and snapshot (cached)
+ *
+ * /api/snapshot is head + summary + page, the event stream's update is
+ * head + summary + "actors":null. */
 #include <stdlib.h>
 
 #include "inspector/insp.h"
@@ -32,6 +40,8 @@ static void kv_str(bs__sb *b, const char *k, const char *v, bool comma) {
   if (comma) bs__sb_put(b, ",", 1);
 }
 
+/* ---- Head (live) ------------------------------------------------------------------- */
+
 static void render_engine(bs__sb *b, bs__inspector *in) {
   bs_engine_stats s;
   bs_engine_stats_get(in->e, &s);
@@ -57,6 +67,44 @@ static void render_engine(bs__sb *b, bs__inspector *in) {
   bs__sb_puts(b, "},");
 }
 
+/* Each shard's own figures (its counters are atomics: read live). */
+static void render_shards(bs__sb *b, bs__inspector *in) {
+  bs_engine *e = in->e;
+  bs__sb_puts(b, "\"shards\":[");
+  for (uint32_t k = 0; k < e->nshards; k++) {
+    bs_engine_stats s;
+    bs_engine_shard_stats(e, k, &s);
+    bs__sb_puts(b, k ? ",{" : "{");
+    kv_u64(b, "shard", k, true);
+    kv_u64(b, "delivered", s.delivered, true);
+    kv_u64(b, "sent", s.sent, true);
+    kv_u64(b, "actors", s.actors, true);
+    kv_u64(b, "active", s.active, true);
+    kv_u64(b, "remote_in", s.remote_in, true);
+    kv_u64(b, "remote_out", s.remote_out, true);
+    kv_u64(b, "dead_letters", s.dead_letters, true);
+    kv_u64(b, "bytes_live", s.bytes_live, true);
+    key(b, "busy");
+    bs__sb_puts(b, BS__LOAD(&e->shards[k]->idle, RELAXED) ? "false}" : "true}");
+  }
+  bs__sb_puts(b, "],");
+}
+
+void bs__insp_render_head(bs__sb *b, bs__inspector *in) {
+  uint64_t now = bs__now(in->e->shards[0]);
+  bs__sb_printf(b, "{\"version\":\"%d.%d.%d\",", BACKSTAGE_VERSION_MAJOR,
+                BACKSTAGE_VERSION_MINOR, BACKSTAGE_VERSION_PATCH);
+  kv_u64(b, "now_ms", now, true);
+  kv_u64(b, "uptime_ms", now - in->started_at, true);
+  kv_u64(b, "interval_ms", in->o.sample_interval_ms, true);
+  kv_u64(b, "samples", in->samples, true);
+  kv_u64(b, "clients", in->srv ? bs__insp_server_clients(in->srv) : 0, true);
+  render_engine(b, in);
+  render_shards(b, in);
+}
+
+/* ---- Summary (per sample) ---------------------------------------------------------- */
+
 static void render_history(bs__sb *b, const bs__inspector *in) {
   bs__sb_puts(b, "\"history\":[");
   uint32_t first = (in->hist_next + BS__INSP_HISTORY - in->hist_len) % BS__INSP_HISTORY;
@@ -67,12 +115,12 @@ static void render_history(bs__sb *b, const bs__inspector *in) {
   bs__sb_puts(b, "],");
 }
 
-static void render_types(bs__sb *b, const bs__inspector *in) {
+static void render_types(bs__sb *b, const bs__insp_snap *s) {
   bs__sb_puts(b, "\"types\":[");
-  for (size_t i = 0; i < in->ntypes; i++) {
-    const bs__insp_type *t = &in->types[i];
+  for (size_t i = 0; i < s->ntypes; i++) {
+    const bs__insp_tsum *t = &s->types[i];
     bs__sb_puts(b, i ? ",{" : "{");
-    kv_str(b, "name", t->t->name, true);
+    kv_str(b, "name", t->name, true);
     kv_u64(b, "actors", t->actors, true);
     kv_u64(b, "active", t->active, true);
     kv_u64(b, "received", t->received, true);
@@ -84,149 +132,139 @@ static void render_types(bs__sb *b, const bs__inspector *in) {
   bs__sb_puts(b, "],");
 }
 
-static void render_stream(bs__sb *b, const bs_stream *s, bool first) {
-  bs_stream_stats st;
-  bs_stream_stats_get(s, &st);
-  bs__sb_puts(b, first ? "{" : ",{");
-  kv_str(b, "id", bs_stream_id(s), true);
-  kv_str(b, "type", bs_stream_elem_type(s)->name, true);
-  kv_u64(b, "published", st.published, true);
-  kv_u64(b, "deliveries", st.deliveries, true);
-  kv_u64(b, "encodes", st.encodes, true);
-  kv_u64(b, "subscribers", st.subscribers, false);
-  bs__sb_put(b, "}", 1);
-}
-
-static void render_streams(bs__sb *b, const bs__inspector *in) {
-  bs_engine *e = in->e;
-  size_t n = 0;
+static void render_streams(bs__sb *b, const bs__insp_snap *s) {
   bs__sb_puts(b, "\"streams\":[");
-  uv_mutex_lock(&e->streams_lock);
-  for (size_t i = 0; i < e->streams_cap && n < BS__INSP_STREAMS_MAX; i++)
-    if (e->streams[i]) render_stream(b, e->streams[i], n++ == 0);
-  size_t total = e->streams_count;
-  uv_mutex_unlock(&e->streams_lock);
-  bs__sb_printf(b, "],\"streams_total\":%llu,", (unsigned long long)total);
+  for (size_t i = 0; i < s->nstreams && i < BS__INSP_STREAMS_MAX; i++) {
+    const bs__insp_srow *r = &s->streams[i];
+    bs__sb_puts(b, i ? ",{" : "{");
+    key(b, "id");
+    bs__sb_json_str(b, bs__insp_row_id(s, r->id_off), r->id_len);
+    bs__sb_put(b, ",", 1);
+    kv_str(b, "type", r->type, true);
+    kv_u64(b, "published", r->published, true);
+    kv_u64(b, "deliveries", r->deliveries, true);
+    kv_u64(b, "encodes", r->encodes, true);
+    kv_u64(b, "subscribers", r->subscribers, false);
+    bs__sb_put(b, "}", 1);
+  }
+  bs__sb_printf(b, "],\"streams_total\":%llu,", (unsigned long long)s->nstreams);
 }
 
-/* Members shared by the snapshot and the SSE update (no closing brace). */
-static void render_common(bs__sb *b, bs__inspector *in) {
-  uint64_t now = bs__now(in->e->shards[0]);
-  bs__sb_printf(b, "{\"version\":\"%d.%d.%d\",", BACKSTAGE_VERSION_MAJOR,
-                BACKSTAGE_VERSION_MINOR, BACKSTAGE_VERSION_PATCH);
-  kv_u64(b, "now_ms", now, true);
-  kv_u64(b, "uptime_ms", now - in->started_at, true);
-  kv_u64(b, "interval_ms", in->o.sample_interval_ms, true);
-  kv_u64(b, "samples", in->samples, true);
-  kv_u64(b, "clients", in->srv ? bs__insp_server_clients(in->srv) : 0, true);
-  render_engine(b, in);
-  render_history(b, in);
-  render_types(b, in);
-  render_streams(b, in);
+bs__insp_buf *bs__insp_summary(bs__inspector *in) {
+  const bs__insp_snap *s = in->current;
+  if (!s) return NULL;
+  if (in->summary && in->summary_samples == in->samples && in->summary_seq == s->seq)
+    return bs__insp_buf_ref(in->summary);
+  bs__sb b = {0};
+  kv_u64(&b, "snapshot_ms", s->taken_at, true);
+  render_history(&b, in);
+  render_types(&b, s);
+  render_streams(&b, s);
+  bs__insp_buf *buf = bs__insp_buf_take(&b);
+  if (!buf) return NULL;
+  bs__insp_buf_unref(in->summary);
+  in->summary = buf;
+  in->summary_samples = in->samples;
+  in->summary_seq = s->seq;
+  return bs__insp_buf_ref(buf);
 }
 
-void bs__insp_render_summary(bs__sb *b, bs__inspector *in) {
-  render_common(b, in);
-  bs__sb_puts(b, "\"actors\":null}");
+/* ---- Rows and pages ----------------------------------------------------------------- */
+
+/* The id's bytes percent-encoded (RFC 3986 unreserved characters as they
+ * are): lossless where "id" is not (bytes that are not UTF-8 become U+FFFD
+ * there), and ready to use as ?id=. */
+static void id_url(bs__sb *b, const char *id, size_t len) {
+  static const char hex[] = "0123456789ABCDEF";
+  bs__sb_puts(b, "\"id_url\":\"");
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)id[i];
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '.' || c == '_' || c == '~';
+    char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+    if (plain) bs__sb_put(b, (const char *)&c, 1);
+    else bs__sb_put(b, esc, 3);
+  }
+  bs__sb_puts(b, "\",");
 }
 
-void bs__insp_render_actor_row(bs__sb *b, bs__inspector *in, const bs_cell *c) {
-  (void)in;
-  bs__sb_put(b, "{", 1);
-  kv_str(b, "id", c->id, true);
-  kv_str(b, "type", c->type->name, true);
+void bs__insp_render_row(bs__sb *b, const bs__insp_row *r, const char *id, size_t len) {
+  bs__sb_puts(b, "{\"id\":");
+  bs__sb_json_str(b, id, len);
+  bs__sb_put(b, ",", 1);
+  id_url(b, id, len);
+  kv_str(b, "type", r->type, true);
   key(b, "active");
-  bs__sb_puts(b, c->state ? "true," : "false,");
-  kv_u64(b, "received", c->insp.received, true);
-  kv_u64(b, "processed", c->insp.processed, true);
-  kv_u64(b, "mailbox", c->mb.len, true);
-  kv_u64(b, "activated_at", c->insp.activated_at, true);
-  kv_u64(b, "last_activity", c->insp.last_activity, true);
-  kv_num(b, "rate", c->insp.rate, true);
-  kv_num(b, "avg1", c->insp.avg1, true);
-  kv_num(b, "avg10", c->insp.avg10, true);
-  kv_num(b, "avg60", c->insp.avg60, true);
+  bs__sb_puts(b, r->flags & BS__ROW_ACTIVE ? "true," : "false,");
+  kv_u64(b, "received", r->received, true);
+  kv_u64(b, "processed", r->processed, true);
+  kv_u64(b, "mailbox", r->mailbox, true);
+  kv_u64(b, "activated_at", r->activated_at, true);
+  kv_u64(b, "last_activity", r->last_activity, true);
+  kv_num(b, "rate", r->rate, true);
+  kv_num(b, "avg1", r->avg1, true);
+  kv_num(b, "avg10", r->avg10, true);
+  kv_num(b, "avg60", r->avg60, true);
+  kv_u64(b, "shard", r->shard, true);
   key(b, "tracing");
-  bs__sb_puts(b, c->insp.trace ? "true}" : "false}");
+  bs__sb_puts(b, r->flags & BS__ROW_TRACING ? "true}" : "false}");
 }
 
-void bs__insp_render_snapshot(bs__sb *b, bs__inspector *in,
-                              const bs__insp_query *qr) {
-  render_common(b, in);
+void bs__insp_render_page(bs__sb *b, const bs__insp_scan *sc) {
+  const bs__insp_snap *s = sc->snap;
   bs__sb_puts(b, "\"actors\":{");
-  kv_u64(b, "total", qr->matched, true);
-  kv_u64(b, "offset", qr->offset, true);
-  kv_u64(b, "limit", qr->limit, true);
-  kv_str(b, "sort", sort_name(qr->sort), true);
+  kv_u64(b, "total", sc->matched, true);
+  kv_u64(b, "offset", sc->q.offset, true);
+  kv_u64(b, "limit", sc->q.limit, true);
+  kv_str(b, "sort", sort_name(sc->q.sort), true);
+  key(b, "shard");
+  if (sc->q.shard >= 0) bs__sb_printf(b, "%d,", (int)sc->q.shard);
+  else bs__sb_puts(b, "null,");
   key(b, "q");
-  bs__sb_json_str(b, qr->q, qr->qlen);
+  bs__sb_json_str(b, sc->q.q, sc->q.qlen);
   bs__sb_puts(b, ",\"items\":[");
-  for (size_t i = qr->offset; i < qr->ntop; i++) {
-    if (i > qr->offset) bs__sb_put(b, ",", 1);
-    bs__insp_render_actor_row(b, in, qr->top[i]);
+  for (size_t i = 0; i < sc->npage; i++) {
+    const bs__insp_row *r = &s->rows[sc->page[i]];
+    if (i) bs__sb_put(b, ",", 1);
+    bs__insp_render_row(b, r, bs__insp_row_id(s, r->id_off), r->id_len);
   }
   bs__sb_puts(b, "]}}");
 }
 
-/* ---- Actor detail ------------------------------------------------------------------ */
-
-/* Encodes the state with a growing buffer (up to 1 MiB) and converts it. */
-static void render_state(bs__sb *b, const bs_cell *c) {
-  const bs_actor_type *t = c->type;
-  if (!c->state || (c->flags & BS__CELL_PROBED) || !t->encode_state) {
-    bs__sb_puts(b, "\"state\":null,\"state_error\":");
-    bs__sb_puts(b, !c->state ? "\"inactive\"}" : "\"no state encoder\"}");
-    return;
+bs__insp_buf *bs__insp_page_find(bs__inspector *in, const bs__insp_query *q) {
+  uint64_t seq = in->current ? in->current->seq : 0;
+  for (int i = 0; i < BS__INSP_PAGES; i++) {
+    bs__insp_page *p = &in->pages[i];
+    if (p->buf && p->seq == seq && bs__insp_query_eq(&p->q, q)) {
+      p->used = ++in->page_clock;
+      return bs__insp_buf_ref(p->buf);
+    }
   }
-  int rc = BS_ETOOBIG;
-  uint8_t *buf = NULL;
-  bs_writer w;
-  for (size_t cap = 4096; rc == BS_ETOOBIG && cap <= (1u << 20); cap *= 4) {
-    uint8_t *nb = realloc(buf, cap);
-    if (!nb) { rc = BS_ENOMEM; break; }
-    buf = nb;
-    bs_writer_init(&w, buf, cap);
-    rc = t->encode_state(c->state, &w);
-  }
-  bs__sb sub = {0};
-  if (rc == 0) rc = bs__insp_cbor_to_json(&sub, buf, w.len);
-  free(buf);
-  if (rc == 0 && !sub.oom) {
-    bs__sb_puts(b, "\"state\":");
-    bs__sb_put(b, sub.p, sub.len);
-    bs__sb_puts(b, ",\"state_error\":null}");
-  } else {
-    bs__sb_puts(b, "\"state\":null,");
-    kv_str(b, "state_error", bs_strerror(rc ? rc : BS_ENOMEM), false);
-    bs__sb_put(b, "}", 1);
-  }
-  bs__sb_free(&sub);
+  return NULL;
 }
 
-static void render_trace(bs__sb *b, bs_engine *e, const bs_cell *c) {
-  const char *names[BS_INSPECTOR_TRACE_N];
-  int n = bs_inspector_trace_get(e, c->id, names, BS_INSPECTOR_TRACE_N);
-  bs__sb_puts(b, "\"trace\":[");
-  for (int i = 0; i < n; i++) {
-    if (i) bs__sb_put(b, ",", 1);
-    bs__sb_json_str(b, names[i], strlen(names[i]));
+void bs__insp_page_keep(bs__inspector *in, uint64_t seq, const bs__insp_query *q,
+                        bs__insp_buf *buf) {
+  bs__insp_page *victim = &in->pages[0];
+  for (int i = 0; i < BS__INSP_PAGES; i++) {
+    bs__insp_page *p = &in->pages[i];
+    bool stale = !p->buf || p->seq != (in->current ? in->current->seq : 0);
+    if (stale) {
+      victim = p;
+      break;
+    }
+    if (p->used < victim->used) victim = p;
   }
-  bs__sb_puts(b, "],\"methods\":[");
-  for (size_t i = 0; i < c->type->method_count; i++) {
-    if (i) bs__sb_put(b, ",", 1);
-    bs__sb_json_str(b, c->type->methods[i].name, strlen(c->type->methods[i].name));
-  }
-  bs__sb_puts(b, "],");
+  bs__insp_buf_unref(victim->buf);
+  victim->buf = bs__insp_buf_ref(buf);
+  victim->seq = seq;
+  victim->q = *q;
+  victim->used = ++in->page_clock;
 }
 
-int bs__insp_render_actor(bs__sb *b, bs__inspector *in, const char *id) {
-  bs_cell *c = bs__insp_find(in->e, id);
-  if (!c) return BS_ENOTFOUND;
-  bs__insp_render_actor_row(b, in, c);
-  if (!b->oom) b->len--; /* reopen the row's object */
-  bs__sb_put(b, ",", 1);
-  kv_u64(b, "now_ms", bs__now(in->e->shards[0]), true);
-  render_trace(b, in->e, c);
-  render_state(b, c);
-  return 0;
+void bs__insp_pages_free(bs__inspector *in) {
+  for (int i = 0; i < BS__INSP_PAGES; i++) {
+    bs__insp_buf_unref(in->pages[i].buf);
+    memset(&in->pages[i], 0, sizeof in->pages[i]);
+  }
 }

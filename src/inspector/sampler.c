@@ -1,6 +1,6 @@
-/* Rates. Once per sample interval (a bs_timer, so the virtual clock of
- * test mode drives it exactly), the sampler reads each actor's `processed`
- * counter and derives:
+/* Rates and snapshots. Once per sample interval (a bs_timer on the virtual
+ * clock of test mode, so it is exact there; its own libuv timer on real
+ * time) the sampler reads each actor's `processed` counter and derives:
  *
  *   rate  = (processed - processed at the previous sample) / dt
  *   avgT  += (1 - exp(-dt / T)) * (rate - avgT)    for T = 1 s, 10 s, 60 s
@@ -9,10 +9,18 @@
  * Unix load averages are kept), exact for any dt. Engine-wide throughput
  * (delivered messages) is sampled the same way on every tick.
  *
- * Bounded work: one tick visits at most `slice` registry slots. A registry
- * of more slots is swept over several ticks, each slice at its own dt, so a
- * million actors never stall the loop; per-type totals are published when
- * a sweep completes. */
+ * Shards: the tick runs on the home thread, but an actor's cell may only be
+ * read on its own shard's thread, so each tick posts "sweep a slice" to
+ * every shard (bs__shard_post; the home shard, and every shard in test
+ * mode, run it at once). A shard sweeps its registry into its own part and
+ * hands the complete part over under the inspector's lock. When every
+ * shard has handed one over, the home tick merges them, with the streams,
+ * into the snapshot every request is answered from.
+ *
+ * Bounded work: a sweep slice visits at most `slice` registry slots, a
+ * merge step copies at most `slice` rows. A registry of more slots is swept
+ * over several ticks, each slice at its own dt, so a million actors never
+ * stall a loop. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -22,102 +30,163 @@ double bs__insp_ewma(double avg, double rate, double dt_ms, double tau_ms) {
   return avg + (1.0 - exp(-dt_ms / tau_ms)) * (rate - avg);
 }
 
-bs__insp_type *bs__insp_type_of(bs__inspector *in, const bs_actor_type *t) {
-  for (size_t i = 0; i < in->ntypes; i++)
-    if (in->types[i].t == t) return &in->types[i];
-  if (in->ntypes == in->captypes) {
-    size_t ncap = in->captypes ? in->captypes * 2 : 8;
-    bs__insp_type *n = realloc(in->types, ncap * sizeof *n);
-    if (!n) return NULL;
-    in->types = n;
-    in->captypes = ncap;
-  }
-  bs__insp_type *ty = &in->types[in->ntypes++];
-  memset(ty, 0, sizeof *ty);
-  ty->t = t;
-  return ty;
-}
-
-typedef struct alphas {
-  double dt_ms, a1, a10, a60;
-} alphas;
-
-static alphas alphas_for(double dt_ms) {
-  alphas a = {dt_ms, 1.0 - exp(-dt_ms / 1000.0), 1.0 - exp(-dt_ms / 10000.0),
-              1.0 - exp(-dt_ms / 60000.0)};
+bs__insp_alphas bs__insp_alphas_for(double dt_ms) {
+  bs__insp_alphas a = {dt_ms, 1.0 - exp(-dt_ms / 1000.0), 1.0 - exp(-dt_ms / 10000.0),
+                       1.0 - exp(-dt_ms / 60000.0)};
   return a;
 }
 
-static void sample_cell(bs_cell *c, const alphas *a) {
-  bs__insp_cell *s = &c->insp;
-  uint64_t delta = s->processed - s->sampled;
-  s->sampled = s->processed;
-  if (delta == 0 && s->rate == 0 && s->avg1 == 0 && s->avg10 == 0 && s->avg60 == 0)
-    return; /* idle and settled: the common case for most actors */
-  double rate = a->dt_ms > 0 ? (double)delta * 1000.0 / a->dt_ms : 0;
-  s->rate = (float)rate;
-  s->avg1 = (float)(s->avg1 + a->a1 * (rate - s->avg1));
-  s->avg10 = (float)(s->avg10 + a->a10 * (rate - s->avg10));
-  s->avg60 = (float)(s->avg60 + a->a60 * (rate - s->avg60));
-}
-
-static void count_cell(bs__inspector *in, const bs_cell *c) {
-  bs__insp_type *ty = bs__insp_type_of(in, c->type); /* types are few */
-  if (!ty) return;
-  ty->n_actors++;
-  ty->n_active += c->state != NULL;
-  ty->n_received += c->insp.received;
-  ty->n_processed += c->insp.processed;
-  ty->n_mailbox += c->mb.len;
-  ty->n_rate += c->insp.rate;
-}
-
-static void publish_types(bs__inspector *in) {
-  for (size_t i = 0; i < in->ntypes; i++) {
-    bs__insp_type *t = &in->types[i];
-    t->actors = t->n_actors, t->active = t->n_active;
-    t->received = t->n_received, t->processed = t->n_processed;
-    t->mailbox = t->n_mailbox, t->rate = t->n_rate;
-    t->n_actors = t->n_active = t->n_received = t->n_processed = t->n_mailbox = 0;
-    t->n_rate = 0;
-  }
-}
+/* ---- A shard's part (on the shard's thread) ----------------------------------- */
 
 /* Keeps one "last sampled" time per slice of the registry as it is now. */
-static int fit_slices(bs__inspector *in, uint64_t now) {
-  size_t cap = BS__INSP_REG(in->e)->cap, slice = in->o.slice;
+static int fit_slices(bs__insp_part *p, size_t cap, size_t slice, uint64_t now) {
   size_t n = cap ? (cap + slice - 1) / slice : 1;
-  if (n == in->nslices) return 0;
-  uint64_t seen = in->nslices ? in->slice_seen[0] : now; /* before realloc */
-  uint64_t *s = realloc(in->slice_seen, n * sizeof *s);
+  if (n == p->nslices) return 0;
+  uint64_t seen = p->nslices ? p->slice_seen[0] : now; /* before realloc */
+  uint64_t *s = realloc(p->slice_seen, n * sizeof *s);
   if (!s) return BS_ENOMEM;
-  for (size_t i = in->nslices; i < n; i++) s[i] = seen;
-  in->slice_seen = s;
-  in->nslices = n;
-  if (in->cursor >= cap) in->cursor = 0;
+  for (size_t i = p->nslices; i < n; i++) s[i] = seen;
+  p->slice_seen = s;
+  p->nslices = n;
   return 0;
 }
 
-static void sweep_slice(bs__inspector *in, uint64_t now) {
-  bs_engine *e = in->e;
-  if (fit_slices(in, now) < 0) return;
-  size_t idx = in->cursor / in->o.slice;
-  alphas a = alphas_for((double)(now - in->slice_seen[idx]));
-  in->slice_seen[idx] = now;
-  size_t end = in->cursor + in->o.slice;
-  if (end > BS__INSP_REG(e)->cap) end = BS__INSP_REG(e)->cap;
-  for (size_t i = in->cursor; i < end; i++) {
-    bs_cell *c = BS__INSP_REG(e)->slots[i];
-    if (!c) continue;
-    sample_cell(c, &a);
-    count_cell(in, c);
+/* A new sweep of this shard's registry. */
+static void part_begin(bs__insp_part *p, const bs__shard *s) {
+  if (!p->building) p->building = bs__insp_snap_new();
+  else bs__insp_snap_clear(p->building);
+  p->cursor = 0;
+  p->sweep_cap = s->reg.cap;
+}
+
+/* The complete part goes to the inspector (replacing one not merged yet). */
+static void part_hand_over(bs__inspector *in, bs__insp_part *p) {
+  uv_mutex_lock(&in->lock);
+  bs__insp_snap *old = p->ready;
+  p->ready = p->building;
+  uv_mutex_unlock(&in->lock);
+  p->building = old; /* reused, emptied by the next part_begin */
+  p->cursor = 0;
+  p->sweep_cap = SIZE_MAX;
+}
+
+/* One slice of the sweep (`all`: the whole registry at once). A registry
+ * that grew (rehashed) under a sweep moves cells between slots, so the
+ * sweep starts over rather than list an actor twice or miss one. */
+static void part_step(bs__inspector *in, bs__shard *s, bool all) {
+  bs__insp_part *p = &in->parts[s->index];
+  uint64_t now = bs__now(s);
+  size_t slice = all ? SIZE_MAX : in->o.slice;
+  if (!p->building || p->sweep_cap != s->reg.cap) part_begin(p, s);
+  if (!p->building || fit_slices(p, s->reg.cap, in->o.slice, now) < 0) return;
+  size_t end = p->cursor + slice < s->reg.cap && slice != SIZE_MAX ? p->cursor + slice
+                                                                   : s->reg.cap;
+  if (!p->baselined) {
+    bs__insp_rows_sweep(p->building, s, p->cursor, end, NULL);
+  } else {
+    size_t idx = p->cursor / in->o.slice;
+    bs__insp_alphas a = bs__insp_alphas_for((double)(now - p->slice_seen[idx]));
+    for (size_t i = idx; i < p->nslices && i * in->o.slice < end; i++) p->slice_seen[i] = now;
+    bs__insp_rows_sweep(p->building, s, p->cursor, end, &a);
   }
-  in->cursor = end;
-  if (in->cursor >= BS__INSP_REG(e)->cap) {
-    in->cursor = 0;
-    publish_types(in);
+  p->cursor = end;
+  if (p->cursor >= s->reg.cap) {
+    p->baselined = true;
+    part_hand_over(in, p);
   }
 }
+
+static void sweep_on_shard(bs__shard *s, void *arg) {
+  bs__inspector *in = arg;
+  part_step(in, s, false);
+  BS__STORE(&in->parts[s->index].pending, 0, RELEASE);
+}
+
+static void baseline_on_shard(bs__shard *s, void *arg) { part_step(arg, s, true); }
+
+/* Asks every shard for its next slice (one request in flight per shard). */
+static void request_sweeps(bs__inspector *in) {
+  bs_engine *e = in->e;
+  for (uint32_t k = 0; k < e->nshards; k++) {
+    bs__insp_part *p = &in->parts[k];
+    if (BS__XCHG(&p->pending, 1, ACQ_REL)) continue;
+    if (bs__shard_post(e, k, sweep_on_shard, in) < 0) BS__STORE(&p->pending, 0, RELEASE);
+  }
+}
+
+/* ---- Merging the parts (home thread) -------------------------------------------- */
+
+/* The completed merge becomes what requests are answered from. The one it
+ * replaces is reused for the next merge unless an answer still holds it. */
+static void publish(bs__inspector *in, uint64_t now) {
+  bs__insp_snap *old = in->current;
+  in->current = in->building;
+  in->current->seq = ++in->seq;
+  in->current->taken_at = now;
+  in->building = old && old->refs == 1 ? old : NULL;
+  if (!in->building) bs__insp_snap_unref(old);
+  bs__insp_pages_free(in); /* pages of the old snapshot: never served again */
+  in->merge_on = false;
+}
+
+/* Starts a merge when every shard has handed over a part. */
+static bool merge_begin(bs__inspector *in) {
+  bs_engine *e = in->e;
+  uv_mutex_lock(&in->lock);
+  bool all = true;
+  for (uint32_t k = 0; k < e->nshards && all; k++) all = in->parts[k].ready != NULL;
+  if (all) {
+    for (uint32_t k = 0; k < e->nshards; k++) {
+      in->merging[k] = in->parts[k].ready;
+      in->parts[k].ready = NULL;
+    }
+  }
+  uv_mutex_unlock(&in->lock);
+  if (!all) return false;
+  if (e->nshards == 1) { /* the one part is the snapshot: nothing to copy */
+    bs__insp_snap_unref(in->building);
+    in->building = in->merging[0];
+    in->merging[0] = NULL;
+  } else if (!in->building) {
+    in->building = bs__insp_snap_new();
+  } else {
+    bs__insp_snap_clear(in->building);
+  }
+  in->merge_on = true;
+  in->merge_k = in->merge_i = 0;
+  return in->building != NULL;
+}
+
+/* Copies rows of the parts into the merged snapshot, at most *budget. */
+static void merge_rows(bs__inspector *in, size_t *budget) {
+  bs__insp_snap *m = in->building;
+  for (; in->merge_k < in->e->nshards; in->merge_k++, in->merge_i = 0) {
+    bs__insp_snap *p = in->merging[in->merge_k];
+    if (!p) continue;
+    m->oom |= p->oom;
+    for (; in->merge_i < p->nrows && *budget > 0; in->merge_i++, (*budget)--) {
+      const bs__insp_row *r = &p->rows[in->merge_i];
+      bs__insp_snap_add(m, r, bs__insp_row_id(p, r->id_off));
+    }
+    if (in->merge_i < p->nrows) return;
+    bs__insp_snap_unref(p);
+    in->merging[in->merge_k] = NULL;
+  }
+}
+
+/* One step of the merge: rows; then the streams, all at once (the table
+ * can grow from any thread, so it is read in one go under its lock; the
+ * rows of even many streams copy quickly); publishes when done. */
+static void merge_step(bs__inspector *in, uint64_t now, bool all) {
+  if (!in->merge_on && !merge_begin(in)) return;
+  size_t budget = all ? SIZE_MAX : in->o.slice;
+  merge_rows(in, &budget);
+  if (in->merge_k < in->e->nshards) return;
+  bs__insp_rows_sweep_streams(in->building, in->e, 0, SIZE_MAX);
+  publish(in, now);
+}
+
+/* ---- The tick ------------------------------------------------------------------------ */
 
 static void sample_engine(bs__inspector *in, uint64_t now) {
   double dt = (double)(now - in->last_tick);
@@ -135,26 +204,59 @@ static void sample_engine(bs__inspector *in, uint64_t now) {
   in->samples++;
 }
 
-static void tick_cb(bs_timer *t) {
-  bs__inspector *in = t->data;
+static void tick(bs__inspector *in) {
   uint64_t now = bs__now(in->e->shards[0]);
   sample_engine(in, now);
-  sweep_slice(in, now);
+  request_sweeps(in);
+  merge_step(in, now, false);
   if (in->srv) bs__insp_server_tick(in);
 }
 
-/* Baseline: what actors did before the inspector started is not a rate.
- * One pass over the registry, once, also fills the per-type totals. */
-static void baseline(bs__inspector *in) {
-  bs_engine *e = in->e;
-  for (size_t i = 0; i < BS__INSP_REG(e)->cap; i++) {
-    bs_cell *c = BS__INSP_REG(e)->slots[i];
-    if (!c) continue;
-    c->insp.sampled = c->insp.processed;
-    c->insp.rate = c->insp.avg1 = c->insp.avg10 = c->insp.avg60 = 0;
-    count_cell(in, c);
+/* The tick. On the virtual clock (test mode) a bs_timer, so bs_test_advance
+ * drives it exactly. On real time the inspector's own libuv timer,
+ * unreferenced: a bs_timer arms the engine's clock, which holds the loop,
+ * and the inspector must never keep BS_RUN_UNTIL_DONE from returning. That
+ * timer is a block of its own, freed by its close callback (which may run
+ * after the inspector is gone). */
+static void bs_tick_cb(bs_timer *t) { tick(t->data); }
+static void uv_tick_cb(uv_timer_t *t) { tick(t->data); }
+static void uv_tick_closed(uv_handle_t *h) { free(h); }
+
+static int ticker_start(bs__inspector *in) {
+  uint64_t iv = in->o.sample_interval_ms;
+  uv_loop_t *loop = bs_engine_loop(in->e);
+  if (in->e->opts.virtual_time) {
+    bs_timer_init(in->e, &in->tick);
+    in->tick.data = in;
+    return bs_timer_start(&in->tick, bs_tick_cb, iv, iv);
   }
-  publish_types(in);
+  in->rt_tick = malloc(sizeof *in->rt_tick);
+  if (!in->rt_tick) return BS_ENOMEM;
+  uv_timer_init(loop, in->rt_tick); /* cannot fail */
+  in->rt_tick->data = in;
+  uv_update_time(loop);
+  uv_timer_start(in->rt_tick, uv_tick_cb, iv, iv);
+  uv_unref((uv_handle_t *)in->rt_tick);
+  return 0;
+}
+
+static void ticker_stop(bs__inspector *in) {
+  bs_timer_stop(&in->tick);
+  if (in->rt_tick) uv_close((uv_handle_t *)in->rt_tick, uv_tick_closed);
+  in->rt_tick = NULL;
+}
+
+/* Baseline: what actors did before the inspector started is not a rate.
+ * One whole sweep of every shard (waited for), merged at once, also gives
+ * the first snapshot. */
+static int baseline(bs__inspector *in, uint64_t now) {
+  bs_engine *e = in->e;
+  for (uint32_t k = 0; k < e->nshards; k++) {
+    int rc = bs__shard_call(e, k, baseline_on_shard, in);
+    if (rc < 0) return rc;
+  }
+  merge_step(in, now, true);
+  return in->current && !in->current->oom ? 0 : BS_ENOMEM;
 }
 
 int bs__insp_sampler_start(bs__inspector *in) {
@@ -162,19 +264,48 @@ int bs__insp_sampler_start(bs__inspector *in) {
   uint64_t now = bs__now(e->shards[0]);
   in->started_at = in->last_tick = now;
   in->delivered_prev = bs__insp_delivered(e);
-  baseline(in);
-  if (fit_slices(in, now) < 0) return BS_ENOMEM;
-  bs_timer_init(e, &in->tick);
-  in->tick.data = in;
-  uint64_t iv = in->o.sample_interval_ms;
-  return bs_timer_start(&in->tick, tick_cb, iv, iv);
+  in->parts = calloc(e->nshards, sizeof *in->parts);
+  in->merging = calloc(e->nshards, sizeof *in->merging);
+  if (!in->parts || !in->merging) return BS_ENOMEM;
+  if (uv_mutex_init(&in->lock) != 0) {
+    free(in->parts);
+    in->parts = NULL;
+    return BS_EUV;
+  }
+  int rc = baseline(in, now);
+  return rc < 0 ? rc : ticker_start(in);
+}
+
+static void nothing(bs__shard *s, void *arg) {
+  (void)s;
+  (void)arg;
 }
 
 void bs__insp_sampler_stop(bs__inspector *in) {
-  bs_timer_stop(&in->tick);
-  free(in->slice_seen);
-  free(in->types);
-  in->slice_seen = NULL;
-  in->types = NULL;
-  in->nslices = in->ntypes = in->captypes = 0;
+  bs_engine *e = in->e;
+  ticker_stop(in);
+  if (in->parts) {
+    /* A call behind any sweep still queued to a shard: once it has run,
+     * no shard touches the inspector any more. */
+    for (uint32_t k = 0; k < e->nshards; k++)
+      if (BS__LOAD(&in->parts[k].pending, ACQUIRE)) (void)bs__shard_call(e, k, nothing, NULL);
+    for (uint32_t k = 0; k < e->nshards; k++) {
+      bs__insp_part *p = &in->parts[k];
+      free(p->slice_seen);
+      bs__insp_snap_unref(p->building);
+      bs__insp_snap_unref(p->ready);
+    }
+    uv_mutex_destroy(&in->lock);
+  }
+  for (uint32_t k = 0; in->merging && k < e->nshards; k++) bs__insp_snap_unref(in->merging[k]);
+  free(in->parts);
+  free(in->merging);
+  in->parts = NULL;
+  in->merging = NULL;
+  bs__insp_snap_unref(in->building);
+  bs__insp_snap_unref(in->current);
+  in->building = in->current = NULL;
+  bs__insp_buf_unref(in->summary);
+  in->summary = NULL;
+  bs__insp_pages_free(in);
 }

@@ -267,6 +267,19 @@ uv_loop_t *bs_engine_loop(bs_engine *e) { return e ? e->shards[0]->loop : NULL; 
 uint32_t bs_engine_shards(const bs_engine *e) { return e ? e->nshards : 0; }
 
 
+/* The inspector's handles are unreferenced: they never keep the loop alive
+ * (so never UNTIL_DONE running, nor the result above 0). ONCE and NOWAIT
+ * still serve it: its anchor makes libuv poll for one iteration, and ONCE
+ * on an otherwise finished loop does not wait for the inspector. */
+static int run_once_or_more(bs_engine *e, uv_loop_t *loop, uv_run_mode m) {
+  if (m == UV_RUN_DEFAULT) return uv_run(loop, m);
+  if (m == UV_RUN_ONCE && !uv_loop_alive(loop)) m = UV_RUN_NOWAIT;
+  BS__INSP(bs__insp_anchor(e, true));
+  uv_run(loop, m);
+  BS__INSP(bs__insp_anchor(e, false));
+  return uv_loop_alive(loop);
+}
+
 static uv_run_mode uv_mode(bs_run_mode mode) {
   return mode == BS_RUN_ONCE ? UV_RUN_ONCE
          : mode == BS_RUN_UNTIL_DONE ? UV_RUN_DEFAULT
@@ -297,7 +310,7 @@ int bs_engine_run(bs_engine *e, bs_run_mode mode) {
     uint64_t target = bs__shard_handled(home) + bs__shard_queued(home);
     do {
       bs__post_flush(e, true);
-      alive = uv_run(home->loop, UV_RUN_NOWAIT);
+      alive = run_once_or_more(e, home->loop, UV_RUN_NOWAIT);
     } while (bs__shard_queued(home) && bs__shard_handled(home) < target);
   } else {
     /* Posts made while the loop was not running (its async handle is
@@ -305,7 +318,7 @@ int bs_engine_run(bs_engine *e, bs_run_mode mode) {
      * once more before returning for ones that raced with the loop's end. */
     do {
       bs__post_flush(e, true);
-      alive = uv_run(home->loop, m);
+      alive = run_once_or_more(e, home->loop, m);
     } while (m == UV_RUN_DEFAULT && !alive && bs__post_pending(e));
   }
   if (e->threaded && mode == BS_RUN_UNTIL_DONE) bs__home_watch(e, false);

@@ -132,6 +132,16 @@ void bs__flush(bs__shard *s);
 /* Hands `m` to shard `to`'s inbox (batched inside a drain). */
 void bs__push(bs__shard *s, uint32_t to, bs__msg *m);
 
+/* Work for another shard's thread (the inspector's sweeps and live reads):
+ * fn(s, arg) runs on shard `to`, in its loop, between turns. From the home
+ * thread or a shard's thread; where the target runs on the calling thread
+ * (itself, or every shard in test mode) it runs at once. bs__shard_post
+ * returns at once (BS_ENOMEM if no message could be had); bs__shard_call
+ * waits until fn has run. */
+typedef void (*bs__shard_fn)(bs__shard *s, void *arg);
+int bs__shard_post(bs_engine *e, uint32_t to, bs__shard_fn fn, void *arg);
+int bs__shard_call(bs_engine *e, uint32_t to, bs__shard_fn fn, void *arg);
+
 /* Gives `m` back to its home pool (directly, or batched for another shard). */
 static inline void bs__give_back(bs__shard *s, bs__msg *m) {
   if (BS__LIKELY(m->home == s->index)) {
@@ -156,8 +166,10 @@ static inline void bs__release(bs__shard *s, bs__msg *m) {
 
 /* ---- Registry and cells (registry.c) -------------------------------------- */
 
-bs_cell *bs__cell_find(bs__shard *s, const bs_actor_type *t, const char *id,
-                       size_t len, uint32_t hash);
+static inline bs_cell *bs__cell_find(bs__shard *s, const bs_actor_type *t, const char *id,
+                                     size_t len, uint32_t hash) {
+  return bs__registry_find(&s->reg, t, id, len, hash);
+}
 /* Finds or creates the cell for (t, id) on `s` (which must be its shard). */
 int bs__cell_get(bs__shard *s, const bs_actor_type *t, const char *id,
                  size_t len, uint32_t hash, bs_cell **out);

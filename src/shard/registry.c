@@ -7,23 +7,6 @@
 
 #define MIN_CAP 64u
 
-static bool same(const bs_cell *c, const bs_actor_type *t, const char *id,
-                 size_t len, uint32_t hash) {
-  return c->hash == hash && c->type == t && c->id_len == len &&
-         memcmp(c->id, id, len) == 0;
-}
-
-bs_cell *bs__registry_find(const bs__registry *r, const bs_actor_type *t,
-                           const char *id, size_t len, uint32_t hash) {
-  if (!r->cap) return NULL;
-  size_t mask = r->cap - 1;
-  for (size_t i = hash & mask;; i = (i + 1) & mask) {
-    bs_cell *c = r->slots[i];
-    if (!c) return NULL;
-    if (same(c, t, id, len, hash)) return c;
-  }
-}
-
 bs_cell *bs__registry_find_id(const bs__registry *r, const char *id, size_t len,
                               uint32_t hash) {
   if (!r->cap) return NULL;
@@ -31,7 +14,7 @@ bs_cell *bs__registry_find_id(const bs__registry *r, const char *id, size_t len,
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
     bs_cell *c = r->slots[i];
     if (!c) return NULL;
-    if (c->hash == hash && c->id_len == len && memcmp(c->id, id, len) == 0) return c;
+    if (c->hash == hash && c->id_len == len && bs__id_eq(c->id, id, len)) return c;
   }
 }
 
@@ -95,11 +78,6 @@ void bs__registry_free(bs__registry *r, bs__heap *h) {
 /* ---- Cells ------------------------------------------------------------------ */
 
 static size_t cell_size(size_t id_len) { return offsetof(bs_cell, id) + id_len + 1; }
-
-bs_cell *bs__cell_find(bs__shard *s, const bs_actor_type *t, const char *id,
-                       size_t len, uint32_t hash) {
-  return bs__registry_find(&s->reg, t, id, len, hash);
-}
 
 int bs__cell_get(bs__shard *s, const bs_actor_type *t, const char *id,
                  size_t len, uint32_t hash, bs_cell **out) {

@@ -220,12 +220,27 @@ void bs__home_watch(bs_engine *e, bool on) {
 
 /* ---- Control ---------------------------------------------------------------------- */
 
-enum { CTRL_STOP_ACTORS = 1, CTRL_EXIT = 2 };
+enum { CTRL_STOP_ACTORS = 1, CTRL_EXIT = 2, CTRL_CALL = 3 };
+
+/* What a CTRL_CALL message carries in its data. */
+typedef struct bs__call_ctrl {
+  bs__shard_fn fn;
+  void *arg;
+  uv_sem_t *done; /* posted when fn has run, or NULL */
+} bs__call_ctrl;
 
 static void close_handles(bs__shard *s);
 
 static void do_ctrl(bs__shard *s, bs__msg *m) {
   uint8_t op = m->ctrl;
+  if (op == CTRL_CALL) {
+    bs__call_ctrl call;
+    memcpy(&call, m->data, sizeof call);
+    bs__give_back(s, m);
+    call.fn(s, call.arg);
+    if (call.done) uv_sem_post(call.done);
+    return;
+  }
   bs__give_back(s, m);
   if (op == CTRL_STOP_ACTORS) {
     bs__shard_stop_actors(s);
@@ -235,6 +250,39 @@ static void do_ctrl(bs__shard *s, bs__msg *m) {
     s->stopping = true;
     close_handles(s);
   }
+}
+
+static int post_call(bs_engine *e, uint32_t to, bs__shard_fn fn, void *arg, uv_sem_t *done) {
+  bs__shard *s = bs__here(e), *dst = e->shards[to];
+  if (!s) return BS_EWRONGTHREAD;
+  if (s == dst || !e->threaded) {
+    bs__shard *prev = bs__enter(dst);
+    fn(dst, arg);
+    bs__leave(prev);
+    return 1; /* ran */
+  }
+  bs__msg *m = bs__msg_get(&s->pool, sizeof(bs__call_ctrl));
+  if (!m) return BS_ENOMEM;
+  m->kind = BS__MSG_CTRL;
+  m->ctrl = CTRL_CALL;
+  bs__call_ctrl call = {fn, arg, done};
+  memcpy(m->data, &call, sizeof call);
+  push_chain(s, dst, m, m, 1);
+  return 0;
+}
+
+int bs__shard_post(bs_engine *e, uint32_t to, bs__shard_fn fn, void *arg) {
+  int rc = post_call(e, to, fn, arg, NULL);
+  return rc < 0 ? rc : 0;
+}
+
+int bs__shard_call(bs_engine *e, uint32_t to, bs__shard_fn fn, void *arg) {
+  uv_sem_t done;
+  if (uv_sem_init(&done, 0) != 0) return BS_EUV;
+  int rc = post_call(e, to, fn, arg, &done);
+  if (rc == 0) uv_sem_wait(&done);
+  uv_sem_destroy(&done);
+  return rc < 0 ? rc : 0;
 }
 
 void bs__send_ctrl(bs_engine *e, uint32_t to, uint8_t op) {

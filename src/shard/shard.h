@@ -65,8 +65,18 @@ typedef struct bs__registry {
   size_t count;     /* written by the owner, read by others (stats) */
 } bs__registry;
 
-bs_cell *bs__registry_find(const bs__registry *r, const bs_actor_type *t,
-                           const char *id, size_t len, uint32_t hash);
+/* The cell of (t, id), or NULL: inline, it is on every send. */
+static inline bs_cell *bs__registry_find(const bs__registry *r, const bs_actor_type *t,
+                                         const char *id, size_t len, uint32_t hash) {
+  if (BS__UNLIKELY(!r->cap)) return NULL;
+  size_t mask = r->cap - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    bs_cell *c = r->slots[i];
+    if (!c) return NULL;
+    if (c->hash == hash && c->type == t && c->id_len == len && bs__id_eq(c->id, id, len))
+      return c;
+  }
+}
 /* The first cell with this id, whatever its type (the inspector). */
 bs_cell *bs__registry_find_id(const bs__registry *r, const char *id, size_t len,
                               uint32_t hash);

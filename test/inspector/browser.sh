@@ -15,7 +15,7 @@ if [ ! -d "$work/node/node_modules/playwright-core" ]; then
 fi
 cp "$src/browser/dashboard.mjs" "$work/node/"
 rm -f "$work/url"
-"$busy" --actors 300 --seconds 60 --url-file "$work/url" >/dev/null &
+"$busy" --actors 300 --seconds 60 --odd-ids 1 --url-file "$work/url" >/dev/null &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 i=0

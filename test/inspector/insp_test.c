@@ -45,20 +45,34 @@ int it_port(bs_engine *e) {
 
 void it_pump(bs_engine *e) { bs_engine_run(e, BS_RUN_NOWAIT); }
 
-static uint64_t ms_now(void) {
+uint64_t it_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 void it_pump_until(bs_engine *e, volatile int *flag) {
-  uint64_t deadline = ms_now() + 10000;
+  uint64_t deadline = it_now_ms() + 10000;
   while (!atomic_load((_Atomic int *)flag)) {
-    cr_assert_lt(ms_now(), deadline, "timed out waiting for the client");
+    cr_assert_lt(it_now_ms(), deadline, "timed out waiting for the client");
     bs_engine_run(e, BS_RUN_NOWAIT);
     usleep(1000);
   }
   bs_engine_run(e, BS_RUN_NOWAIT);
+}
+
+void it_pump_for(bs_engine *e, int ms) {
+  static uint64_t next; /* across calls: short ones advance the clock too */
+  uint64_t end = it_now_ms() + (uint64_t)ms;
+  if (!next) next = it_now_ms() + 100;
+  while (it_now_ms() < end) {
+    bs_engine_run(e, BS_RUN_NOWAIT);
+    if (it_now_ms() >= next) {
+      bs_test_advance(e, 1000);
+      next += 100;
+    }
+    usleep(1000);
+  }
 }
 
 int it_connect(int port, int timeout_ms) {
@@ -112,13 +126,45 @@ static void *client(void *arg) {
   return NULL;
 }
 
-static void parse(it_resp *r) {
+/* A chunked body, decoded in place over [p, end); -1 if malformed. */
+static long dechunk(it_resp *r, char *p, char *end) {
+  char *out = p;
+  for (;;) {
+    char *nl = memmem(p, (size_t)(end - p), "\r\n", 2);
+    if (!nl) return -1;
+    size_t n = strtoul(p, NULL, 16);
+    p = nl + 2;
+    if (n == 0) {
+      r->complete = true;
+      return out - r->body;
+    }
+    if ((size_t)(end - p) < n + 2) return -1;
+    memmove(out, p, n);
+    out += n;
+    p += n + 2;
+    r->chunks++;
+    if (n > r->max_chunk) r->max_chunk = n;
+  }
+}
+
+it_resp it_parse(char *raw, size_t len) {
+  it_resp r = {0};
+  r.raw = raw;
+  r.len = len;
   int major, minor;
-  r->status = 0;
-  if (sscanf(r->raw, "HTTP/%d.%d %d", &major, &minor, &r->status) != 3) r->status = 0;
-  char *b = strstr(r->raw, "\r\n\r\n");
-  r->body = b ? b + 4 : r->raw + r->len;
-  r->body_len = (size_t)(r->raw + r->len - r->body);
+  if (sscanf(r.raw, "HTTP/%d.%d %d", &major, &minor, &r.status) != 3) r.status = 0;
+  char *b = strstr(r.raw, "\r\n\r\n");
+  r.body = b ? b + 4 : r.raw + r.len;
+  r.body_len = (size_t)(r.raw + r.len - r.body);
+  char v[64];
+  if (it_header(&r, "Transfer-Encoding", v, sizeof v) && !strcmp(v, "chunked")) {
+    long n = dechunk(&r, (char *)r.body, r.raw + r.len);
+    r.body_len = n < 0 ? 0 : (size_t)n;
+    ((char *)r.body)[r.body_len] = '\0';
+  } else if (it_header(&r, "Content-Length", v, sizeof v)) {
+    r.complete = b && (size_t)atol(v) == r.body_len;
+  }
+  return r;
 }
 
 it_resp it_raw(bs_engine *e, const char *request, size_t len) {
@@ -127,14 +173,19 @@ it_resp it_raw(bs_engine *e, const char *request, size_t len) {
   cr_assert_eq(pthread_create(&t, NULL, client, &j), 0);
   it_pump_until(e, &j.done);
   pthread_join(t, NULL);
-  it_resp r = {0, j.out, j.out_len, NULL, 0};
-  parse(&r);
-  return r;
+  return it_parse(j.out, j.out_len);
 }
 
 it_resp it_get(bs_engine *e, const char *path) {
   char req[4096];
   int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
+  return it_raw(e, req, (size_t)n);
+}
+
+it_resp it_post(bs_engine *e, const char *path) {
+  char req[4096];
+  int n = snprintf(req, sizeof req,
+                   "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", path);
   return it_raw(e, req, (size_t)n);
 }
 
@@ -174,4 +225,25 @@ void it_send(bs_engine *e, const bs_actor_type *type, const char *id, int n) {
   bs_ref r;
   cr_assert_eq(bs_actor_get(e, type, id, &r), 0);
   for (int i = 0; i < n; i++) cr_assert_eq(insp_work(r, i), 0);
+}
+
+bool it_utf8_valid(const char *s, size_t n) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t i = 0;
+  while (i < n) {
+    unsigned c = p[i];
+    size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+               : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (!len || i + len > n) return false;
+    unsigned lo = 0x80, hi = 0xbf; /* the second byte's range */
+    if (c == 0xe0) lo = 0xa0;
+    if (c == 0xed) hi = 0x9f;
+    if (c == 0xf0) lo = 0x90;
+    if (c == 0xf4) hi = 0x8f;
+    if (len > 1 && (p[i + 1] < lo || p[i + 1] > hi)) return false;
+    for (size_t k = 2; k < len; k++)
+      if ((p[i + k] & 0xc0) != 0x80) return false;
+    i += len;
+  }
+  return true;
 }

@@ -151,8 +151,8 @@ Test(insp_http, paging_sorting_and_search) {
   it_free(e);
 }
 
-/* Snapshots of a registry bigger than a slice are built over several loop
- * iterations and still see every actor, in order. */
+/* A registry bigger than a slice is swept over several ticks; the table
+ * shows the last complete sweep, every actor, in order. */
 Test(insp_http, snapshots_of_big_registries_are_built_in_slices) {
   bs_inspector_options o;
   bs_inspector_options_init(&o);
@@ -167,6 +167,10 @@ Test(insp_http, snapshots_of_big_registries_are_built_in_slices) {
   bs_test_run(e, 0);
   bs_test_advance(e, 1000);
   cJSON *j = it_json(e, "/api/snapshot?sort=id&limit=5&offset=500");
+  cr_assert_eq(num(get(j, "actors"), "total"), 0, "the first sweep is not done yet");
+  cJSON_Delete(j);
+  for (int i = 0; i < 2048 / 64; i++) bs_test_advance(e, 1000);
+  j = it_json(e, "/api/snapshot?sort=id&limit=5&offset=500");
   cr_assert_eq(num(get(j, "actors"), "total"), 1000);
   assert_ids(j, (const char *const[]){"a0500", "a0501", "a0502", "a0503", "a0504"}, 5);
   cJSON_Delete(j);
@@ -211,9 +215,12 @@ Test(insp_http, actor_detail_has_counters_and_state_as_json) {
 
 Test(insp_http, tracing_is_toggled_over_http) {
   bs_engine *e = populated();
-  cJSON *j = it_json(e, "/api/trace?id=w-02&on=1");
+  it_resp r = it_post(e, "/api/trace?id=w-02&on=1");
+  cr_assert_eq(r.status, 200, "%s", r.raw);
+  cJSON *j = cJSON_ParseWithLength(r.body, r.body_len);
   cr_assert(cJSON_IsTrue(get(j, "tracing")));
   cJSON_Delete(j);
+  it_resp_free(&r);
   it_send(e, &insp_worker_type, "w-02", 3);
   bs_test_run(e, 0);
   j = it_json(e, "/api/actor?id=w-02");
@@ -222,16 +229,14 @@ Test(insp_http, tracing_is_toggled_over_http) {
   cr_assert_eq(cJSON_GetArraySize(trace), 3);
   cr_assert_str_eq(cJSON_GetArrayItem(trace, 2)->valuestring, "work");
   cJSON_Delete(j);
-  static const char post[] = "POST /api/trace?id=w-02&on=0 HTTP/1.1\r\nHost: x\r\n"
-                             "Content-Length: 0\r\n\r\n";
-  it_resp r = it_raw(e, post, sizeof post - 1);
+  r = it_post(e, "/api/trace?id=w-02&on=0");
   cr_assert_eq(r.status, 200, "%s", r.raw);
   it_resp_free(&r);
   j = it_json(e, "/api/actor?id=w-02");
   cr_assert(cJSON_IsFalse(get(j, "tracing")));
   cr_assert_eq(cJSON_GetArraySize(get(j, "trace")), 0);
   cJSON_Delete(j);
-  r = it_get(e, "/api/trace?id=nobody&on=1");
+  r = it_post(e, "/api/trace?id=nobody&on=1");
   cr_assert_eq(r.status, 404);
   it_resp_free(&r);
   it_free(e);
@@ -366,9 +371,9 @@ Test(insp_http, bad_requests_are_refused_with_the_right_status) {
   bs_engine *e = it_engine_http();
   cr_assert_eq(RAW(e, "GARBAGE\r\n\r\n"), 400);
   cr_assert_eq(RAW(e, "GET / HTTP/9\r\n\r\n"), 400);
-  cr_assert_eq(RAW(e, "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"), 404);
-  cr_assert_eq(RAW(e, "DELETE /metrics HTTP/1.1\r\nHost: x\r\n\r\n"), 405);
-  cr_assert_eq(RAW(e, "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"), 405);
+  cr_assert_eq(RAW(e, "GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"), 404);
+  cr_assert_eq(RAW(e, "DELETE /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"), 405);
+  cr_assert_eq(RAW(e, "POST /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"), 405);
   cr_assert_eq(RAW(e, "POST /api/trace HTTP/1.1\r\nContent-Length: 100000\r\n\r\n"), 413);
   /* a head over 8 KiB */
   size_t n = 9000;
@@ -384,18 +389,19 @@ Test(insp_http, bad_requests_are_refused_with_the_right_status) {
   cr_assert_eq(status_of(e, big, (size_t)len + 3000 + 13), 414);
   free(big);
   /* still serving */
-  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"), 200);
+  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"), 200);
   it_free(e);
 }
 
 Test(insp_http, a_405_says_what_is_allowed) {
   bs_engine *e = it_engine_http();
-  static const char req[] = "PUT /api/trace?id=x&on=1 HTTP/1.1\r\nContent-Length: 0\r\n\r\n";
+  static const char req[] = "PUT /api/trace?id=x&on=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                            "Content-Length: 0\r\n\r\n";
   it_resp r = it_raw(e, req, sizeof req - 1);
   char allow[64];
   cr_assert_eq(r.status, 405);
   cr_assert(it_header(&r, "Allow", allow, sizeof allow));
-  cr_assert_str_eq(allow, "GET, POST");
+  cr_assert_str_eq(allow, "POST");
   it_resp_free(&r);
   it_free(e);
 }
@@ -437,14 +443,14 @@ Test(insp_http, non_loopback_needs_opt_in_and_token) {
   cr_assert_gt(bs_inspector_url(e, url, sizeof url), 0);
   cr_assert(!strncmp(url, "http://0.0.0.0:", 15), "%s", url);
 
-  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\n\r\n"), 401);
-  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\nAuthorization: Bearer wrong\r\n\r\n"), 401);
-  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\nAuthorization: Bearer s3cret!\r\n\r\n"), 401);
-  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\nAuthorization: Bearer s3cret\r\n\r\n"), 200);
-  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\nauthorization: bearer s3cret\r\n\r\n"), 200);
-  cr_assert_eq(RAW(e, "GET /metrics?token=s3cret HTTP/1.1\r\n\r\n"), 200);
-  cr_assert_eq(RAW(e, "GET /metrics?token=s3cre HTTP/1.1\r\n\r\n"), 401);
-  cr_assert_eq(RAW(e, "GET /nope HTTP/1.1\r\n\r\n"), 401, "nothing is revealed without it");
+  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"), 401);
+  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer wrong\r\n\r\n"), 401);
+  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer s3cret!\r\n\r\n"), 401);
+  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer s3cret\r\n\r\n"), 200);
+  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nauthorization: bearer s3cret\r\n\r\n"), 200);
+  cr_assert_eq(RAW(e, "GET /metrics?token=s3cret HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"), 200);
+  cr_assert_eq(RAW(e, "GET /metrics?token=s3cre HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"), 401);
+  cr_assert_eq(RAW(e, "GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"), 401, "nothing is revealed without it");
   it_free(e);
 }
 
@@ -494,4 +500,164 @@ Test(insp_http, ipv6_loopback) {
   cr_assert_gt(bs_inspector_url(e, url, sizeof url), 0);
   cr_assert(!strncmp(url, "http://[::1]:", 13), "%s", url);
   bs_engine_free(e);
+}
+
+/* ---- Valid UTF-8 everywhere ------------------------------------------------ */
+
+/* Ids, stream ids and the echoed search are bytes from outside; whatever
+ * they hold, the JSON and the exposition format stay valid UTF-8. */
+Test(insp_http, json_and_metrics_are_valid_utf8_whatever_the_ids) {
+  bs_engine *e = it_engine_http();
+  static const char *odd[] = {"sur\xed\xa0\x80", "over\xe0\x80\xaf", "big\xf4\x90\x80\x80",
+                              "ff\xff", "cut\xe2\x82"};
+  for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+    it_send(e, &insp_worker_type, odd[i], 1);
+    bs_stream_i64 s;
+    cr_assert_eq(bs_get_stream(e, i64, odd[i], &s), 0);
+  }
+  bs_test_run(e, 0);
+  bs_test_advance(e, 1000);
+  const char *paths[] = {"/api/snapshot?sort=id&limit=100", "/api/snapshot?q=%ed%a0%80",
+                         "/metrics", "/api/actor?id=sur%ed%a0%80"};
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+    it_resp r = it_get(e, paths[i]);
+    cr_assert_eq(r.status, 200, "%s", paths[i]);
+    cr_assert(it_utf8_valid(r.body, r.body_len), "%s: not UTF-8:\n%s", paths[i], r.body);
+    it_resp_free(&r);
+  }
+  cJSON *j = it_json(e, "/api/snapshot?q=%ed%a0%80");
+  cr_assert_str_eq(str(get(j, "actors"), "q"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+  cJSON_Delete(j);
+  it_free(e);
+}
+
+/* ---- Host and origin: DNS rebinding and cross-site requests ---------------- */
+
+static int status_with_host(bs_engine *e, const char *path, const char *host) {
+  char req[512];
+  int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", path, host);
+  return status_of(e, req, (size_t)n);
+}
+
+/* A page on attacker.example whose name now resolves to 127.0.0.1 sends
+ * "Host: attacker.example": nothing is served to it. Names are accepted
+ * only when they are localhost or on the allow list; IP literals always
+ * (a rebound name never is one). */
+Test(insp_http, requests_must_name_this_server_in_host) {
+  bs_engine *e = populated();
+  int port = it_port(e);
+  const char *paths[] = {"/", "/api/snapshot", "/api/actor?id=w-00", "/metrics",
+                         "/api/events"};
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+    cr_assert_eq(status_with_host(e, paths[i], "attacker.example"), 403, "%s", paths[i]);
+    char h[64];
+    snprintf(h, sizeof h, "attacker.example:%d", port);
+    cr_assert_eq(status_with_host(e, paths[i], h), 403, "%s", paths[i]);
+  }
+  char good[4][64];
+  snprintf(good[0], 64, "127.0.0.1:%d", port);
+  snprintf(good[1], 64, "localhost:%d", port);
+  snprintf(good[2], 64, "LocalHost");
+  snprintf(good[3], 64, "[::1]:%d", port);
+  for (int i = 0; i < 4; i++)
+    cr_assert_eq(status_with_host(e, "/api/actor?id=w-00", good[i]), 200, "%s", good[i]);
+  cr_assert_eq(status_with_host(e, "/metrics", "10.1.2.3:80"), 200, "an IP literal");
+  cr_assert_eq(status_with_host(e, "/metrics", "localhost.attacker.example"), 403);
+  cr_assert_eq(status_with_host(e, "/metrics", "127.0.0.1.attacker.example"), 403);
+  cr_assert_eq(status_with_host(e, "/metrics", ""), 403);
+  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\n\r\n"), 400, "HTTP/1.1 needs a Host");
+  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.0\r\n\r\n"), 200, "HTTP/1.0 may omit it");
+  cr_assert_eq(RAW(e, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n\r\n"),
+               400, "two Hosts");
+  it_free(e);
+}
+
+Test(insp_http, allowed_hosts_admit_more_names) {
+  bs_inspector_options o;
+  bs_inspector_options_init(&o);
+  o.addr = "127.0.0.1:0";
+  o.allowed_hosts = "dash.example, Other.Example";
+  bs_engine *e = it_engine(&o);
+  cr_assert_eq(status_with_host(e, "/metrics", "dash.example"), 200);
+  cr_assert_eq(status_with_host(e, "/metrics", "other.example:9464"), 200);
+  cr_assert_eq(status_with_host(e, "/metrics", "dash.example.evil"), 403);
+  cr_assert_eq(status_with_host(e, "/metrics", "evil.example"), 403);
+  it_free(e);
+}
+
+static int post_trace(bs_engine *e, const char *extra) {
+  char req[512];
+  int n = snprintf(req, sizeof req,
+                   "POST /api/trace?id=w-00&on=1 HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s"
+                   "Content-Length: 0\r\n\r\n", it_port(e), extra);
+  return status_of(e, req, (size_t)n);
+}
+
+/* Tracing changes state: POST only, and a browser's cross-site POST (it
+ * says where it comes from in Origin or Sec-Fetch-Site) is refused. */
+Test(insp_http, state_changes_need_a_same_origin_post) {
+  bs_engine *e = populated();
+  it_resp r = it_get(e, "/api/trace?id=w-00&on=1");
+  cr_assert_eq(r.status, 405);
+  char allow[32];
+  cr_assert(it_header(&r, "Allow", allow, sizeof allow));
+  cr_assert_str_eq(allow, "POST");
+  it_resp_free(&r);
+  cr_assert_eq(post_trace(e, "Origin: http://attacker.example\r\n"), 403);
+  cr_assert_eq(post_trace(e, "Origin: null\r\n"), 403);
+  cr_assert_eq(post_trace(e, "Sec-Fetch-Site: cross-site\r\n"), 403);
+  char origin[96];
+  snprintf(origin, sizeof origin, "Origin: http://127.0.0.1:%d0\r\n", it_port(e));
+  cr_assert_eq(post_trace(e, origin), 403, "another port is another origin");
+  bs_inspector_actor a;
+  cr_assert_eq(bs_inspector_actor_get(e, "w-00", &a), 0);
+  cr_assert_not(a.tracing, "nothing refused changed anything");
+  snprintf(origin, sizeof origin, "Origin: http://127.0.0.1:%d\r\nSec-Fetch-Site: same-origin\r\n",
+           it_port(e));
+  cr_assert_eq(post_trace(e, origin), 200, "the dashboard's own POST");
+  cr_assert_eq(post_trace(e, ""), 200, "no Origin: not a browser (curl, scripts)");
+  cr_assert_eq(bs_inspector_actor_get(e, "w-00", &a), 0);
+  cr_assert(a.tracing);
+  it_free(e);
+}
+
+/* Any id can be addressed losslessly: "id" is for people (bytes that are
+ * not UTF-8 become U+FFFD), "id_url" is the id's bytes percent-encoded,
+ * ready for ?id= (the dashboard uses it). */
+Test(insp_http, every_id_can_be_addressed_with_id_url) {
+  bs_engine *e = it_engine_http();
+  static const char *ids[] = {"ff\xff-x", "fe\xfe-x", "a&b=c%d+e f/g?h#i", "\xc3\xbc-ok",
+                              "plain-1.2_3~4"};
+  static const char *urls[] = {"ff%FF-x", "fe%FE-x", "a%26b%3Dc%25d%2Be%20f%2Fg%3Fh%23i",
+                               "%C3%BC-ok", "plain-1.2_3~4"};
+  for (size_t i = 0; i < 5; i++) it_send(e, &insp_worker_type, ids[i], 1);
+  bs_test_run(e, 0);
+  bs_test_advance(e, 1000);
+  cJSON *j = it_json(e, "/api/snapshot?sort=id");
+  const cJSON *row;
+  int seen = 0;
+  cJSON_ArrayForEach(row, items(j)) {
+    const char *url = str(row, "id_url");
+    for (size_t i = 0; i < 5; i++) {
+      if (strcmp(url, urls[i])) continue;
+      seen++;
+      char path[256];
+      snprintf(path, sizeof path, "/api/actor?id=%s", url);
+      cJSON *d = it_json(e, path);
+      cr_assert_str_eq(str(d, "id_url"), url);
+      cr_assert_str_eq(str(get(d, "state"), "name"), ids[i][0] == 'f' ? str(row, "id") : ids[i]);
+      cJSON_Delete(d);
+    }
+  }
+  cr_assert_eq(seen, 5);
+  cJSON_Delete(j);
+  /* the two ids that differ only in a non-UTF-8 byte look the same... */
+  j = it_json(e, "/api/actor?id=ff%FF-x");
+  cr_assert_str_eq(str(j, "id"), "ff\xef\xbf\xbd-x");
+  cJSON_Delete(j);
+  /* ...and are still two actors */
+  j = it_json(e, "/api/actor?id=fe%FE-x");
+  cr_assert_str_eq(str(j, "id_url"), "fe%FE-x");
+  cJSON_Delete(j);
+  it_free(e);
 }

@@ -197,30 +197,163 @@ Test(insp_rates, start_stop_and_errors) {
   it_free(e);
 }
 
-/* The snapshot's query, directly: queued mail is visible only while the
- * loop is not running (a served request would run it first). */
-Test(insp_rates, queries_sort_by_mailbox_and_clamp_their_window) {
-  bs_engine *e = engine_no_server(0, 0);
+/* Queries over a snapshot, directly: the baseline snapshot of an engine
+ * whose mail has not run yet shows the mailboxes. */
+static const char *page_id(const bs__insp_scan *sc, size_t i) {
+  return bs__insp_row_id(sc->snap, sc->snap->rows[sc->page[i]].id_off);
+}
+
+static int steps_of(bs__insp_scan *sc, size_t per_step) {
+  int steps = 1;
+  for (size_t b = per_step; !bs__insp_scan_step(sc, &b); b = per_step) steps++;
+  return steps;
+}
+
+Test(insp_rates, queries_sort_by_mailbox_and_are_built_in_steps) {
+  bs_engine_options eo;
+  bs_engine_options_init(&eo);
+  eo.virtual_time = true;
+  bs_engine *e;
+  cr_assert_eq(bs_engine_new(&e, &eo), 0);
   it_send(e, &insp_worker_type, "w-05", 9);
   it_send(e, &insp_worker_type, "w-03", 4);
   it_send(e, &insp_worker_type, "w-01", 1);
+  char id[16];
+  for (int i = 0; i < 60; i++) { /* one message each: an actor exists while it has mail */
+    snprintf(id, sizeof id, "x-%02d", i);
+    it_send(e, &insp_plain_type, id, 1);
+  }
+  cr_assert_eq(bs_inspector_start(e, NULL), 0);
+  bs__insp_snap *s = e->inspector->current;
+  cr_assert_eq(s->nrows, 63);
   bs__insp_query q;
+  bs__insp_scan sc;
   static const char qs[] = "sort=mailbox&limit=2";
-  cr_assert_eq(bs__insp_query_init(&q, qs, sizeof qs - 1), 0);
-  cr_assert(bs__insp_query_step(&q, e, 1000));
-  cr_assert_eq(q.matched, 3);
-  cr_assert_eq(q.ntop, 2);
-  cr_assert_str_eq(q.top[0]->id, "w-05");
-  cr_assert_str_eq(q.top[1]->id, "w-03");
-  bs__insp_query_free(&q);
-  /* a scan in steps of 8 slots over 64: not done until the last step */
+  bs__insp_query_parse(&q, qs, sizeof qs - 1);
+  bs__insp_scan_init(&sc, s, &q);
+  cr_assert_eq(steps_of(&sc, 100000), 1);
+  cr_assert_eq(sc.matched, 63);
+  cr_assert_eq(sc.npage, 2);
+  cr_assert_str_eq(page_id(&sc, 0), "w-05");
+  cr_assert_str_eq(page_id(&sc, 1), "w-03");
+  bs__insp_scan_free(&sc);
+  /* 8 units a step: the sort by id and the filter take many steps... */
   static const char qs2[] = "sort=id&q=W-0";
-  cr_assert_eq(bs__insp_query_init(&q, qs2, sizeof qs2 - 1), 0);
-  int steps = 1;
-  while (!bs__insp_query_step(&q, e, 8)) steps++;
-  cr_assert_eq(steps, 8);
-  cr_assert_eq(q.matched, 3);
-  cr_assert_str_eq(q.top[0]->id, "w-01");
-  bs__insp_query_free(&q);
+  bs__insp_query_parse(&q, qs2, sizeof qs2 - 1);
+  bs__insp_scan_init(&sc, s, &q);
+  cr_assert_gt(steps_of(&sc, 8), 40);
+  cr_assert_eq(sc.matched, 3);
+  cr_assert_str_eq(page_id(&sc, 0), "w-01");
+  cr_assert_str_eq(page_id(&sc, 2), "w-05");
+  bs__insp_scan_free(&sc);
+  /* ...and the order is then the snapshot's: a page of it is one step */
+  static const char qs3[] = "sort=id&offset=60&limit=5";
+  bs__insp_query_parse(&q, qs3, sizeof qs3 - 1);
+  bs__insp_scan_init(&sc, s, &q);
+  cr_assert_eq(steps_of(&sc, 1), 1);
+  cr_assert_eq(sc.npage, 3);
+  cr_assert_str_eq(page_id(&sc, 0), "x-57");
+  bs__insp_scan_free(&sc);
   it_free(e);
+}
+
+/* JSON strings are always valid UTF-8: every byte that does not start a
+ * well-formed sequence (RFC 3629) becomes U+FFFD, whatever it looked like. */
+Test(insp_json, strings_are_valid_utf8_whatever_the_input) {
+  static const struct {
+    const char *in, *out;
+  } cases[] = {
+      {"plain", "\"plain\""},
+      {"\xc3\xbc", "\"\xc3\xbc\""},                     /* ü */
+      {"\xe2\x82\xac", "\"\xe2\x82\xac\""},             /* € */
+      {"\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\""},     /* U+1F600 */
+      {"\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\""},     /* U+10FFFF */
+      {"\xed\x9f\xbf", "\"\xed\x9f\xbf\""},             /* U+D7FF */
+      {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""},    /* surrogate U+D800 */
+      {"\xed\xbf\xbf", "\"\\ufffd\\ufffd\\ufffd\""},    /* surrogate U+DFFF */
+      {"\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\""},    /* overlong '/' */
+      {"\xf0\x80\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""}, /* overlong, 4 bytes */
+      {"\xc0\xaf", "\"\\ufffd\\ufffd\""},               /* overlong, 2 bytes */
+      {"\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""}, /* U+110000 */
+      {"\xf5\x80\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""},
+      {"\xff", "\"\\ufffd\""},
+      {"a\xe2\x82", "\"a\\ufffd\\ufffd\""},             /* truncated */
+      {"<\x1b\"\\", "\"\\u003c\\u001b\\\"\\\\\""},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    bs__sb b = {0};
+    bs__sb_json_str(&b, cases[i].in, strlen(cases[i].in));
+    cr_assert_str_eq(b.p, cases[i].out, "case %zu", i);
+    cr_assert(it_utf8_valid(b.p, b.len), "case %zu", i);
+    bs__sb_free(&b);
+  }
+}
+
+/* The sort orders are a merge sort that stops and resumes anywhere: for
+ * every key and step size, the result is a permutation in rank order. */
+static bs__insp_snap *random_snapshot(size_t n, unsigned seed) {
+  bs__insp_snap *s = bs__insp_snap_new();
+  static const char *types[] = {"Beta", "Alpha", "Gamma"};
+  s->rows = calloc(n, sizeof *s->rows);
+  s->ids = malloc(n * 16);
+  s->nrows = s->caprows = n;
+  for (size_t i = 0; i < n; i++) {
+    bs__insp_row *r = &s->rows[i];
+    seed = seed * 1103515245u + 12345u;
+    r->rate = (float)(seed % 7);          /* many ties: the id decides */
+    r->avg1 = (float)((seed >> 8) % 3);
+    r->mailbox = (seed >> 12) % 5;
+    r->type = types[(seed >> 16) % 3];
+    r->id_off = (uint32_t)s->idlen;
+    int len = snprintf(s->ids + s->idlen, 16, "id-%u", (seed >> 4) % 100000);
+    r->id_len = (uint8_t)len;
+    s->idlen += (size_t)len + 1;
+  }
+  return s;
+}
+
+static int ref_rank(const bs__insp_snap *s, bs__insp_sort k, uint32_t ia, uint32_t ib) {
+  const bs__insp_row *a = &s->rows[ia], *b = &s->rows[ib];
+  int r = 0;
+  if (k == BS__SORT_RATE) {
+    r = (a->rate < b->rate) - (a->rate > b->rate);
+    if (!r) r = (a->avg1 < b->avg1) - (a->avg1 > b->avg1);
+  } else if (k == BS__SORT_MAILBOX) {
+    r = (a->mailbox < b->mailbox) - (a->mailbox > b->mailbox);
+  } else if (k == BS__SORT_TYPE) {
+    r = strcmp(a->type, b->type);
+  }
+  return r ? r : strcmp(s->ids + a->id_off, s->ids + b->id_off);
+}
+
+Test(insp_rates, sort_orders_are_built_in_any_steps) {
+  static const char *keys[] = {"rate", "id", "type", "mailbox"};
+  size_t sizes[] = {0, 1, 2, 3, 1000, 1025};
+  size_t steps[] = {1, 7, 1u << 30};
+  for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++)
+    for (size_t st = 0; st < 3; st++) {
+      bs__insp_snap *s = random_snapshot(sizes[z], (unsigned)(z * 31 + st));
+      for (int k = 0; k < 4; k++) {
+        char qs[64];
+        int qn = snprintf(qs, sizeof qs, "sort=%s&limit=1000", keys[k]);
+        bs__insp_query q;
+        bs__insp_query_parse(&q, qs, (size_t)qn);
+        bs__insp_scan sc;
+        bs__insp_scan_init(&sc, s, &q);
+        steps_of(&sc, steps[st]);
+        const uint32_t *o = s->order[k].idx;
+        char *seen = calloc(sizes[z] + 1, 1);
+        for (size_t i = 0; i < sizes[z]; i++) {
+          cr_assert_lt(o[i], sizes[z]);
+          cr_assert_not(seen[o[i]], "row %u twice", o[i]);
+          seen[o[i]] = 1;
+          if (i) cr_assert_leq(ref_rank(s, (bs__insp_sort)k, o[i - 1], o[i]), 0,
+                               "%s: rows %zu and %zu out of order", keys[k], i - 1, i);
+        }
+        free(seen);
+        cr_assert_eq(sc.npage, sizes[z] < 1000 ? sizes[z] : 1000);
+        bs__insp_scan_free(&sc);
+      }
+      bs__insp_snap_unref(s);
+    }
 }

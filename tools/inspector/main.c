@@ -6,8 +6,11 @@
  * server) every interval and draws the table; reconnects when the engine
  * goes away. --once prints one snapshot as plain text and exits (0, or 1
  * when the endpoint cannot be read). Keys: r/i/t/m sort, / filter, c clears
- * it, j/k or arrows scroll, PgUp/PgDn page, q quits. */
+ * it, j/k or arrows scroll, PgUp/PgDn page, q quits. Ids and type names
+ * are shown through bsi_fit in every mode: escaped, and aligned by display
+ * width. */
 #include <curses.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,7 @@
 
 #include "model.h"
 #include "net.h"
+#include "text.h"
 #include "view.h"
 
 #define MAX_BODY (16u << 20)
@@ -105,8 +109,11 @@ static int print_once(const opts *o, bsi_ui *ui) {
   printf("%-28s %-16s %9s %9s %9s %9s %8s\n", "ID", "TYPE", "MSG/S", "1S", "10S", "60S", "MAILBOX");
   for (size_t i = 0; i < m.nrows; i++) {
     const bsi_row *r = &m.rows[i];
-    printf("%-28.28s %-16.16s %9.1f %9.1f %9.1f %9.1f %8.0f\n", r->id, r->type, r->rate, r->avg1,
-           r->avg10, r->avg60, r->mailbox);
+    char id[4 * 28 + 16], type[4 * 16 + 16];
+    bsi_fit(r->id, 28, id, sizeof id);
+    bsi_fit(r->type, 16, type, sizeof type);
+    printf("%s %s %9.1f %9.1f %9.1f %9.1f %8.0f\n", id, type, r->rate, r->avg1, r->avg10,
+           r->avg60, r->mailbox);
   }
   bsi_model_free(&m);
   return 0;
@@ -191,6 +198,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
+  setlocale(LC_ALL, ""); /* UTF-8 ids are drawn as characters in a UTF-8 terminal */
   bsi_ui ui = {0};
   char endpoint[300];
   snprintf(endpoint, sizeof endpoint, "%s:%s", o.host, o.port);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text.h"
+
 enum { HEAD_ROWS = 4, FOOT_ROWS = 1 };
 
 void bsi_view_open(void) {
@@ -83,8 +85,10 @@ static void table(const bsi_ui *ui, const bsi_model *m) {
   int rows = bsi_view_rows();
   for (int i = 0; i < rows && (size_t)i < m->nrows; i++) {
     const bsi_row *r = &m->rows[i];
-    char a[32], b[32], c[32], d[32], e[32];
-    mvprintw(HEAD_ROWS + i, 0, "%-28.28s %-16.16s %9s %9s %9s %9s %8s", r->id, r->type,
+    char a[32], b[32], c[32], d[32], e[32], id[4 * 28 + 16], type[4 * 16 + 16];
+    bsi_fit(r->id, 28, id, sizeof id);
+    bsi_fit(r->type, 16, type, sizeof type);
+    mvprintw(HEAD_ROWS + i, 0, "%s %s %9s %9s %9s %9s %8s", id, type,
              human(r->rate, a, sizeof a), human(r->avg1, b, sizeof b),
              human(r->avg10, c, sizeof c), human(r->avg60, d, sizeof d),
              human(r->mailbox, e, sizeof e));

@@ -42,7 +42,7 @@ try {
   const first = await observe();
   if (first.status !== "live") fail("status is " + first.status);
   if (first.rows.length < 50) fail("only " + first.rows.length + " rows");
-  if (!first.rows.every((r) => r[0].startsWith("worker-") || r[0] === "flaky")) fail("unexpected ids");
+  if (!first.rows.every((r) => /^(worker-|odd-|flaky$)/.test(r[0]))) fail("unexpected ids");
   if (!first.rows.some((r) => r[1] === "Worker")) fail("no Worker type shown");
   const n = await updates();
   await until((n) => Number(document.body.dataset.updates || 0) >= n + 2, n, "two more updates");
@@ -67,6 +67,19 @@ try {
   await page.click("#d-trace");
   await until(() => document.getElementById("d-trace-list").textContent.includes("work"), null,
               "a trace");
+  // an id that is not UTF-8 (shown with U+FFFD) still opens: the page
+  // addresses actors by id_url, not by the id it displays
+  await page.fill("#q", "odd-");
+  await until(() => document.querySelectorAll('#actors tbody tr[data-ref="odd-%FF-byte"]').length === 1,
+              null, "the odd ids");
+  await page.click('#actors tbody tr[data-ref="odd-%FF-byte"]');
+  await until(() => document.getElementById("d-id").textContent.startsWith("odd-\ufffd-byte") &&
+                    document.getElementById("d-state").textContent.includes('"count"'), null,
+              "the detail of an id that is not UTF-8");
+  await page.click("#d-trace");
+  await until(() => document.getElementById("d-trace-list").textContent.includes("work"), null,
+              "a trace of it");
+  await page.fill("#q", "");
   // one more update at least; SHOT_WAIT_MS lets the chart fill up for docs
   await page.waitForTimeout(Number(process.env.SHOT_WAIT_MS || 1200));
   await page.screenshot({ path: shot, fullPage: true });

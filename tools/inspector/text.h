@@ -1,0 +1,16 @@
+/* Terminal-safe text for backstage-inspector: ids and type names come from
+ * the engine's users, so nothing reaches the terminal raw. */
+#ifndef BSI_TEXT_H
+#define BSI_TEXT_H
+
+#include <stddef.h>
+
+/* Writes s into out as exactly `width` display columns: control characters
+ * (C0, DEL, C1) and bytes that are not UTF-8 become \xHH, a backslash \\,
+ * characters the terminal cannot show \uXXXX (in a UTF-8 locale only the
+ * unprintable ones, elsewhere everything but ASCII); then it is cut at the
+ * last whole character that fits and padded with spaces. out is always
+ * NUL-terminated; cap of 4 * width + 16 bytes is always enough. */
+void bsi_fit(const char *s, int width, char *out, size_t cap);
+
+#endif
