@@ -25,6 +25,7 @@ static void row(bsi_row *r, const cJSON *o) {
   r->avg60 = num(o, "avg60");
   r->mailbox = num(o, "mailbox");
   r->processed = num(o, "processed");
+  r->shard = num(o, "shard");
 }
 
 static int rows(bsi_model *m, const cJSON *actors) {

@@ -12,6 +12,7 @@ typedef struct bsi_row {
   char type[48];
   double rate, avg1, avg10, avg60;
   double mailbox, processed;
+  double shard;
 } bsi_row;
 
 typedef struct bsi_model {
