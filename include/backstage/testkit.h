@@ -77,7 +77,9 @@ int bs_probe_new(bs_engine *e, const bs_actor_type *type, const char *id,
 size_t bs_probe_pending(const bs_probe *p);
 /* Takes the oldest captured message: returns 1 and fills *out (valid until
  * the next call on this probe), or 0 if none. A probe does not reply: a
- * captured request is completed with BS_ENOTFOUND when taken. */
+ * captured request is completed with BS_ENOTFOUND when taken. BS_ENOMEM if
+ * that completion could not be allocated: the message stays captured, and a
+ * later call (or bs_probe_free, which needs no memory) takes it. */
 int bs_probe_next(bs_probe *p, bs_probed *out);
 /* Stops capturing: later messages reach the real actor. Messages not taken
  * are released (requests among them completed with BS_ENOTFOUND). The

@@ -343,6 +343,17 @@ static bs__msg *encode(bs__shard *s, bs_stream *st, const void *value, int *rc) 
   return bs__writer_finish(&w);
 }
 
+/* Collects again the first `n` cells of `cells` that nothing holds. One
+ * actor may subscribe more than once (another method), so a cell can appear
+ * twice: only its first appearance is collected, once. */
+static void collect_back(bs__shard *s, bs_cell **cells, uint32_t n) {
+  for (uint32_t j = n; j-- > 0;) {
+    uint32_t i = 0;
+    while (i < j && cells[i] != cells[j]) i++;
+    if (i == j) bs__collect(s, cells[j]);
+  }
+}
+
 /* The subscribers of `l` that receive element `seq`, with their cells (made
  * here if needed). On BS_ENOMEM the cells made for this call are collected
  * again and nothing is queued. */
@@ -354,7 +365,7 @@ static int resolve_cells(bs__shard *s, const bs__sublist *l, uint64_t seq, bs_ce
     if (sub->since > seq) continue;
     int rc = bs__cell_get(s, sub->type, sub->id, sub->len, sub->hash, &cells[k]);
     if (rc < 0) {
-      while (k > 0) bs__collect(s, cells[--k]);
+      collect_back(s, cells, k);
       return rc;
     }
     k++;
@@ -434,7 +445,7 @@ int bs_stream_publish(bs_stream *st, const void *value) {
   if (!cells || resolve_cells(s, l, seq, cells, &nlocal) < 0 ||
       !(chain = take_messages(s, nlocal + remote))) {
     if (cells) {
-      while (nlocal > 0) bs__collect(s, cells[--nlocal]);
+      collect_back(s, cells, nlocal);
       cells_done(s, l->n, cells, stack);
     }
     bs__give_back(s, body);
@@ -493,8 +504,8 @@ void bs__fanout_arrived(bs__shard *s, bs__msg *fm) {
     for (uint32_t i = 0; i < n; i++) {
       BS__STAT(s, sent);
       bs__report(s, cells[i]->type, cells[i]->id, fm, BS_DL_NO_MEMORY, BS_ENOMEM);
-      bs__collect(s, cells[i]);
     }
+    collect_back(s, cells, n);
   }
   if (cells) cells_done(s, l->n, cells, stack);
   bs__release(s, fm);
