@@ -15,6 +15,11 @@ PACKAGES=(
   # its browser (node runs playwright-core against Debian's chromium) and
   # tmux tests
   libhttp-parser-dev libncurses-dev chromium tmux nodejs
+  # persistent state: the embedded store (SQLite in WAL mode)
+  libsqlite3-dev
+  # cluster and cluster store: the NATS client library, and the server
+  # (JetStream, KV) that the tests start on loopback
+  libnats-dev nats-server
 )
 # Debian's npm (inspector browser test), unless node already brings its own.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
