@@ -612,17 +612,23 @@ int bench_bs_xcount(const bench_cfg *cfg) {
 }
 
 /* ---- xring: XRING_NODES nodes, node i on shard i % 2 (so every hop goes
- * to the other shard), XRING_TOKENS tokens spaced evenly, n hops in all
- * per run. ns per hop. */
+ * to the other shard), XRING_TOKENS tokens spaced evenly and starting on
+ * alternate shards, n hops in all per run. ns per hop. */
 
 #define XRING_NODES 1000
 #define XRING_TOKENS 10
+
+/* Token t starts at node t * 100 + t % 2: evenly spaced, and on alternate
+ * shards (node i lives on shard i % 2), so both shards start with work. */
+static uint32_t xring_start(int t) {
+  return (uint32_t)t * (XRING_NODES / XRING_TOKENS) + (uint32_t)t % 2;
+}
 
 static int xring_run(bs_engine *e, XNodeProxy *nodes, uint64_t n) {
   int rc = 0;
   for (int t = 0; rc == 0 && t < XRING_TOKENS; t++) {
     uint64_t hops = n / XRING_TOKENS + ((uint64_t)t < n % XRING_TOKENS);
-    rc = XNodeProxy_hop(nodes[t * (XRING_NODES / XRING_TOKENS)], (int64_t)hops);
+    rc = XNodeProxy_hop(nodes[xring_start(t)], (int64_t)hops);
   }
   if (rc == 0) rc = run(e);
   return rc;

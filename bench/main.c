@@ -48,7 +48,7 @@ static const workload workloads[] = {
      "actors created and activated, left idle (bytes per actor)", false},
     {"work", bench_work_unit, NULL, 1000000, 20000,
      "calls of the *-work compute unit (ns per unit)", false},
-    {"xpingpong", bench_bs_xpingpong, NULL, 1000000, 2000,
+    {"xpingpong", bench_bs_xpingpong, NULL, 100000, 2000,
      "round trips between 2 shards (ns per message; + RTT p50/p99)", true},
     {"xcount", bench_bs_xcount, NULL, 1000000, 20000,
      "messages, 2 senders on shard 0 -> counter on shard 1", true},

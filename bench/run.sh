@@ -69,7 +69,7 @@ IDLE_QUICK=20000
 # workloads alone, the same loop in every implementation.
 XWORKLOADS=(
   "work         1000000 20000 ns/unit"
-  "xpingpong    1000000 2000  ns/msg"
+  "xpingpong    100000  2000  ns/msg"
   "xcount       1000000 20000 ns/msg"
   "xring        1000000 20000 ns/hop"
   "xring-work   200000  4000  ns/hop"
@@ -246,8 +246,15 @@ ratio() { # a b -> a/b, or n/a
 echo
 echo "Backstage benchmarks — $(date -u +%Y-%m-%d), $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $([ "$QUICK" -eq 1 ] && echo "quick mode, " )median of $REPS, ${ELAPSED} s"
 echo
-echo "| workload | unit | Backstage | direct | CAF 1 thread | Erlang 1 sched | Backstage / best peer | Backstage / direct | allocs/msg |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+sel1=0
+for spec in "${WORKLOADS[@]}"; do
+  read -r w _rest <<<"$spec"
+  selected "$w" && sel1=1
+done
+[ "$sel1" -eq 1 ] && {
+  echo "| workload | unit | Backstage | direct | CAF 1 thread | Erlang 1 sched | Backstage / best peer | Backstage / direct | allocs/msg |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+}
 for spec in "${WORKLOADS[@]}"; do
   read -r w _n _qn unit <<<"$spec"
   selected "$w" || continue

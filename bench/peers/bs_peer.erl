@@ -186,7 +186,8 @@ xring(W, N, Reps, Work) ->
                                 [spawn(fun() -> xnode(Next, Self, Work, 0) end) | Acc]
                         end, [Last], lists:seq(1, ?RING_NODES - 1)),
     Last ! {next, hd(Nodes)},
-    Starts = [lists:nth(T * (?RING_NODES div ?XRING_TOKENS) + 1, Nodes)
+    %% Token T starts at node T * 100 + T rem 2, as in bench/backstage.c.
+    Starts = [lists:nth(T * (?RING_NODES div ?XRING_TOKENS) + T rem 2 + 1, Nodes)
               || T <- lists:seq(0, ?XRING_TOKENS - 1)],
     measure(W, N, N, Reps,
             fun(K) ->

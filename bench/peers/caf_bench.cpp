@@ -612,7 +612,8 @@ int main(int argc, char** argv) {
     for (long i = 0; i < nodes; ++i) self->send(ring[i], next_atom::value, ring[(i + 1) % nodes]);
     measure(w, n, n, reps, threads, [&](long k) {
       for (long t = 0; t < tokens; ++t)
-        self->send(ring[t * (nodes / tokens)], (int64_t)(k / tokens + (t < k % tokens)));
+        self->send(ring[t * (nodes / tokens) + t % 2],  // as bench/backstage.c
+                   (int64_t)(k / tokens + (t < k % tokens)));
       long got = 0;
       self->receive_for(got, tokens)([](fin_atom, int64_t) {});
     });
