@@ -33,7 +33,7 @@ typedef struct bench_cfg {
  * 1 us on the development machine (`backstage-bench work` measures it).
  * The CAF and Erlang peers run the same loop with the same count
  * (bench/peers). */
-#define BENCH_WORK_ITERS 600
+#define BENCH_WORK_ITERS 840
 
 /* xpingpong's round-trip stamps: XPing writes them (on its shard's thread)
  * while the home thread waits in bs_engine_run, which returns only after

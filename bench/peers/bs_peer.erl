@@ -19,7 +19,7 @@
 -define(FANOUT_SUBS, 100).
 -define(LARGE_BURST, 64).
 -define(PAYLOAD_BYTES, 65528).
--define(WORK_ITERS, 600).      % bench/bench.h BENCH_WORK_ITERS
+-define(WORK_ITERS, 840).      % bench/bench.h BENCH_WORK_ITERS
 -define(XWINDOW, 1000).        % xcount, xspawn: messages per window
 -define(XWINDOWS, 2).          % windows unacknowledged at most
 -define(XRING_TOKENS, 10).

@@ -176,7 +176,7 @@ behavior idle_fn(event_based_actor* self) {
 
 // The work unit of the *-work workloads: BENCH_WORK_ITERS dependent steps
 // of the same 32-bit LCG as bench/util.c, out of line.
-constexpr uint32_t work_iters = 600;  // bench/bench.h BENCH_WORK_ITERS
+constexpr uint32_t work_iters = 840;  // bench/bench.h BENCH_WORK_ITERS
 
 __attribute__((noinline)) uint32_t bench_work(uint32_t iters, uint32_t x) {
   for (uint32_t i = 0; i < iters; i++) x = x * 1664525u + 1013904223u;
