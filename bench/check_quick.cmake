@@ -1,6 +1,7 @@
 # ctest bench_quick: runs `backstage-bench --quick` and checks that it exits
-# 0 and prints the line of every workload, through the engine and direct.
-# Never looks at the figures.
+# 0 and prints the line of every workload, through the engine and direct,
+# and of every multi-core workload on 1 and on 2 shards. Never looks at the
+# figures.
 execute_process(COMMAND ${EXE} --quick OUTPUT_VARIABLE out ERROR_VARIABLE err
   RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
@@ -16,6 +17,19 @@ foreach(w pingpong count spawn ring fanout reply await large)
 endforeach()
 if(NOT out MATCHES "(^|\n)idle impl=backstage bytes_per_actor=[-0-9.]+")
   list(APPEND missing "idle/backstage")
+endif()
+if(NOT out MATCHES "(^|\n)work impl=backstage ns_per_op=[0-9.]+ ops=[0-9]+")
+  list(APPEND missing "work/backstage")
+endif()
+foreach(w xpingpong xcount xring xring-work xfanout xfanout-work xspawn)
+  foreach(shards 1 2)
+    if(NOT out MATCHES "(^|\n)${w} impl=backstage shards=${shards} ns_per_op=[0-9.]+ ops=[0-9]+")
+      list(APPEND missing "${w}/${shards} shards")
+    endif()
+  endforeach()
+endforeach()
+if(NOT out MATCHES "(^|\n)xpingpong impl=backstage shards=2 [^\n]* p50_ns=[0-9]+ p99_ns=[0-9]+")
+  list(APPEND missing "xpingpong/latency")
 endif()
 if(missing)
   message(FATAL_ERROR "backstage-bench --quick did not print: ${missing}\n${out}\n${err}")

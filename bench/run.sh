@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Runs the benchmark suite and prints one table: per workload, ns per op for
-# Backstage, the direct-call baseline, CAF with one scheduler thread and
-# Erlang with one scheduler, medians of several repetitions measured in this
-# run, with the ratios Backstage/best peer and Backstage/direct; then memory
-# per idle actor and heap allocations per message. ./dev.sh bench calls it
-# after installing the packages (scripts/deps.sh).
+# Runs the benchmark suite and prints its tables, medians of several
+# repetitions measured in this run:
+#  - single-threaded: per workload, ns per op for Backstage (1 shard), the
+#    direct-call baseline, CAF with one scheduler thread and Erlang with one
+#    scheduler, with the ratios Backstage/best peer and Backstage/direct;
+#    then memory per idle actor and heap allocations per message;
+#  - multi-core (the x* workloads and the work unit): Backstage on 1 and on
+#    2 shards, CAF with 2 scheduler threads and Erlang with 2 schedulers,
+#    with the speedup 2 shards / 1 shard and the ratio Backstage (2 shards)
+#    / best 2-thread peer.
+# ./dev.sh bench calls it after installing the packages (scripts/deps.sh).
 #
 #   bench/run.sh [--quick] [--reps R] [--no-peers] [--inspector] [WORKLOAD...]
 #
@@ -15,7 +20,8 @@
 #                in (build-bench-insp/), not started and started (counters
 #                and rates, no HTTP server), in a table of its own
 #   WORKLOAD    only these (pingpong count spawn ring fanout reply await
-#               large idle)
+#               large idle; work xpingpong xcount xring xring-work xfanout
+#               xfanout-work xspawn)
 #
 # Build tree: build-bench/ (Release; BENCH_BUILD_DIR overrides). Raw lines
 # of the run: build-bench/results.txt. The table is Markdown, ready for
@@ -36,7 +42,7 @@ while [ $# -gt 0 ]; do
     --reps) REPS=$2; shift ;;
     --no-peers) PEERS=0 ;;
     --inspector) INSPECTOR=1 ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     *) ONLY+=("$1") ;;
   esac
@@ -57,6 +63,20 @@ WORKLOADS=(
 )
 IDLE_N=1000000
 IDLE_QUICK=20000
+
+# Multi-core workloads (backstage-bench list describes them): Backstage on 1
+# and 2 shards, the peers on 2 threads. work: the compute unit of the *-work
+# workloads alone, the same loop in every implementation.
+XWORKLOADS=(
+  "work         1000000 20000 ns/unit"
+  "xpingpong    100000  2000  ns/msg"
+  "xcount       1000000 20000 ns/msg"
+  "xring        1000000 20000 ns/hop"
+  "xring-work   200000  4000  ns/hop"
+  "xfanout      1000000 20000 ns/delivery"
+  "xfanout-work 200000  4000  ns/delivery"
+  "xspawn       1000000 20000 ns/actor"
+)
 
 selected() { # workload
   [ ${#ONLY[@]} -eq 0 ] && return 0
@@ -124,10 +144,11 @@ run_prog() { # label, command...
     echo "$out" | tail -n 5 >&2
     FAILURES=$((FAILURES + 1))
   fi
-  echo "$out" | grep -E '^[a-z]+ impl=' >>"$RESULTS" || true
+  echo "$out" | grep -E '^[a-z][a-z0-9-]* impl=' >>"$RESULTS" || true
 }
 
 caf_run() { "$CAF" "$@" 1; }
+caf2_run() { "$CAF" "$@" 2; }
 insp_run() { # off|on, WORKLOAD N [REPS]: lines renamed impl=inspector-off|on
   local mode=$1; shift
   BENCH_INSPECTOR=$mode "$INSP_BUILD/bench/backstage-bench" "$@" |
@@ -135,6 +156,9 @@ insp_run() { # off|on, WORKLOAD N [REPS]: lines renamed impl=inspector-off|on
 }
 erl_run() { # WORKLOAD N REPS
   "$ERL" +S 1:1 +P 4000000 -noshell -pa "$PEER_DIR" -run bs_peer main "$@" -s init stop
+}
+erl2_run() { # WORKLOAD N REPS, two schedulers
+  "$ERL" +S 2:2 +P 4000000 -noshell -pa "$PEER_DIR" -run bs_peer main "$@" -s init stop
 }
 
 START=$(date +%s)
@@ -163,18 +187,36 @@ if selected idle; then
     run_prog "inspector on idle" insp_run on idle "$n"
   fi
 fi
+for spec in "${XWORKLOADS[@]}"; do
+  read -r w n qn _unit <<<"$spec"
+  selected "$w" || continue
+  [ "$QUICK" -eq 1 ] && n=$qn
+  echo "== $w (N=$n, $REPS reps, multi-core)" >&2
+  if [ "$w" = work ]; then
+    run_prog "backstage $w" "$BENCH" "$w" "$n" "$REPS"
+  else
+    run_prog "backstage $w, 1 shard" "$BENCH" "$w" "$n" "$REPS" 1
+    run_prog "backstage $w, 2 shards" "$BENCH" "$w" "$n" "$REPS" 2
+  fi
+  [ -n "$CAF" ] && run_prog "caf $w, 2 threads" caf2_run "$w" "$n" "$REPS"
+  [ -n "$ERL" ] && run_prog "erlang $w, 2 schedulers" erl2_run "$w" "$n" "$REPS"
+done
 ELAPSED=$(($(date +%s) - START))
 
 # ---- Table -------------------------------------------------------------------------
 
-# median of field KEY over the lines of WORKLOAD and IMPL; empty if none.
-median() { # workload impl key
-  awk -v w="$1" -v impl="impl=$2" -v key="$3" '
+# median of field KEY over the lines of WORKLOAD and IMPL (and, if given,
+# those with field FKEY=FVAL); empty if none.
+median() { # workload impl key [fkey fval]
+  awk -v w="$1" -v impl="impl=$2" -v key="$3" -v fkey="${4:-}" -v fval="${5:-}" '
     $1 == w && $2 == impl {
+      v = ""; ok = fkey == ""
       for (i = 3; i <= NF; i++) {
         split($i, kv, "=")
-        if (kv[1] == key) print kv[2]
+        if (kv[1] == key) v = kv[2]
+        if (kv[1] == fkey && kv[2] == fval) ok = 1
       }
+      if (ok && v != "") print v
     }' "$RESULTS" | sort -g | awk '
     { a[NR] = $1 }
     END {
@@ -204,8 +246,15 @@ ratio() { # a b -> a/b, or n/a
 echo
 echo "Backstage benchmarks — $(date -u +%Y-%m-%d), $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $([ "$QUICK" -eq 1 ] && echo "quick mode, " )median of $REPS, ${ELAPSED} s"
 echo
-echo "| workload | unit | Backstage | direct | CAF 1 thread | Erlang 1 sched | Backstage / best peer | Backstage / direct | allocs/msg |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+sel1=0
+for spec in "${WORKLOADS[@]}"; do
+  read -r w _rest <<<"$spec"
+  selected "$w" && sel1=1
+done
+[ "$sel1" -eq 1 ] && {
+  echo "| workload | unit | Backstage | direct | CAF 1 thread | Erlang 1 sched | Backstage / best peer | Backstage / direct | allocs/msg |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+}
 for spec in "${WORKLOADS[@]}"; do
   read -r w _n _qn unit <<<"$spec"
   selected "$w" || continue
@@ -252,9 +301,63 @@ if [ "$INSPECTOR" -eq 1 ]; then
     echo "| idle (bytes per actor) | $(fmt "$(median idle backstage bytes_per_actor)") | $(fmt "$(median idle inspector-off bytes_per_actor)") | $(fmt "$(median idle inspector-on bytes_per_actor)") | | |"
   fi
 fi
+xsel=0
+for spec in "${XWORKLOADS[@]}"; do
+  read -r w _rest <<<"$spec"
+  selected "$w" && xsel=1
+done
+best_of() { # caf erlang -> "value name" of the lower, or empty
+  local best="" name=""
+  if [ -n "$1" ]; then best=$1; name=CAF; fi
+  if [ -n "$2" ] && { [ -z "$best" ] || awk -v a="$2" -v b="$best" 'BEGIN { exit !(a < b) }'; }; then
+    best=$2; name=Erlang
+  fi
+  [ -n "$best" ] && echo "$best $name"
+  return 0
+}
+xrow() { # label unit bs1 bs2 caf erl allocs
+  local label=$1 unit=$2 b1=$3 b2=$4 ca=$5 er=$6 al=$7 best bestname r sp
+  read -r best bestname <<<"$(best_of "$ca" "$er")"
+  r=$(ratio "$b2" "$best")
+  [ "$r" != "n/a" ] && r="$r ($bestname)"
+  sp=$(ratio "$b1" "$b2")
+  echo "| $label | $unit | $(fmt "$b1") | $(fmt "$b2") | $sp | $(fmt "$ca") | $(fmt "$er") | $r | $al |"
+}
+if [ "$xsel" -eq 1 ]; then
+  echo
+  echo "| multi-core workload | unit | Backstage 1 shard | Backstage 2 shards | speedup 2 shards / 1 | CAF 2 threads | Erlang 2 scheds | Backstage 2 shards / best peer | allocs/msg (2 shards) |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+  for spec in "${XWORKLOADS[@]}"; do
+    read -r w _n _qn unit <<<"$spec"
+    selected "$w" || continue
+    ca=$(median "$w" caf ns_per_op threads 2)
+    er=$(median "$w" erlang ns_per_op threads 2)
+    if [ "$w" = work ]; then # a direct call in each language: no shards
+      iters=$(awk '$1 == "work" && $2 == "impl=backstage" {
+        for (i = 3; i <= NF; i++) if (sub(/^iters=/, "", $i)) { print $i; exit } }' "$RESULTS")
+      bw=$(median work backstage ns_per_op)
+      read -r best bestname <<<"$(best_of "$ca" "$er")"
+      r=$(ratio "$bw" "$best")
+      [ "$r" != "n/a" ] && r="$r ($bestname)"
+      echo "| work unit (${iters:-?} LCG steps, one call) | $unit | $(fmt "$bw") (C) | | | $(fmt "$ca") | $(fmt "$er") | $r | |"
+      continue
+    fi
+    b1=$(median "$w" backstage ns_per_op shards 1)
+    b2=$(median "$w" backstage ns_per_op shards 2)
+    xrow "$w" "$unit" "$b1" "$b2" "$ca" "$er" "$(allocs "$(median "$w" backstage allocs_per_msg shards 2)")"
+    if [ "$w" = xpingpong ]; then
+      for p in p50 p99; do
+        xrow "xpingpong round trip $p" ns \
+          "$(median "$w" backstage ${p}_ns shards 1)" "$(median "$w" backstage ${p}_ns shards 2)" \
+          "$(median "$w" caf ${p}_ns threads 2)" "$(median "$w" erlang ${p}_ns threads 2)" ""
+      done
+    fi
+  done
+fi
 echo
-echo "ns per op: lower is better; ratios below 1 mean Backstage is faster. allocs/msg: engine allocator"
-echo "calls per message queued during the timed runs (after warm-up). Raw lines: $RESULTS"
+echo "ns per op: lower is better; ratios below 1 mean Backstage is faster; speedup above 1 means"
+echo "2 shards are faster than 1 (1-shard ns / 2-shard ns). allocs/msg: engine allocator calls per"
+echo "message queued during the timed runs (after warm-up). Raw lines: $RESULTS"
 if [ "$FAILURES" -ne 0 ]; then
   echo "$FAILURES program(s) failed: see above" >&2
   exit 1

@@ -44,3 +44,10 @@ int bench_fail(const char *workload, const char *what, long long got, long long 
   fprintf(stderr, "%s: %s: got %lld, want %lld\n", workload, what, got, want);
   return -1;
 }
+
+bench_lat_buf bench_lat;
+
+uint32_t bench_work(uint32_t iters, uint32_t x) {
+  for (uint32_t i = 0; i < iters; i++) x = x * 1664525u + 1013904223u;
+  return x;
+}

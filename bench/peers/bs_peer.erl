@@ -5,6 +5,10 @@
 %%   erl +S 1:1 +P 4000000 -noshell -pa DIR -run bs_peer main WORKLOAD N REPS -s init stop
 %%   -> WORKLOAD impl=erlang ns_per_op=X ops=N threads=S rep=R
 %%
+%% The multi-core workloads (x*, and work) are run by bench/run.sh with
+%% `+S 2:2`; the VM places processes itself, so there is no shard placement
+%% to mirror, the workloads are otherwise those of bench/backstage.c.
+%%
 %% Each run sets up its processes once, does a warm-up of N/10, then REPS
 %% timed runs on the same processes. Hot messages are bare integers, as an
 %% Erlang programmer would send them; requests carry a reference.
@@ -15,6 +19,11 @@
 -define(FANOUT_SUBS, 100).
 -define(LARGE_BURST, 64).
 -define(PAYLOAD_BYTES, 65528).
+-define(WORK_ITERS, 840).      % bench/bench.h BENCH_WORK_ITERS
+-define(XWINDOW, 1000).        % xcount, xspawn: messages per window
+-define(XWINDOWS, 2).          % windows unacknowledged at most
+-define(XRING_TOKENS, 10).
+-define(XFANOUT_WINDOW, 10).   % events per window
 
 main([W, NS, RS]) ->
     N = list_to_integer(NS),
@@ -33,9 +42,12 @@ measure(W, N, Ops, Reps, Body) ->
               T0 = erlang:monotonic_time(nanosecond),
               Body(N),
               T = erlang:monotonic_time(nanosecond) - T0,
-              io:format("~s impl=erlang ns_per_op=~.3f ops=~b threads=~b rep=~b~n",
-                        [W, T / Ops, Ops, erlang:system_info(schedulers_online), Rep])
+              line(W, T, Ops, "", Rep)
       end, lists:seq(1, Reps)).
+
+line(W, T, Ops, Extra, Rep) ->
+    io:format("~s impl=erlang ns_per_op=~.3f ops=~b threads=~b~s rep=~b~n",
+              [W, T / Ops, Ops, erlang:system_info(schedulers_online), Extra, Rep]).
 
 check(_W, _What, X, X) -> ok;
 check(W, What, Got, Want) -> error({W, What, Got, Want}).
@@ -101,6 +113,57 @@ run(large, N, Reps) ->
     Want = counter_total(),
     measure(large, N, N, Reps,
             fun(K) -> check(large, received, large(Sink, Bin, 0, K), Want(K)) end);
+run(work, N, Reps) ->
+    work(?WORK_ITERS, 0),
+    lists:foreach(
+      fun(Rep) ->
+              T0 = erlang:monotonic_time(nanosecond),
+              Acc = work_n(N, 0),
+              T = erlang:monotonic_time(nanosecond) - T0,
+              line(work, T, N, io_lib:format(" check=~b", [Acc]), Rep)
+      end, lists:seq(1, Reps));
+run(xpingpong, N, Reps) ->
+    Pong = spawn(fun() -> receive {ping_is, P} -> pong(P) end end),
+    Ping = spawn(fun() -> xping_idle(Pong) end),
+    Pong ! {ping_is, Ping},
+    Go = fun(K, Record) ->
+                 Ping ! {go, self(), K, Record},
+                 receive {fin, K, Stamps, P50, P99} -> {Stamps, P50, P99} end
+         end,
+    Go(max(N div 10, 1), false),
+    lists:foreach(
+      fun(Rep) ->
+              T0 = erlang:monotonic_time(nanosecond),
+              Go(N, false),
+              T = erlang:monotonic_time(nanosecond) - T0,
+              {Stamps, P50, P99} = Go(N, true),
+              check(xpingpong, stamps, Stamps, N),
+              line(xpingpong, T, 2 * N, io_lib:format(" p50_ns=~b p99_ns=~b", [P50, P99]), Rep)
+      end, lists:seq(1, Reps));
+run(xcount, N, Reps) ->
+    Self = self(),
+    C = spawn(fun() -> counter(0) end),
+    Senders = [spawn(fun() -> xsender_idle(C, Self) end) || _ <- [1, 2]],
+    Want = counter_total(),
+    measure(xcount, N, N, Reps,
+            fun(K) ->
+                    [S ! {go, Share} || {S, Share} <- lists:zip(Senders, [K div 2, K - K div 2])],
+                    [receive xsent -> ok end || _ <- Senders],
+                    check(xcount, total, total(C), Want(K))
+            end);
+run(xring, N, Reps) -> xring(xring, N, Reps, 0);
+run('xring-work', N, Reps) -> xring('xring-work', N, Reps, ?WORK_ITERS);
+run(xfanout, N, Reps) -> xfanout(xfanout, N, Reps, 0);
+run('xfanout-work', N, Reps) -> xfanout('xfanout-work', N, Reps, ?WORK_ITERS);
+run(xspawn, N, Reps) ->
+    Self = self(),
+    Spawners = [spawn(fun() -> xspawner_idle(Self) end) || _ <- [1, 2]],
+    measure(xspawn, N, N, Reps,
+            fun(K) ->
+                    [S ! {go, Share} || {S, Share} <- lists:zip(Spawners, [K div 2, K - K div 2])],
+                    Answers = lists:sum([receive {xspawned, A} -> A end || _ <- Spawners]),
+                    check(xspawn, answers, Answers, K)
+            end);
 run(idle, N, _Reps) ->
     Self = self(),
     erlang:garbage_collect(),
@@ -114,6 +177,43 @@ run(idle, N, _Reps) ->
     io:format("idle impl=erlang bytes_per_actor=~.1f vm_bytes_per_actor=~.1f actors=~b~n",
               [(R1 - R0) / N, (M1 - M0) / N, N]),
     [P ! stop || P <- Ps],
+    ok.
+
+xring(W, N, Reps, Work) ->
+    Self = self(),
+    Last = spawn(fun() -> receive {next, Nx} -> xnode(Nx, Self, Work, 0) end end),
+    Nodes = lists:foldl(fun(_, [Next | _] = Acc) ->
+                                [spawn(fun() -> xnode(Next, Self, Work, 0) end) | Acc]
+                        end, [Last], lists:seq(1, ?RING_NODES - 1)),
+    Last ! {next, hd(Nodes)},
+    %% Token T starts at node T * 100 + T rem 2, as in bench/backstage.c.
+    Starts = [lists:nth(T * (?RING_NODES div ?XRING_TOKENS) + T rem 2 + 1, Nodes)
+              || T <- lists:seq(0, ?XRING_TOKENS - 1)],
+    measure(W, N, N, Reps,
+            fun(K) ->
+                    lists:foreach(
+                      fun({T, P}) ->
+                              P ! K div ?XRING_TOKENS + (case T < K rem ?XRING_TOKENS of
+                                                             true -> 1; false -> 0 end)
+                      end, lists:zip(lists:seq(0, ?XRING_TOKENS - 1), Starts)),
+                    [receive ring_done -> ok end || _ <- Starts],
+                    ok
+            end).
+
+xfanout(W, N, Reps, Work) ->
+    Self = self(),
+    Events = max(N div ?FANOUT_SUBS, 1),
+    Subs = [spawn(fun() -> xsub(Self, Work, 0, 0) end) || _ <- lists:seq(1, ?FANOUT_SUBS)],
+    Pub = spawn(fun() -> xpub_idle(Subs, lists:last(Subs)) end),
+    Want = counter_total(),
+    measure(W, Events, Events * ?FANOUT_SUBS, Reps,
+            fun(K) ->
+                    Pub ! {go, K},
+                    [receive xdone -> ok end || _ <- Subs],
+                    Want(K)
+            end),
+    WantAll = Want(0),
+    [check(W, total, total(S), WantAll) || S <- Subs],
     ok.
 
 %% A running sum of what the workload has done so far, across repetitions.
@@ -199,6 +299,148 @@ idle(Parent) ->
     receive
         touch -> Parent ! {done, 0}, idle(Parent);
         stop -> ok
+    end.
+
+%% ---- multi-core processes ------------------------------------------------------
+
+%% The work unit: ?WORK_ITERS dependent steps of the 32-bit LCG of bench/util.c.
+work(0, X) -> X;
+work(K, X) -> work(K - 1, (X * 1664525 + 1013904223) band 16#FFFFFFFF).
+
+work_n(0, Acc) -> Acc;
+work_n(I, Acc) -> work_n(I - 1, work(?WORK_ITERS, (Acc + I) band 16#FFFFFFFF)).
+
+now_ns() -> erlang:monotonic_time(nanosecond).
+
+%% Nearest rank, as bench/backstage.c.
+percentile([], _P) -> 0;
+percentile(Sorted, P) ->
+    K = (length(Sorted) * P + 99) div 100,
+    lists:nth(max(K, 1), Sorted).
+
+xping_idle(Pong) ->
+    receive
+        {go, From, K, false} -> Pong ! 1, xping(Pong, From, K, K);
+        {go, From, K, true} -> Pong ! 1, xping_rec(Pong, From, K, K, now_ns(), [])
+    end.
+
+xping(Pong, From, 1, K) ->
+    receive X when is_integer(X) -> From ! {fin, K, 0, 0, 0}, xping_idle(Pong) end;
+xping(Pong, From, Left, K) ->
+    receive X when is_integer(X) -> Pong ! X, xping(Pong, From, Left - 1, K) end.
+
+xping_rec(Pong, From, Left, K, Last, Rtts) ->
+    receive
+        X when is_integer(X) ->
+            T = now_ns(),
+            Rtts1 = [T - Last | Rtts],
+            case Left of
+                1 ->
+                    Sorted = lists:sort(Rtts1),
+                    From ! {fin, K, length(Sorted), percentile(Sorted, 50), percentile(Sorted, 99)},
+                    xping_idle(Pong);
+                _ ->
+                    Pong ! X,
+                    xping_rec(Pong, From, Left - 1, K, T, Rtts1)
+            end
+    end.
+
+xsender_idle(C, Main) ->
+    receive {go, N} -> xsender(C, Main, xsend_windows(C, N, 0, ?XWINDOWS)) end.
+
+%% Sends up to Windows more windows: {Left, Inflight}.
+xsend_windows(_C, Left, Inflight, 0) -> {Left, Inflight};
+xsend_windows(_C, 0, Inflight, _) -> {0, Inflight};
+xsend_windows(C, Left, Inflight, Windows) ->
+    K = min(Left, ?XWINDOW),
+    send_n(C, 1, K),
+    C ! {total, self(), make_ref()},
+    xsend_windows(C, Left - K, Inflight + 1, Windows - 1).
+
+xsender(C, Main, {0, 0}) -> Main ! xsent, xsender_idle(C, Main);
+xsender(C, Main, {Left, Inflight}) ->
+    receive {R, _Total} when is_reference(R) ->
+        xsender(C, Main, xsend_windows(C, Left, Inflight - 1, 1))
+    end.
+
+xnode(Next, Done, Work, Acc) ->
+    receive
+        {next, Nx} -> xnode(Nx, Done, Work, Acc);
+        H when is_integer(H) ->
+            Acc1 = case Work of 0 -> Acc; _ -> work(Work, (Acc + H) band 16#FFFFFFFF) end,
+            case H of
+                0 -> Done ! ring_done;
+                _ -> Next ! H - 1
+            end,
+            xnode(Next, Done, Work, Acc1)
+    end.
+
+xsub(Main, Work, Total, Acc) ->
+    receive
+        V when is_integer(V) ->
+            Acc1 = case Work of 0 -> Acc; _ -> work(Work, (Acc + V) band 16#FFFFFFFF) end,
+            case V of 1 -> Main ! xdone; _ -> ok end,
+            xsub(Main, Work, Total + 1, Acc1);
+        {total, From, Ref} -> From ! {Ref, Total}, xsub(Main, Work, Total, Acc)
+    end.
+
+xpub_idle(Subs, Last) ->
+    receive {go, K} -> xpub(Subs, Last, xpublish_windows(Subs, Last, K, ?XWINDOWS)) end.
+
+xpublish_windows(_Subs, _Last, Left, 0) -> Left;
+xpublish_windows(_Subs, _Last, 0, _) -> 0;
+xpublish_windows(Subs, Last, Left, Windows) ->
+    End = max(Left - ?XFANOUT_WINDOW, 0),
+    xpublish(Subs, Left, End),
+    Last ! {total, self(), make_ref()},
+    xpublish_windows(Subs, Last, End, Windows - 1).
+
+xpublish(_Subs, End, End) -> ok;
+xpublish(Subs, V, End) -> [S ! V || S <- Subs], xpublish(Subs, V - 1, End).
+
+%% Acknowledgements of the run's windows still arrive after the last
+%% window is out; they are dropped by the next run's receive.
+xpub(Subs, Last, 0) -> xpub_idle_flush(Subs, Last);
+xpub(Subs, Last, Left) ->
+    receive {R, _Total} when is_reference(R) ->
+        xpub(Subs, Last, xpublish_windows(Subs, Last, Left, 1))
+    end.
+
+xpub_idle_flush(Subs, Last) ->
+    receive
+        {R, _Total} when is_reference(R) -> xpub_idle_flush(Subs, Last);
+        {go, K} -> xpub(Subs, Last, xpublish_windows(Subs, Last, K, ?XWINDOWS))
+    end.
+
+xspawner_idle(Main) ->
+    receive
+        {go, 0} -> Main ! {xspawned, 0}, xspawner_idle(Main);
+        {go, N} -> xspawner(Main, xspawn_windows(N, 0, ?XWINDOWS), 0)
+    end.
+
+%% {Left, Created}
+xspawn_windows(Left, Created, 0) -> {Left, Created};
+xspawn_windows(0, Created, _) -> {0, Created};
+xspawn_windows(Left, Created, Windows) ->
+    K = min(Left, ?XWINDOW),
+    Self = self(),
+    xspawn_n(Self, K),
+    xspawn_windows(Left - K, Created + K, Windows - 1).
+
+xspawn_n(_Parent, 0) -> ok;
+xspawn_n(Parent, K) ->
+    P = spawn(fun() -> receive X -> Parent ! {xanswer, X} end end),
+    P ! 1,
+    xspawn_n(Parent, K - 1).
+
+xspawner(Main, {0, Created}, Created) -> Main ! {xspawned, Created}, xspawner_idle(Main);
+xspawner(Main, {Left, Created}, Answers) ->
+    receive {xanswer, X} ->
+        A = Answers + X,
+        case Left > 0 andalso Created - A =< (?XWINDOWS - 1) * ?XWINDOW of
+            true -> xspawner(Main, xspawn_windows(Left, Created, 1), A);
+            false -> xspawner(Main, {Left, Created}, A)
+        end
     end.
 
 rss() ->
