@@ -72,7 +72,7 @@ echo "== building backstage-bench (Release, $BUILD)" >&2
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   "-DCMAKE_C_FLAGS_RELEASE=-O3 -DNDEBUG -g" -DBACKSTAGE_BUILD_BENCH=ON \
   -DBACKSTAGE_BUILD_TESTS=OFF -DBACKSTAGE_BUILD_EXAMPLES=OFF -DBACKSTAGE_INSPECTOR=OFF >/dev/null
-cmake --build "$BUILD" -j "$JOBS" --target backstage-bench >/dev/null
+cmake --build "$BUILD" -j "$JOBS" --target backstage-bench backstage-bench-store >/dev/null
 BENCH=$BUILD/bench/backstage-bench
 INSP_BUILD=${BENCH_INSP_BUILD_DIR:-$ROOT/build-bench-insp}
 if [ "$INSPECTOR" -eq 1 ]; then
@@ -255,6 +255,16 @@ fi
 echo
 echo "ns per op: lower is better; ratios below 1 mean Backstage is faster. allocs/msg: engine allocator"
 echo "calls per message queued during the timed runs (after warm-up). Raw lines: $RESULTS"
+# Persistent state (docs/persistence.md): durable actor writes next to raw
+# writes into the same embedded store, load latency, dispatch gaps.
+if [ ${#ONLY[@]} -eq 0 ] || selected store; then
+  echo
+  echo "Persistent state (backstage-bench-store$([ "$QUICK" -eq 1 ] && echo " --quick")):"
+  echo
+  if ! "$BUILD/bench/backstage-bench-store" $([ "$QUICK" -eq 1 ] && echo --quick) | sed 's/^/    /'; then
+    FAILURES=$((FAILURES + 1))
+  fi
+fi
 if [ "$FAILURES" -ne 0 ]; then
   echo "$FAILURES program(s) failed: see above" >&2
   exit 1

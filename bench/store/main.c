@@ -20,10 +20,12 @@
  *   store raw writes=N ns_per_write=X batch=B
  *   store ratio durable/raw=R
  *   store load n=K p50_us=A p99_us=B max_us=C
- *   store gap max_us=G dispatches=D writes=N */
-#define _POSIX_C_SOURCE 200809L
+ *   store gap max_us=G over_1ms=K preempted=P stalls=S max_stall_us=M
+ *             dispatches=D writes=N */
+#define _GNU_SOURCE /* RUSAGE_THREAD */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,7 +34,7 @@
 
 #include "wallet.bs.h"
 
-enum { ACTORS = 10000, WINDOW = 4096 };
+enum { ACTORS = 10000, WINDOW = 4096, BURST = 256 };
 
 static uint64_t now_ns(void) {
   struct timespec t;
@@ -86,7 +88,9 @@ static int storm_to(bs_engine *e, WalletProxy *w, uint64_t n, bool each) {
   acked = failed = 0;
   uint32_t rnd = 1;
   while (acked + failed < n) {
-    while (sent < n && outstanding < WINDOW) {
+    /* At most BURST sends per loop iteration: the client shares the loop
+     * thread, and its sending is not the loop waiting. */
+    for (int burst = 0; burst < BURST && sent < n && outstanding < WINDOW; burst++) {
       rnd = rnd * 1103515245u + 12345u;
       uint32_t a = each ? (uint32_t)(sent % ACTORS) : (rnd >> 4) % ACTORS;
       if (WalletProxy_deposit(w[a], 1, on_reply, NULL) < 0) return -1;
@@ -201,15 +205,38 @@ static int load_latency(uint64_t k) {
 
 /* ---- dispatch gaps during a storm ----------------------------------------------- */
 
-static uint64_t last_dispatch, max_gap, dispatches;
+/* A gap is the time between two dispatches. On a machine shared with
+ * other work the loop thread is also preempted: a gap over 1 ms is
+ * counted as preempted when the thread was switched out involuntarily
+ * since the last sample (getrusage every 256 dispatches), else as a stall
+ * of the loop itself. */
+static uint64_t last_dispatch, max_gap, max_stall, dispatches, over_1ms, stalls;
+static long last_ivcsw;
+
+static long involuntary_switches(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_THREAD, &ru);
+  return ru.ru_nivcsw;
+}
 
 static void on_dispatch(void *ud, const char *id, const char *what) {
   (void)ud;
   (void)id;
   (void)what;
-  uint64_t t = now_ns();
-  if (last_dispatch && t - last_dispatch > max_gap) max_gap = t - last_dispatch;
-  last_dispatch = t;
+  uint64_t t = now_ns(), gap = last_dispatch ? t - last_dispatch : 0;
+  if (gap > max_gap) max_gap = gap;
+  if (gap > 1000000) {
+    over_1ms++;
+    long iv = involuntary_switches();
+    if (iv == last_ivcsw) {
+      stalls++;
+      if (gap > max_stall) max_stall = gap;
+    }
+    last_ivcsw = iv;
+  } else if (dispatches % 256 == 0) {
+    last_ivcsw = involuntary_switches();
+  }
+  last_dispatch = now_ns();
   dispatches++;
 }
 
@@ -228,8 +255,11 @@ static int gaps(uint64_t n) {
   bs_test_set_trace(e, NULL, NULL);
   bench_spinning = false;
   bs_engine_run(e, BS_RUN_UNTIL_DONE);
-  printf("store gap max_us=%.1f dispatches=%llu writes=%llu\n", max_gap / 1e3,
-         (unsigned long long)dispatches, (unsigned long long)n);
+  printf("store gap max_us=%.1f over_1ms=%llu preempted=%llu stalls=%llu max_stall_us=%.1f "
+         "dispatches=%llu writes=%llu\n",
+         max_gap / 1e3, (unsigned long long)over_1ms, (unsigned long long)(over_1ms - stalls),
+         (unsigned long long)stalls, max_stall / 1e3, (unsigned long long)dispatches,
+         (unsigned long long)n);
   bs_engine_free(e);
   remove_store(path);
   return rc;

@@ -122,7 +122,8 @@ void bs__update_idle(bs__shard *s);
 /* Starts the drain handle (mail or inbox work to do). */
 void bs__wake(bs__shard *s);
 void bs__drain(bs__shard *s);
-/* Takes up to `budget` messages from the inbox into mailboxes. */
+/* Takes messages from the inbox into mailboxes until `budget` is spent (a
+ * store completion costs more than mail); returns what was spent. */
 uint32_t bs__take_inbox(bs__shard *s, uint32_t budget);
 /* Messages taken off the shard's mailboxes so far, and queued there now
  * (BS_RUN_DRAIN). */
