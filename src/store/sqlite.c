@@ -34,12 +34,13 @@ typedef struct sq {
   sqlite3 *db;
   sqlite3_stmt *q[Q_N];
   sqlite3_stmt *held; /* the statement whose row a loaded record points into */
+  bool batch;         /* between begin and commit */
 } sq;
 
-static int fail(sq *d) {
-  (void)d;
-  return BS_ESTORE;
-}
+/* SQLite rolls a transaction back by itself on some errors (I/O, disk
+ * full, no memory). A later write of the batch must then not run on its
+ * own, committed at once, while the batch is reported failed. */
+static bool batch_lost(sq *d) { return d->batch && sqlite3_get_autocommit(d->db); }
 
 /* A statement for key `k`, reset and bound. */
 static sqlite3_stmt *with_key(sq *d, int which, const bs_store_key *k) {
@@ -59,10 +60,10 @@ static sqlite3_stmt *with_key(sq *d, int which, const bs_store_key *k) {
 static int sq_load(void *impl, const bs_store_key *k, bs_store_record *rec) {
   sq *d = impl;
   sqlite3_stmt *st = with_key(d, Q_GET, k);
-  if (!st) return fail(d);
+  if (!st) return BS_ESTORE;
   int rc = sqlite3_step(st);
   if (rc == SQLITE_DONE) return BS_ENOTFOUND;
-  if (rc != SQLITE_ROW) return fail(d);
+  if (rc != SQLITE_ROW) return BS_ESTORE;
   sqlite3_int64 v = sqlite3_column_int64(st, 0);
   const void *data = sqlite3_column_blob(st, 1);
   int len = sqlite3_column_bytes(st, 1);
@@ -75,9 +76,10 @@ static int sq_load(void *impl, const bs_store_key *k, bs_store_record *rec) {
 }
 
 static int changed(sq *d, sqlite3_stmt *st) {
+  if (batch_lost(d)) return BS_ESTORE;
   int rc = sqlite3_step(st);
   sqlite3_reset(st);
-  if (rc != SQLITE_DONE) return fail(d);
+  if (rc != SQLITE_DONE) return BS_ESTORE;
   return sqlite3_changes(d->db) == 1 ? 0 : BS_ECONFLICT;
 }
 
@@ -88,7 +90,7 @@ static int sq_save(void *impl, const bs_store_key *k, const void *data, size_t l
   sqlite3_stmt *st = with_key(d, expected ? Q_UPDATE : Q_INSERT, k);
   if (!st || sqlite3_bind_blob(st, 3, data ? data : "", (int)len, SQLITE_STATIC) != SQLITE_OK ||
       (expected && sqlite3_bind_int64(st, 4, (sqlite3_int64)expected) != SQLITE_OK))
-    return fail(d);
+    return BS_ESTORE;
   int rc = changed(d, st);
   if (rc == 0) *version = expected + 1;
   return rc;
@@ -98,13 +100,13 @@ static int sq_remove(void *impl, const bs_store_key *k, uint64_t expected) {
   sq *d = impl;
   if (expected >= INT64_MAX) return BS_ECONFLICT;
   sqlite3_stmt *st = with_key(d, expected ? Q_DELETE : Q_EXISTS, k);
-  if (!st) return fail(d);
+  if (!st) return BS_ESTORE;
   if (!expected) { /* nothing to delete unless someone created it */
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : rc == SQLITE_ROW ? BS_ECONFLICT : fail(d);
+    return rc == SQLITE_DONE ? 0 : rc == SQLITE_ROW ? BS_ECONFLICT : BS_ESTORE;
   }
-  if (sqlite3_bind_int64(st, 3, (sqlite3_int64)expected) != SQLITE_OK) return fail(d);
+  if (sqlite3_bind_int64(st, 3, (sqlite3_int64)expected) != SQLITE_OK) return BS_ESTORE;
   return changed(d, st);
 }
 
@@ -116,13 +118,21 @@ static int run(sq *d, int which) {
   sqlite3_stmt *st = d->q[which];
   int rc = sqlite3_step(st);
   sqlite3_reset(st);
-  return rc == SQLITE_DONE ? 0 : fail(d);
+  return rc == SQLITE_DONE ? 0 : BS_ESTORE;
 }
 
-static int sq_begin(void *impl) { return run(impl, Q_BEGIN); }
+static int sq_begin(void *impl) {
+  sq *d = impl;
+  int rc = run(d, Q_BEGIN);
+  d->batch = rc == 0;
+  return rc;
+}
 
 static int sq_commit(void *impl) {
   sq *d = impl;
+  bool lost = batch_lost(d);
+  d->batch = false;
+  if (lost) return BS_ESTORE;
   int rc = run(d, Q_COMMIT);
   if (rc < 0 && !sqlite3_get_autocommit(d->db)) (void)run(d, Q_ROLLBACK);
   return rc;
