@@ -7,7 +7,9 @@
 #include <criterion/criterion.h>
 #include <nats/nats.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <backstage/store_nats.h>
 
@@ -123,6 +125,23 @@ Test(store_nats, actors_move_between_engines_and_survive_a_restart, .timeout = 9
   bst_natsd_stop(&d);
 }
 
+/* SIGSTOP is asynchronous: waits until the process is stopped. */
+static void stall(bst_natsd *d) {
+  cr_assert_eq(bst_natsd_signal(d, SIGSTOP), 0);
+  char path[64], st[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)d->pid);
+  for (int i = 0; i < 2500; i++) {
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(st, 1, sizeof st - 1, f) : 0;
+    if (f) fclose(f);
+    st[n] = '\0';
+    const char *paren = strrchr(st, ')');
+    if (paren && paren[1] == ' ' && paren[2] == 'T') return;
+    usleep(2000);
+  }
+  cr_assert_fail("the server did not stop");
+}
+
 /* A server that stops answering: activations fail with BS_ESTORE after
  * the timeout (on the storage thread: the loops keep running), and work
  * again once it is back. */
@@ -134,7 +153,7 @@ Test(store_nats, an_unreachable_server_fails_activation_cleanly, .timeout = 90) 
   bs_engine *e = engine_on(s);
   int64_t v = 0;
   cr_assert_eq(deposit(e, "x", 1, &v), 0);
-  cr_assert_eq(bst_natsd_signal(&d, SIGSTOP), 0);
+  stall(&d);
   cr_assert_eq(deposit(e, "y", 1, &v), BS_ESTORE);
   cr_assert_eq(bst_dl_by_reason[BS_DL_STORE], 1);
   cr_assert_eq(deposit(e, "x", 1, &v), BS_ESTORE, "the write of an active one fails too");
