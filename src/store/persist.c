@@ -60,7 +60,7 @@ void bs__store_flush(bs__shard *s) {
    * termination check sees it in flight until its completion is taken. */
   BS__STORE(&s->xsent, s->xsent + ch.n, RELEASE);
   if (was_idle && s->index == 0) bs__hold_update(s->engine);
-  bs__storage_submit(s, ch.first, ch.last, ch.n);
+  bs__storage_submit(s, ch.first, ch.last);
 }
 
 /* ---- Failures ---------------------------------------------------------------- */
@@ -105,7 +105,7 @@ static int encode(bs__shard *s, bs_cell *c, bs__msg **out) {
   if (rc == 0) rc = w.err;
   if (rc < 0) {
     bs__give_back(s, bs__writer_unbind(&w));
-    return rc < 0 ? rc : BS_EENCODE;
+    return rc;
   }
   *out = bs__writer_finish(&w);
   return 0;

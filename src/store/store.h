@@ -63,8 +63,8 @@ int bs__storage_new(bs_engine *e);
  * worker. bs_engine_free, after every shard deinitialised its actors. */
 void bs__storage_drain(bs_engine *e);
 void bs__storage_free(bs_engine *e);
-/* Hands `first..last` (n jobs, linked by next) to the worker. */
-void bs__storage_submit(bs__shard *s, bs__msg *first, bs__msg *last, uint32_t n);
+/* Hands the jobs `first..last` (linked by next) to the worker. */
+void bs__storage_submit(bs__shard *s, bs__msg *first, bs__msg *last);
 
 /* ---- Per persistent cell (persist.c) ------------------------------------- */
 

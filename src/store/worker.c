@@ -12,8 +12,6 @@
  * In test mode (virtual time or seeded schedules everything runs on the
  * home thread) there is no thread: a shard's flush runs the batch at once,
  * so tests stay deterministic. */
-#include <stdio.h>
-
 #include "store/store.h"
 
 #define BATCH_MAX 8192u /* jobs per transaction */
@@ -32,8 +30,11 @@ static void run_load(bs__storage *st, bs__msg *m) {
   bs_store_key k = key_of(m);
   bs_store_record rec = {0};
   int rc = store->ops->load(store->impl, &k, &rec);
+  if (rc == 0 && rec.version == 0) rc = BS_ESTORE; /* a provider's bug: versions are > 0 */
   if (rc == 0) {
-    bs__loaded *l = bs__alloc(&st->engine->heap, sizeof *l + rec.len);
+    bs__loaded *l = rec.len <= SIZE_MAX - sizeof *l
+                        ? bs__alloc(&st->engine->heap, sizeof *l + rec.len)
+                        : NULL;
     if (!l) {
       rc = BS_ENOMEM;
     } else {
@@ -46,7 +47,7 @@ static void run_load(bs__storage *st, bs__msg *m) {
   m->status = rc;
 }
 
-static int run_write(bs__storage *st, bs__msg *m) {
+static void run_write(bs__storage *st, bs__msg *m) {
   bs_store *store = st->store;
   bs_store_key k = key_of(m);
   uint64_t version = 0;
@@ -57,7 +58,6 @@ static int run_write(bs__storage *st, bs__msg *m) {
     rc = store->ops->remove(store->impl, &k, m->req_id);
   m->status = rc;
   m->req_id = version;
-  return rc;
 }
 
 static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
@@ -68,17 +68,15 @@ static void run_writes(bs__storage *st, bs__msg *list) {
   void *impl = st->store->impl;
   uint64_t t0 = uv_hrtime();
   int rc = ops->begin ? ops->begin(impl) : 0;
-  bool any = false;
   for (bs__msg *m = list; m; m = m->next) {
     if (m->ctrl == BS__STORE_LOAD) continue;
     if (rc < 0) m->status = rc; /* begin failed: nothing is written */
-    else any |= run_write(st, m) == 0;
+    else run_write(st, m);
   }
   if (rc == 0 && ops->commit && (rc = ops->commit(impl)) < 0) {
     for (bs__msg *m = list; m; m = m->next)
       if (m->ctrl != BS__STORE_LOAD && m->status == 0) m->status = rc;
   }
-  (void)any;
   uint64_t dt = uv_hrtime() - t0;
   BS__STORE(&st->commits, st->commits + 1, RELAXED);
   BS__STORE(&st->commit_ns, st->commit_ns + dt, RELAXED);
@@ -151,9 +149,8 @@ static void worker_main(void *arg) {
   }
 }
 
-void bs__storage_submit(bs__shard *s, bs__msg *first, bs__msg *last, uint32_t n) {
+void bs__storage_submit(bs__shard *s, bs__msg *first, bs__msg *last) {
   bs__storage *st = s->engine->storage;
-  (void)n;
   if (st->inline_run) {
     last->next = NULL;
     run_batch(st, first);
