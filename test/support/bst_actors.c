@@ -188,9 +188,7 @@ const bs_method bst_recorder_methods[BST_RECORDER_NMETHODS] = {
 
 const bs_actor_type bst_recorder_type = {
     "Recorder", sizeof(recorder), alignof(recorder), recorder_init, NULL,
-    bst_recorder_methods, BST_RECORDER_NMETHODS, NULL,
-    NULL,
-    NULL,
+    bst_recorder_methods, BST_RECORDER_NMETHODS, NULL, NULL, NULL,
 };
 
 /* ---- Echo ---------------------------------------------------------------- */
@@ -238,9 +236,7 @@ const bs_method bst_echo_methods[BST_ECHO_NMETHODS] = {
 
 const bs_actor_type bst_echo_type = {
     "Echo", sizeof(echo), alignof(echo), echo_init, NULL,
-    bst_echo_methods, BST_ECHO_NMETHODS, NULL,
-    NULL,
-    NULL,
+    bst_echo_methods, BST_ECHO_NMETHODS, NULL, NULL, NULL,
 };
 
 /* ---- FailInit ------------------------------------------------------------ */
@@ -275,9 +271,7 @@ const bs_method bst_failinit_methods[BST_FAILINIT_NMETHODS] = {
 
 const bs_actor_type bst_failinit_type = {
     "FailInit", sizeof(failinit), alignof(failinit), failinit_init,
-    failinit_deinit, bst_failinit_methods, BST_FAILINIT_NMETHODS, NULL,
-    NULL,
-    NULL,
+    failinit_deinit, bst_failinit_methods, BST_FAILINIT_NMETHODS, NULL, NULL, NULL,
 };
 
 /* ---- Seq ------------------------------------------------------------------ */
@@ -314,9 +308,7 @@ const bs_method bst_seq_methods[BST_SEQ_NMETHODS] = {
 
 const bs_actor_type bst_seq_type = {
     "Seq", sizeof(seq), alignof(seq), seq_init, NULL,
-    bst_seq_methods, BST_SEQ_NMETHODS, NULL,
-    NULL,
-    NULL,
+    bst_seq_methods, BST_SEQ_NMETHODS, NULL, NULL, NULL,
 };
 
 /* ---- Probe ---------------------------------------------------------------- */
@@ -385,9 +377,7 @@ const bs_method bst_probe_methods[BST_PROBE_NMETHODS] = {
 
 const bs_actor_type bst_probe_type = {
     "Probe", sizeof(probe), alignof(probe), probe_init, probe_deinit,
-    bst_probe_methods, BST_PROBE_NMETHODS, NULL,
-    NULL,
-    NULL,
+    bst_probe_methods, BST_PROBE_NMETHODS, NULL, NULL, NULL,
 };
 
 /* ---- Pinger --------------------------------------------------------------- */
@@ -539,9 +529,7 @@ const bs_method bst_pinger_methods[BST_PINGER_NMETHODS] = {
 
 const bs_actor_type bst_pinger_type = {
     "Pinger", sizeof(pinger), alignof(pinger), pinger_init, pinger_deinit,
-    bst_pinger_methods, BST_PINGER_NMETHODS, NULL,
-    NULL,
-    NULL,
+    bst_pinger_methods, BST_PINGER_NMETHODS, NULL, NULL, NULL,
 };
 
 /* ---- Ledger (persistent) ---------------------------------------------------- */
