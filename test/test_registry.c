@@ -468,8 +468,7 @@ static void check_alignment(size_t align) {
   bst_reset();
   bs_engine *e = bst_engine(&A, 0, 0);
   bs_actor_type t = {"Aligned", 1000, align, aligned_init, NULL,
-                     aligned_methods, 1, NULL, NULL, NULL,
-};
+                     aligned_methods, 1, NULL, NULL, NULL};
   aligned_self = 1;
   aligned_nonzero = 0;
   bs_ref r;
