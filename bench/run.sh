@@ -92,7 +92,8 @@ echo "== building backstage-bench (Release, $BUILD)" >&2
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   "-DCMAKE_C_FLAGS_RELEASE=-O3 -DNDEBUG -g" -DBACKSTAGE_BUILD_BENCH=ON \
   -DBACKSTAGE_BUILD_TESTS=OFF -DBACKSTAGE_BUILD_EXAMPLES=OFF -DBACKSTAGE_INSPECTOR=OFF >/dev/null
-cmake --build "$BUILD" -j "$JOBS" --target backstage-bench >/dev/null
+cmake --build "$BUILD" -j "$JOBS" --target backstage-bench backstage-bench-store >/dev/null
+cmake --build "$BUILD" -j "$JOBS" --target choose-store >/dev/null 2>&1 || true
 BENCH=$BUILD/bench/backstage-bench
 INSP_BUILD=${BENCH_INSP_BUILD_DIR:-$ROOT/build-bench-insp}
 if [ "$INSPECTOR" -eq 1 ]; then
@@ -358,6 +359,22 @@ echo
 echo "ns per op: lower is better; ratios below 1 mean Backstage is faster; speedup above 1 means"
 echo "2 shards are faster than 1 (1-shard ns / 2-shard ns). allocs/msg: engine allocator calls per"
 echo "message queued during the timed runs (after warm-up). Raw lines: $RESULTS"
+# Persistent state (docs/persistence.md): durable actor writes next to raw
+# writes into the same embedded store, load latency, dispatch gaps.
+if [ ${#ONLY[@]} -eq 0 ] || selected store; then
+  echo
+  echo "Persistent state (backstage-bench-store$([ "$QUICK" -eq 1 ] && echo " --quick")):"
+  echo
+  if ! "$BUILD/bench/backstage-bench-store" $([ "$QUICK" -eq 1 ] && echo --quick) | sed 's/^/    /'; then
+    FAILURES=$((FAILURES + 1))
+  fi
+  if [ -x "$BUILD/bench/choose-store" ]; then
+    echo
+    echo "The embedded store's choice, raw versioned writes in transactions of 1600 (bench/store/choose_store.c):"
+    echo
+    "$BUILD/bench/choose-store" $([ "$QUICK" -eq 1 ] && echo 40000) | sed 's/^/    /'
+  fi
+fi
 if [ "$FAILURES" -ne 0 ]; then
   echo "$FAILURES program(s) failed: see above" >&2
   exit 1

@@ -15,8 +15,9 @@ PACKAGES=(
   # its browser (node runs playwright-core against Debian's chromium) and
   # tmux tests
   libhttp-parser-dev libncurses-dev chromium tmux nodejs
-  # persistent state: the embedded store (SQLite in WAL mode)
-  libsqlite3-dev
+  # persistent state: the embedded store (SQLite in WAL mode); LMDB only
+  # for the measurement that chose SQLite (bench/store/choose_store.c)
+  libsqlite3-dev liblmdb-dev
   # cluster and cluster store: the NATS client library, and the server
   # (JetStream, KV) that the tests start on loopback
   libnats-dev nats-server

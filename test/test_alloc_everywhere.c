@@ -787,3 +787,89 @@ static bool sc_shards(void) {
 Test(alloc_everywhere, shards_cross_shard_paths, .timeout = 300) {
   sweep_both("shards", sc_shards, 30);
 }
+
+/* ---- Persistent state: loads, writes, held replies, collection, flushes ------ */
+
+static const char *persist_path;
+
+/* A fresh store for each run: the runs must not see each other's states. */
+static void fresh_store(void) {
+  if (!persist_path) persist_path = bst_store_path();
+  const char *ext[] = {"", "-wal", "-shm"};
+  for (int i = 0; i < 3; i++) {
+    char p[128];
+    snprintf(p, sizeof p, "%s%s", persist_path, ext[i]);
+    remove(p);
+  }
+}
+
+static int ledger_request(bs_ref r, int method, int64_t arg, bool with_arg, cont_rec *rec) {
+  bs_writer w;
+  bs_send_begin(&r, &bst_ledger_methods[method], &w);
+  if (with_arg) bs_write_int(&w, arg);
+  return bs_request_end(&w, bst_reply_i64, (bs_fnptr)cont, rec);
+}
+
+static bool sc_persist(void) {
+  fresh_store();
+  bs_engine_options o;
+  bs_engine_options_init(&o);
+  o.virtual_time = true; /* the store runs in step, on this thread */
+  o.shards = 2;
+  o.idle_timeout_ms = 100;
+  o.store_path = persist_path;
+  bs_engine *e = start(&o);
+  if (!e) return false;
+  enum { NL = 12 };
+  bs_ref l[NL];
+  bool have[NL];
+  cont_rec r[NL];
+  int rc_req[NL];
+  memset(r, 0, sizeof r);
+  for (int i = 0; i < NL; i++) {
+    char id[16];
+    snprintf(id, sizeof id, "l%d", i);
+    rc_req[i] = -100;
+    have[i] = ok(bs_actor_get(e, &bst_ledger_type, id, &l[i]), "bs_actor_get");
+    if (!have[i]) continue;
+    ok(bst_send_i64(l[i], &bst_ledger_methods[BST_LEDGER_ADD], i), "add");
+    rc_req[i] = ledger_request(l[i], BST_LEDGER_DEPOSIT, 100, true, &r[i]);
+    ok(rc_req[i], "deposit");
+  }
+  /* A stop behind persisted mail, a forget, then collection and reloads. */
+  if (have[0]) ok(bs_stop(&l[0]), "stop");
+  if (have[1]) ok(bst_send0(l[1], &bst_ledger_methods[BST_LEDGER_FORGET]), "forget");
+  run_until_done(e);
+  CHECK(bs_test_advance(e, 1000) == 0, "advance");
+  cont_rec again = {0};
+  int rc_again = have[2] ? ledger_request(l[2], BST_LEDGER_GET, 0, false, &again) : -100;
+  if (have[2]) ok(rc_again, "get after collection");
+  run_until_done(e);
+
+  for (int i = 0; i < NL; i++) {
+    CHECK(r[i].runs == (rc_req[i] == 0 ? 1 : 0), "continuation %d ran %d times", i, r[i].runs);
+    CHECK(r[i].runs == 0 || r[i].status == 0 || r[i].status == BS_ENOMEM,
+          "deposit %d: %d (%s)", i, r[i].status, bs_errname(r[i].status));
+  }
+  CHECK(again.runs == (rc_again == 0 ? 1 : 0), "get ran %d times", again.runs);
+  CHECK(again.runs == 0 || again.status == 0 || again.status == BS_ENOMEM, "get: %d",
+        again.status);
+  if (A.failures == 0) {
+    bs_engine_stats st = bst_stats(e);
+    for (int i = 0; i < NL; i++)
+      CHECK(r[i].status == 0 && r[i].value == i + 100, "deposit %d: %lld", i,
+            (long long)r[i].value);
+    CHECK(again.status == 0 && again.value == 102, "reloaded: %lld", (long long)again.value);
+    /* Test steps run one message per turn: add and deposit write apart. */
+    CHECK(st.store_writes == 2 * NL + 1 && st.store_errors == 0, "writes %llu, errors %llu",
+          (unsigned long long)st.store_writes, (unsigned long long)st.store_errors);
+    CHECK(st.store_loads == NL + 1, "loads %llu", (unsigned long long)st.store_loads);
+    CHECK(st.idle_deactivations == NL - 1, "collected %llu",
+          (unsigned long long)st.idle_deactivations);
+  }
+  return finish(e);
+}
+
+Test(alloc_everywhere, persistent_state, .timeout = 300) {
+  sweep_both("persist", sc_persist, 20);
+}

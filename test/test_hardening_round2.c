@@ -259,7 +259,7 @@ static int spin_init(void *self, bs_context *ctx) {
 }
 const bs_method spin_methods[] = {{"again", 1, 0, spin_self}};
 static const bs_actor_type spin_type = {"Spinner", sizeof(bs_context *), 0, spin_init, NULL,
-                                        spin_methods, 1, NULL};
+                                        spin_methods, 1, NULL, NULL, NULL};
 
 Test(round2, drain_returns_even_when_actors_keep_sending, .timeout = 10) {
   bst_reset();

@@ -139,7 +139,7 @@ static int on_elem(void *self, bs_call *call) {
   return 0;
 }
 static const bs_method sub_methods[] = {{"onElem", 1, 1, on_elem}};
-static const bs_actor_type sub_type = {"Sub", 8, 0, NULL, NULL, sub_methods, 1, NULL};
+static const bs_actor_type sub_type = {"Sub", 8, 0, NULL, NULL, sub_methods, 1, NULL, NULL, NULL};
 
 Test(policy, stream_elements_for_a_full_subscriber_are_dead_letters, .timeout = 10) {
   bst_reset();

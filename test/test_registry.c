@@ -229,7 +229,7 @@ static const bs_method unnamed[] = {{NULL, 1, 0, noop_invoke}};
 static const bs_method no_thunk[] = {{"a", 1, 0, NULL}};
 
 static bs_actor_type good_type(void) {
-  bs_actor_type t = {"Good", 16, 8, noop_init, NULL, sorted, 3, NULL};
+  bs_actor_type t = {"Good", 16, 8, noop_init, NULL, sorted, 3, NULL, NULL, NULL};
   return t;
 }
 
@@ -468,7 +468,7 @@ static void check_alignment(size_t align) {
   bst_reset();
   bs_engine *e = bst_engine(&A, 0, 0);
   bs_actor_type t = {"Aligned", 1000, align, aligned_init, NULL,
-                     aligned_methods, 1, NULL};
+                     aligned_methods, 1, NULL, NULL, NULL};
   aligned_self = 1;
   aligned_nonzero = 0;
   bs_ref r;

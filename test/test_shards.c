@@ -222,7 +222,7 @@ enum { ADD, PUSH, GET, ERRORS, FWD, ASK, ASKED, SPIN, TICK, PUBLISH, SEQ };
 
 static const bs_actor_type node_type = {
     "Node", sizeof(Node), _Alignof(Node), node_init, node_deinit,
-    node_methods, sizeof node_methods / sizeof node_methods[0], NULL};
+    node_methods, sizeof node_methods / sizeof node_methods[0], NULL, NULL, NULL};
 
 /* ---- Helpers ------------------------------------------------------------------ */
 

@@ -186,7 +186,7 @@ static const bs_method sub_methods[6] = {
     {"onTexts", 6, 1, sub_on_texts},
 };
 static const bs_actor_type sub_type = {"Sub", sizeof(Sub), 0, sub_init, sub_deinit,
-                                       sub_methods, 6, NULL};
+                                       sub_methods, 6, NULL, NULL, NULL};
 
 static void reset(void) {
   bst_reset();

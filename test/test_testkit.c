@@ -53,7 +53,7 @@ static const bs_method acc_methods[] = {
     {"balance", 3, 0, acc_balance},
 };
 static const bs_actor_type account_type = {"Account", sizeof(Account), 0, acc_init, NULL,
-                                           acc_methods, 3, NULL};
+                                           acc_methods, 3, NULL, NULL, NULL};
 
 static int cli_init(void *self, bs_context *ctx) { ((Client *)self)->ctx = ctx; return 0; }
 
@@ -85,7 +85,7 @@ static int cli_ask(void *self, bs_call *call) {
 
 static const bs_method cli_methods[] = {{"go", 1, 2, cli_go}, {"ask", 2, 1, cli_ask}};
 static const bs_actor_type client_type = {"Client", sizeof(Client), 0, cli_init, NULL,
-                                          cli_methods, 2, NULL};
+                                          cli_methods, 2, NULL, NULL, NULL};
 
 static bs_ref get(bs_engine *e, const bs_actor_type *t, const char *id) {
   bs_ref r;
@@ -252,7 +252,7 @@ static int chain_deposit(void *self, bs_call *call) {
   return 0;
 }
 static const bs_method chain_methods[] = {{"deposit", 1, 1, chain_deposit}};
-static const bs_actor_type chain_type = {"Chain", 8, 0, NULL, NULL, chain_methods, 1, NULL};
+static const bs_actor_type chain_type = {"Chain", 8, 0, NULL, NULL, chain_methods, 1, NULL, NULL, NULL};
 
 Test(testkit, a_timer_started_by_a_message_fires_within_the_same_advance, .timeout = 10) {
   reset();

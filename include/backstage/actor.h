@@ -71,6 +71,13 @@ typedef struct bs_actor_type {
   size_t method_count;
   /* Optional: encodes the state for the inspector. May be NULL. */
   int (*encode_state)(const void *self, bs_writer *w);
+  /* Persistent types (backstage/store.h): both set, or both NULL. The
+   * stored form of the state, and its decoder into a zeroed state (fields
+   * absent from the record stay zero; unknown keys are skipped; anything
+   * left after the record is an error). backstage-gen writes them for
+   * `// @generate-proxy persistent`. */
+  int (*save_state)(const void *self, bs_writer *w);
+  int (*load_state)(void *self, bs_reader *r);
 } bs_actor_type;
 
 /* Checks a descriptor (names, sizes, ids sorted and unique). The engine runs

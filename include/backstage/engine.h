@@ -23,6 +23,7 @@
 
 #include "actor.h"
 #include "alloc.h"
+#include "store.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -45,7 +46,8 @@ struct uv_loop_s;
   XX(ORPHAN_REPLY, "reply to a caller that stopped or timed out")              \
   XX(REPLY_UNENCODABLE, "return value could not be encoded")                   \
   XX(MAILBOX_FULL, "mailbox full") /* reserved */                              \
-  XX(NO_MEMORY, "out of memory while dispatching")
+  XX(NO_MEMORY, "out of memory while dispatching")                            \
+  XX(STORE, "state store failed (load or durable write)")
 
 typedef enum bs_dead_letter_reason {
 #define BS__DL_ENUM(name, desc) BS_DL_##name,
@@ -163,6 +165,19 @@ typedef struct bs_engine_options {
    * completes with BS_EDECODE); a reply over it reaches its continuation
    * with BS_ETOOBIG. Nothing of it is kept afterwards. */
   size_t max_decode_bytes;
+  /* Persistent actors (backstage/store.h, docs/persistence.md): the store
+   * their states live in. Either a path, for the embedded store (SQLite),
+   * which the engine opens (bs_engine_new fails with BS_ESTORE if it
+   * cannot) and closes; or a store of yours (bs_store_open, the NATS store,
+   * bs_store_new), which must outlive the engine and serve one engine at a
+   * time. Neither: activating a persistent actor fails (BS_ESTORE). */
+  const char *store_path;
+  bs_store *store;
+  bs_corrupt_policy on_corrupt_state;
+  /* Called on the actor's shard thread for every failed load or write and
+   * every record that did not decode; may send messages. */
+  bs_store_error_fn on_store_error;
+  void *store_error_ud;
 } bs_engine_options;
 
 #define BS_MAX_DECODE_BYTES_DEFAULT ((size_t)64 << 20) /* 64 MiB */
@@ -323,6 +338,18 @@ typedef struct bs_engine_stats {
   uint64_t collected;       /* cells freed (stopped or deactivated, no mail) */
   uint64_t remote_out;      /* messages handed to another shard */
   uint64_t remote_in;       /* messages taken from this shard's inbox */
+  /* Persistent state (docs/persistence.md). */
+  uint64_t store_loads;     /* states looked up on activation (found or not) */
+  uint64_t store_writes;    /* saves and removes committed */
+  uint64_t store_errors;    /* loads and writes that failed, conflicts and
+                               corrupt records included */
+  uint64_t store_conflicts; /* writes refused as stale (BS_ECONFLICT) */
+  uint64_t store_corrupt;   /* stored records that did not decode */
+  uint64_t store_bytes;     /* bytes of the states committed */
+  uint64_t store_commits;   /* transactions (group commits) */
+  uint64_t store_commit_ns; /* time spent in them, total */
+  uint64_t store_commit_max_ns; /* the longest */
+  uint64_t store_pending;   /* loads and writes queued or running */
   uint64_t alloc_calls;     /* allocations and resizes through the allocator */
   uint64_t free_calls;
   uint64_t alloc_failures;

@@ -99,13 +99,19 @@ int bs__insp_cbor_to_json(bs__sb *b, const uint8_t *p, size_t n);
 
 /* ---- Rows and snapshots (rows.c) -------------------------------------------- */
 
-enum { BS__ROW_ACTIVE = 1, BS__ROW_TRACING = 2 };
+enum { BS__ROW_ACTIVE = 1, BS__ROW_TRACING = 2, BS__ROW_PERSISTENT = 4 };
 
 /* One actor as the sampler saw it. Plain data: no pointer into the engine
  * but the type's name, whose descriptor outlives the engine. */
 typedef struct bs__insp_row {
   uint64_t received, processed, mailbox, activated_at, last_activity;
   float rate, avg1, avg10, avg60;
+  /* Persistent actors (BS__ROW_PERSISTENT): the stored version loaded or
+   * last committed, when that commit was (engine ms, 0: never), and the
+   * store errors seen with the last one's code. */
+  uint64_t version, saved_at;
+  uint32_t store_errors;
+  int32_t store_last_error;
   const char *type;  /* the type's name */
   uint32_t id_off;   /* the id: snap->ids + id_off, id_len bytes, then NUL */
   uint16_t shard;    /* the shard it lives on */

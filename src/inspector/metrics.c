@@ -84,6 +84,27 @@ static void shard_metrics(bs__sb *b, bs_engine *e) {
                "Messages the shard handed to other shards.", offsetof(bs_engine_stats, remote_out));
 }
 
+/* Persistent state (docs/persistence.md): the storage thread's writes,
+ * bytes and commit latency, and the shards' loads and failures. */
+static void store_metrics(bs__sb *b, const bs_engine_stats *s) {
+  one(b, "backstage_store_loads_total", "counter", "States looked up on activation.", s->store_loads);
+  one(b, "backstage_store_writes_total", "counter", "State saves and removes committed.", s->store_writes);
+  one(b, "backstage_store_write_bytes_total", "counter", "Bytes of the states committed.", s->store_bytes);
+  one(b, "backstage_store_errors_total", "counter",
+      "Loads and writes that failed, conflicts and corrupt records included.", s->store_errors);
+  one(b, "backstage_store_conflicts_total", "counter",
+      "Writes refused because the stored version had changed.", s->store_conflicts);
+  one(b, "backstage_store_corrupt_total", "counter", "Stored records that did not decode.",
+      s->store_corrupt);
+  one(b, "backstage_store_commits_total", "counter", "Store transactions (group commits).",
+      s->store_commits);
+  family(b, "backstage_store_commit_seconds_total", "counter", "Time spent in store transactions.");
+  sample_f(b, "backstage_store_commit_seconds_total", NULL, NULL, (double)s->store_commit_ns / 1e9);
+  family(b, "backstage_store_commit_max_seconds", "gauge", "The longest store transaction.");
+  sample_f(b, "backstage_store_commit_max_seconds", NULL, NULL, (double)s->store_commit_max_ns / 1e9);
+  one(b, "backstage_store_pending", "gauge", "Loads and writes queued or running.", s->store_pending);
+}
+
 static void engine_metrics(bs__sb *b, bs__inspector *in) {
   bs_engine_stats s;
   bs_engine_stats_get(in->e, &s);
@@ -101,6 +122,7 @@ static void engine_metrics(bs__sb *b, bs__inspector *in) {
     const char *why = bs_dead_letter_reason_name((bs_dead_letter_reason)r);
     sample_u(b, "backstage_dead_letters_total", "reason", why, strlen(why), s.dead_by_reason[r]);
   }
+  store_metrics(b, &s);
   family(b, "backstage_throughput_messages_per_second", "gauge",
          "Delivered messages per second: last sample interval, and EWMAs with time constants 1s, 10s, 60s.");
   const char *w = "window";
@@ -185,7 +207,7 @@ bool bs__insp_metrics_step(bs__insp_metrics *m, bs__inspector *in, bs__sb *b,
   while (m->part != PART_DONE && *budget > 0) {
     if (m->part == PART_ENGINE) {
       engine_metrics(b, in);
-      spend(budget, 50);
+      spend(budget, 80);
       m->part++;
     } else if (m->part == PART_TYPES) {
       type_metrics(b, m->snap);

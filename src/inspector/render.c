@@ -56,6 +56,10 @@ static void render_engine(bs__sb *b, bs__inspector *in) {
   kv_u64(b, "active", s.active, true);
   kv_u64(b, "requests_pending", s.requests_pending, true);
   kv_u64(b, "bytes_live", s.bytes_live, true);
+  kv_u64(b, "store_loads", s.store_loads, true);
+  kv_u64(b, "store_writes", s.store_writes, true);
+  kv_u64(b, "store_errors", s.store_errors, true);
+  kv_u64(b, "store_pending", s.store_pending, true);
   kv_num(b, "rate", in->rate, true);
   kv_num(b, "avg1", in->avg1, true);
   kv_num(b, "avg10", in->avg10, true);
@@ -206,6 +210,18 @@ void bs__insp_render_row(bs__sb *b, const bs__insp_row *r, const char *id, size_
   kv_num(b, "avg10", r->avg10, true);
   kv_num(b, "avg60", r->avg60, true);
   kv_u64(b, "shard", r->shard, true);
+  key(b, "persisted");
+  if (r->flags & BS__ROW_PERSISTENT) {
+    bs__sb_put(b, "{", 1);
+    kv_u64(b, "version", r->version, true);
+    kv_u64(b, "saved_at", r->saved_at, true);
+    kv_u64(b, "errors", r->store_errors, true);
+    key(b, "last_error");
+    if (r->store_last_error) bs__sb_printf(b, "\"%s\"},", bs_errname(r->store_last_error));
+    else bs__sb_puts(b, "null},");
+  } else {
+    bs__sb_puts(b, "null,");
+  }
   key(b, "tracing");
   bs__sb_puts(b, r->flags & BS__ROW_TRACING ? "true}" : "false}");
 }

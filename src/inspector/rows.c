@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "inspector/insp.h"
+#include "store/store.h"
 
 bs__insp_snap *bs__insp_snap_new(void) {
   bs__insp_snap *s = calloc(1, sizeof *s);
@@ -132,6 +133,13 @@ void bs__insp_row_of(const bs_cell *c, bs__insp_row *r) {
   r->id_len = c->id_len;
   r->flags = (uint8_t)((c->state && !(c->flags & BS__CELL_PROBED) ? BS__ROW_ACTIVE : 0) |
                        (s->trace ? BS__ROW_TRACING : 0));
+  if (c->persist) {
+    r->flags |= BS__ROW_PERSISTENT;
+    r->version = c->persist->version;
+    r->saved_at = c->persist->saved_at;
+    r->store_errors = c->persist->errors;
+    r->store_last_error = c->persist->last_error;
+  }
 }
 
 void bs__insp_rows_sweep(bs__insp_snap *s, bs__shard *sh, size_t from, size_t to,

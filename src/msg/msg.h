@@ -27,7 +27,9 @@ typedef enum bs__msg_kind {
                      req_id, status, body = the encoded value */
   BS__MSG_FANOUT, /* a stream element for each subscriber on the
                      receiving shard: ptr = stream, req_id = publish seq */
-  BS__MSG_CTRL    /* shard control (bs__ctrl_op in `ctrl`) */
+  BS__MSG_CTRL,   /* shard control (bs__ctrl_op in `ctrl`) */
+  BS__MSG_STORE   /* a persistent actor's load or write, to the storage
+                     thread and back (store/store.h) */
 } bs__msg_kind;
 
 typedef struct bs__msg bs__msg;
@@ -159,6 +161,14 @@ static inline void bs__mb_push(bs__mailbox *mb, bs__msg *m) {
   m->next = NULL;
   if (mb->tail) mb->tail->next = m; else mb->head = m;
   mb->tail = m;
+  mb->len++;
+}
+
+/* Puts `m` back at the head (a message that could not be handled yet). */
+static inline void bs__mb_unshift(bs__mailbox *mb, bs__msg *m) {
+  m->next = mb->head;
+  mb->head = m;
+  if (!mb->tail) mb->tail = m;
   mb->len++;
 }
 

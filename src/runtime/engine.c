@@ -4,6 +4,7 @@
 
 #include "internal.h"
 #include "inspector/insp.h"
+#include "store/store.h"
 
 #define BS__SHARDS_MAX 1024u
 #define BS__SPIN_DEFAULT_US 50u
@@ -144,6 +145,11 @@ static int engine_alloc(bs_engine **out, const bs_engine_options *opts) {
 }
 
 static int engine_start(bs_engine *e, uv_loop_t *loop) {
+  /* The store first: shards give themselves an inbox for its completions. */
+  if (e->opts.store || e->opts.store_path) {
+    int rc = bs__storage_new(e);
+    if (rc < 0) return rc;
+  }
   for (uint32_t i = 0; i < e->nshards; i++) {
     /* Single-threaded engines (and test mode) run every shard on the home
      * loop; threaded ones give each other shard a loop of its own. */
@@ -211,14 +217,20 @@ void bs__quit_ack(bs_engine *e) {
 }
 
 
-static void shutdown_threads(bs_engine *e) {
+/* Phase 1, on every shard: deinit the actors (on their own threads). */
+static void stop_all_actors(bs_engine *e) {
   uint32_t started = 0;
   for (uint32_t i = 1; i < e->nshards; i++)
     if (e->shards[i] && e->shards[i]->threaded) started++;
-  if (!started) return;
   for (uint32_t i = 1; i < e->nshards; i++)
     if (e->shards[i] && e->shards[i]->threaded) bs__send_ctrl(e, i, 1 /* stop actors */);
-  wait_acks(e, started);
+  if (started) wait_acks(e, started);
+  for (uint32_t i = 0; i < e->nshards; i++)
+    if (e->shards[i] && !e->shards[i]->threaded) bs__shard_stop_actors(e->shards[i]);
+}
+
+/* Phase 2: the threads exit. */
+static void shutdown_threads(bs_engine *e) {
   for (uint32_t i = 1; i < e->nshards; i++)
     if (e->shards[i] && e->shards[i]->threaded) bs__send_ctrl(e, i, 2 /* exit */);
   for (uint32_t i = 1; i < e->nshards; i++)
@@ -238,9 +250,10 @@ void bs_engine_free(bs_engine *e) {
                      "(close them, and free the engine outside uv_run)");
   BS__STORE(&e->freeing, 1, SEQ_CST);
   if (e->shards) {
+    stop_all_actors(e);
+    /* Their last writes commit before any thread goes away. */
+    if (e->storage) bs__storage_drain(e);
     shutdown_threads(e);
-    for (uint32_t i = 0; i < e->nshards; i++)
-      if (e->shards[i] && !e->shards[i]->threaded) bs__shard_stop_actors(e->shards[i]);
     /* Everything below runs with no other thread left. */
     for (uint32_t i = 0; i < e->nshards; i++)
       if (e->shards[i]) bs__shard_close(e->shards[i]);
@@ -252,6 +265,7 @@ void bs_engine_free(bs_engine *e) {
       if (e->shards[i]) bs__shard_free(e->shards[i]);
     bs__free(&e->heap, e->shards, e->nshards * sizeof *e->shards);
   }
+  if (e->storage) bs__storage_free(e);
   bs__policies_free(e);
   uv_cond_destroy(&e->quit_cond);
   uv_mutex_destroy(&e->quit_lock);
@@ -376,6 +390,13 @@ static void add_shard(bs_engine_stats *o, const bs__shard *s) {
   o->collected += BS__GET(&t->collected);
   o->remote_out += BS__GET(&t->remote_out);
   o->remote_in += BS__GET(&t->remote_in);
+  o->store_loads += BS__GET(&t->store_loads);
+  o->store_writes += BS__GET(&t->store_writes);
+  o->store_errors += BS__GET(&t->store_errors);
+  o->store_conflicts += BS__GET(&t->store_conflicts);
+  o->store_corrupt += BS__GET(&t->store_corrupt);
+  o->store_bytes += BS__GET(&t->store_bytes);
+  o->store_pending += BS__GET(&s->store_pending);
   o->actors += BS__GET(&s->reg.count);
   o->alloc_calls += BS__GET(&s->heap.alloc_calls);
   o->free_calls += BS__GET(&s->heap.free_calls);
@@ -391,6 +412,11 @@ void bs_engine_stats_get(const bs_engine *e, bs_engine_stats *out) {
   out->free_calls += BS__GET(&e->heap.free_calls);
   out->alloc_failures += BS__GET(&e->heap.failures);
   out->bytes_live += (size_t)BS__GET(&e->heap.bytes_live);
+  if (e->storage) {
+    out->store_commits = BS__GET(&e->storage->commits);
+    out->store_commit_ns = BS__GET(&e->storage->commit_ns);
+    out->store_commit_max_ns = BS__GET(&e->storage->commit_max_ns);
+  }
 }
 
 int bs_engine_shard_stats(const bs_engine *e, uint32_t shard, bs_engine_stats *out) {
@@ -418,6 +444,7 @@ int bs_actor_type_check(const bs_actor_type *t) {
   if (!t || !t->name || !t->name[0] || t->state_size == 0) return BS_EINVAL;
   if (t->state_align & (t->state_align - 1)) return BS_EINVAL;
   if (t->method_count && !t->methods) return BS_EINVAL;
+  if (!t->save_state != !t->load_state) return BS_EINVAL;
   for (size_t i = 0; i < t->method_count; i++) {
     const bs_method *m = &t->methods[i];
     if (!m->name || !m->invoke) return BS_EINVAL;

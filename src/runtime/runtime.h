@@ -55,6 +55,7 @@ struct bs_engine {
   void (*trace_fn)(void *ud, const char *actor_id, const char *what);
   void *trace_ud;
   struct bs__inspector *inspector; /* NULL unless started */
+  struct bs__storage *storage;     /* persistent state: NULL without a store */
   /* Shutdown (engine.c): shards acknowledge each phase. */
   uv_mutex_t quit_lock;
   uv_cond_t quit_cond;
@@ -114,14 +115,15 @@ static inline void bs__leave(bs__shard *prev) { bs__tls_shard = prev; }
 void bs__schedule_slow(bs__shard *s, bs_cell *c);
 /* Puts `c` on the run queue unless it is there already. */
 static inline void bs__schedule(bs__shard *s, bs_cell *c) {
-  if (!(c->flags & BS__CELL_IN_RUNQ)) bs__schedule_slow(s, c);
+  if (!(c->flags & (BS__CELL_IN_RUNQ | BS__CELL_PARKED))) bs__schedule_slow(s, c);
 }
 /* Publishes whether the shard's loop has nothing to do (termination). */
 void bs__update_idle(bs__shard *s);
 /* Starts the drain handle (mail or inbox work to do). */
 void bs__wake(bs__shard *s);
 void bs__drain(bs__shard *s);
-/* Takes up to `budget` messages from the inbox into mailboxes. */
+/* Takes messages from the inbox into mailboxes until `budget` is spent (a
+ * store completion costs more than mail); returns what was spent. */
 uint32_t bs__take_inbox(bs__shard *s, uint32_t budget);
 /* Messages taken off the shard's mailboxes so far, and queued there now
  * (BS_RUN_DRAIN). */
@@ -192,6 +194,15 @@ uint32_t bs__turn_next(bs__shard *s, uint32_t limit);
 const bs_method *bs__find_method(const bs_actor_type *t, uint32_t id);
 const char *bs__msg_name(const bs_cell *c, const bs__msg *m, uint32_t *id,
                          bs_reader *args);
+
+/* Activation in steps, for persistent types whose state loads first
+ * (store/persist.c): a zeroed state behind its context; init on it (0, or
+ * init's error with the state freed again); a failed activation, whose
+ * mail (`m` first, if any) is dead-lettered. */
+int bs__instance_new(bs__shard *s, bs_cell *c);
+int bs__instance_init(bs__shard *s, bs_cell *c);
+void bs__instance_drop(bs__shard *s, bs_cell *c);
+void bs__fail_activation(bs__shard *s, bs_cell *c, bs__msg *m, int rc);
 
 /* ---- Sending and arriving (route/send.c) ------------------------------------ */
 
@@ -303,6 +314,31 @@ void bs__streams_free(bs_engine *e);
 /* A FANOUT hand-off arrived on `s`: one ELEM per local subscriber. */
 void bs__fanout_arrived(bs__shard *s, bs__msg *m);
 void bs__stream_caches_free(bs__shard *s);
+
+/* ---- Persistent state (store/persist.c) ----------------------------------------
+ * Every hook is called only for cells with c->persist (persistent types),
+ * so other actors pay one pointer test. */
+
+#define BS__PARKED 1 /* bs__store_activate: the state is loading */
+
+/* A persistent actor is to be activated: its state is loaded first.
+ * Returns BS__PARKED (the cell waits, not scheduled, keeping its mail) or
+ * a negative code (no store, no memory). */
+int bs__store_activate(bs__shard *s, bs_cell *c);
+/* The actor's turn ended: a dirty state is written. */
+void bs__store_turn_end(bs__shard *s, bs_cell *c);
+/* The answer `v` to a request made from shard `to` is held until the
+ * writes it depends on have committed; false: send it now. */
+bool bs__store_hold(bs__shard *s, bs_cell *c, bs__msg *v, uint32_t to);
+/* The instance is being deinitialised: a dirty state is written first. */
+void bs__store_closing(bs__shard *s, bs_cell *c);
+/* A job came back from the storage thread. */
+void bs__store_arrived(bs__shard *s, bs__msg *m);
+/* Hands the jobs made since the last flush to the storage thread. */
+void bs__store_flush(bs__shard *s);
+/* A job is out or a write is due: not idle, not collectable. */
+bool bs__store_busy(const bs_cell *c);
+void bs__store_cell_free(bs__shard *s, bs_cell *c);
 
 /* ---- Posts (post.c) --------------------------------------------------------------- */
 

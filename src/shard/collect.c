@@ -6,7 +6,8 @@
  *
  * Costs nothing unless a timeout is set: the flag test in bs__idle_touch is
  * the only trace on the message path. An actor waiting for the answer to a
- * request it made, or with mail, is not idle. */
+ * request it made, or with mail, or with a write of its state out or due,
+ * is not idle. */
 #include "internal.h"
 
 #define SWEEP_MAX 4096u /* deactivations per timer callback */
@@ -98,7 +99,8 @@ static uint32_t sweep_list(bs__shard *s, bs__lru *l, uint64_t now, uint32_t budg
   while (n < budget && l->head) {
     bs_cell *c = l->head;
     if (bs__add_ms(c->last_turn, l->timeout_ms) > now) break;
-    if (c->mb.len || c->nreq || (c->flags & BS__CELL_PROBED)) {
+    if (c->mb.len || c->nreq || (c->flags & BS__CELL_PROBED) ||
+        (c->persist && bs__store_busy(c))) {
       bs__idle_touch_slow(s, c); /* busy, not idle */
     } else {
       bs__deactivate(s, c);

@@ -55,17 +55,28 @@ static int alloc_state(bs__shard *s, bs_cell *c) {
   return 0;
 }
 
-/* Allocates zeroed state behind a bs_context and runs init on the actor's
- * turn. A failing init leaves the cell inactive. */
-static int activate(bs__shard *s, bs_cell *c) {
-  const bs_actor_type *t = c->type;
+/* A zeroed state behind its bs_context: a new instance, not initialised. */
+int bs__instance_new(bs__shard *s, bs_cell *c) {
   int rc = alloc_state(s, c);
   if (rc < 0) return rc;
   bs_context *ctx = context_of(c->state);
   ctx->engine = s->engine;
   ctx->cell = c;
   c->epoch++;
-  rc = t->init ? t->init(c->state, ctx) : 0;
+  return 0;
+}
+
+/* A new instance given up before init (its stored state would not load). */
+void bs__instance_drop(bs__shard *s, bs_cell *c) { free_state(s, c); }
+
+/* Runs init on the new instance, as the current actor. A failing init
+ * leaves the cell inactive. */
+int bs__instance_init(bs__shard *s, bs_cell *c) {
+  const bs_actor_type *t = c->type;
+  bs_cell *prev = s->current;
+  s->current = c;
+  int rc = t->init ? t->init(c->state, context_of(c->state)) : 0;
+  s->current = prev;
   if (rc < 0) {
     free_state(s, c);
     BS__STAT(s, init_failures);
@@ -78,8 +89,18 @@ static int activate(bs__shard *s, bs_cell *c) {
   return 0;
 }
 
+/* A new instance on the actor's turn: allocated and initialised at once,
+ * or, for a persistent type, once its stored state has loaded
+ * (BS__PARKED meanwhile). */
+static int activate(bs__shard *s, bs_cell *c) {
+  if (BS__UNLIKELY(c->type->load_state != NULL)) return bs__store_activate(s, c);
+  int rc = bs__instance_new(s, c);
+  return rc < 0 ? rc : bs__instance_init(s, c);
+}
+
 void bs__deactivate(bs__shard *s, bs_cell *c) {
   const bs_actor_type *t = c->type;
+  if (BS__UNLIKELY(c->persist != NULL)) bs__store_closing(s, c); /* writes first */
   bs_cell *prev = s->current;
   s->current = c;
   if (t->deinit) t->deinit(c->state);
@@ -124,6 +145,7 @@ static int status_for(bs_dead_letter_reason reason, int code) {
   case BS_DL_INIT_FAILED: return BS_EINIT;
   case BS_DL_MAILBOX_FULL: return BS_EFULL;
   case BS_DL_NO_MEMORY: return BS_ENOMEM;
+  case BS_DL_STORE: return code < 0 ? code : BS_ESTORE;
   default: return code < 0 ? code : BS_ECANCELED;
   }
 }
@@ -294,6 +316,11 @@ static void answer(bs__shard *s, bs_cell *c, bs__msg *m, bs_writer *rw) {
   }
   v->kind = BS__MSG_VALUE;
   v->req_id = m->req_id;
+  /* A persistent actor's answer waits for the write of what it answered. */
+  if (BS__UNLIKELY(c->persist != NULL) && bs__store_hold(s, c, v, m->reply_shard)) {
+    bs__release(s, m);
+    return;
+  }
   bs__answer(s, m->reply_shard, v);
   bs__release(s, m);
 }
@@ -364,9 +391,13 @@ static void dispatch_elem(bs__shard *s, bs_cell *c, bs__msg *m) {
 }
 
 /* Activation failure: the whole mailbox is dead-lettered (one init attempt
- * per batch, not one per message); the next message tries again. */
-static void fail_activation(bs__shard *s, bs_cell *c, bs__msg *m, int rc) {
-  bs_dead_letter_reason why = rc == BS_ENOMEM ? BS_DL_NO_MEMORY : BS_DL_INIT_FAILED;
+ * per batch, not one per message); the next message tries again. A state
+ * that could not be loaded is the store's failure, not init's. */
+void bs__fail_activation(bs__shard *s, bs_cell *c, bs__msg *m, int rc) {
+  bs_dead_letter_reason why = rc == BS_ENOMEM ? BS_DL_NO_MEMORY
+                              : rc == BS_ESTORE || rc == BS_ECORRUPT || rc == BS_ECONFLICT
+                                  ? BS_DL_STORE
+                                  : BS_DL_INIT_FAILED;
   sweep(s, c, m, why, rc);
 }
 
@@ -378,31 +409,45 @@ static void dispatch_stop(bs__shard *s, bs_cell *c, bs__msg *m) {
   bs__sweep_mailbox(s, c, BS_DL_STOPPED, BS_ESTOPPED);
 }
 
-/* Returns false when the turn must end (actor stopped or failed to start). */
-static bool dispatch(bs__shard *s, bs_cell *c, bs__msg *m) {
+enum { TURN_END, TURN_ON, TURN_PARKED };
+
+/* Dispatches `m` to `c`: TURN_ON, or TURN_END when the turn must end (the
+ * actor stopped or failed to start), or TURN_PARKED when the instance
+ * waits for its stored state: `m` is back at the head of the mailbox,
+ * not handled. */
+static int dispatch(bs__shard *s, bs_cell *c, bs__msg *m) {
+  int rc = 0;
+  if (BS__UNLIKELY(!c->state) && m->kind != BS__MSG_REPLY && m->kind != BS__MSG_STOP) {
+    rc = activate(s, c);
+    if (rc == BS__PARKED) {
+      bs__mb_unshift(&c->mb, m);
+      s->queued++;
+      return TURN_PARKED;
+    }
+  }
   BS__OBS_DISPATCH(s, c, m);
+  if (BS__UNLIKELY(rc < 0)) {
+    bs__fail_activation(s, c, m, rc);
+    return TURN_END;
+  }
   switch (m->kind) {
   case BS__MSG_REPLY:
     bs__deliver_reply(s, c, m);
-    return true;
+    return TURN_ON;
   case BS__MSG_STOP:
     dispatch_stop(s, c, m);
-    return false;
+    return TURN_END;
+  case BS__MSG_ELEM:
+    dispatch_elem(s, c, m);
+    return TURN_ON;
   default:
-    break;
+    dispatch_call(s, c, m);
+    return TURN_ON;
   }
-  if (BS__UNLIKELY(!c->state)) {
-    int rc = activate(s, c);
-    if (rc < 0) {
-      fail_activation(s, c, m, rc);
-      return false;
-    }
-  }
-  if (m->kind == BS__MSG_ELEM) dispatch_elem(s, c, m); else dispatch_call(s, c, m);
-  return true;
 }
 
-/* One turn: up to `limit` messages of one actor. Returns messages handled. */
+/* One turn: up to `limit` messages of one actor. Returns messages handled.
+ * A persistent actor's dirty state is written when its turn ends. */
 static uint32_t turn(bs__shard *s, bs_cell *c, uint32_t limit) {
   uint32_t n = 0;
   bs_cell *saved = s->current;
@@ -410,10 +455,13 @@ static uint32_t turn(bs__shard *s, bs_cell *c, uint32_t limit) {
   while (n < limit) {
     bs__msg *m = bs__mb_pop(&c->mb);
     if (!m) break;
-    n++;
     s->queued--;
-    if (!dispatch(s, c, m)) break;
+    int next = dispatch(s, c, m);
+    if (next == TURN_PARKED) break;
+    n++;
+    if (next == TURN_END) break;
   }
+  if (BS__UNLIKELY(c->persist != NULL) && c->state) bs__store_turn_end(s, c);
   s->current = saved;
   s->handled += n;
   return n;

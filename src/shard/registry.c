@@ -101,12 +101,14 @@ int bs__cell_get(bs__shard *s, const bs_actor_type *t, const char *id,
 
 void bs__cell_free(bs__shard *s, bs_cell *c) {
   BS__OBS_CELL_FREED(s, c);
+  if (c->persist) bs__store_cell_free(s, c);
   bs__free(&s->heap, c, cell_size(c->id_len));
 }
 
 void bs__collect(bs__shard *s, bs_cell *c) {
   if (c->state || c->mb.len || c->nreq || s->current == c ||
-      (c->flags & (BS__CELL_IN_RUNQ | BS__CELL_PROBED | BS__CELL_EXTERNAL)))
+      (c->flags & (BS__CELL_IN_RUNQ | BS__CELL_PROBED | BS__CELL_EXTERNAL)) ||
+      (c->persist && bs__store_busy(c)))
     return;
   bs__registry_remove(&s->reg, &s->heap, c);
   bs__cell_free(s, c);

@@ -29,7 +29,10 @@ static void async_cb(uv_async_t *a);
 void bs__hold_update(bs_engine *e) {
   bs__shard *home = e->shards[0];
   if (!home->h) return;
-  if (e->holds > 0 || home->watching) uv_ref((uv_handle_t *)&home->h->async);
+  /* A store job out keeps it too: its completion comes through the async
+   * handle (an engine whose only shard runs on the home loop). */
+  if (e->holds > 0 || home->watching || home->store_pending)
+    uv_ref((uv_handle_t *)&home->h->async);
   else uv_unref((uv_handle_t *)&home->h->async);
 }
 
@@ -105,6 +108,7 @@ void bs__push(bs__shard *s, uint32_t to, bs__msg *m) {
 
 void bs__flush(bs__shard *s) {
   bs_engine *e = s->engine;
+  if (BS__UNLIKELY(s->store_out.n)) bs__store_flush(s);
   for (uint32_t i = 0; s->nout && i < e->nshards; i++) {
     bs__chain *c = &s->out[i];
     if (!c->n) continue;
@@ -128,22 +132,34 @@ void bs__arrive(bs__shard *s, bs__msg *m) {
   case BS__MSG_VALUE: bs__answer_arrived(s, m); break;
   case BS__MSG_FANOUT: bs__fanout_arrived(s, m); break;
   case BS__MSG_CTRL: do_ctrl(s, m); break;
+  case BS__MSG_STORE: bs__store_arrived(s, m); break;
   default: bs__deliver_local(s, m); break;
   }
 }
 
+/* Store completions come through the inbox too: counted as taken (their
+ * jobs were counted as sent, in bs__store_flush, so termination waits for
+ * them), not as mail from other shards. One costs STORE_COST of the budget
+ * (it may release replies and encode the next write): a group commit of
+ * thousands is handled over several iterations, never in one long gap
+ * between dispatches. Returns the budget spent. */
+#define STORE_COST 8u
+
 uint32_t bs__take_inbox(bs__shard *s, uint32_t budget) {
-  uint32_t n = 0;
+  uint32_t n = 0, mail = 0, spent = 0;
   bs__msg *m;
-  while (n < budget && (m = bs__inbox_pop(&s->inbox))) {
+  while (spent < budget && (m = bs__inbox_pop(&s->inbox))) {
     n++;
+    bool store = m->kind == BS__MSG_STORE;
+    mail += !store;
+    spent += store ? STORE_COST : 1;
     bs__arrive(s, m);
   }
   if (n) {
     BS__STORE(&s->xrecv, s->xrecv + n, RELEASE);
-    BS__BUMP(&s->stats.remote_in, n);
+    BS__BUMP(&s->stats.remote_in, mail);
   }
-  return n;
+  return spent;
 }
 
 /* ---- Draining ----------------------------------------------------------------- */
@@ -164,7 +180,7 @@ static bool spin(bs__shard *s) {
 }
 
 static void go_idle(bs__shard *s) {
-  if (s->engine->nshards > 1) {
+  if (s->inbox.stub) {
     if (bs__inbox_busy(&s->inbox) || spin(s)) return;
     if (!bs__inbox_sleep(&s->inbox)) return; /* something arrived */
   }
@@ -179,7 +195,10 @@ static void go_idle(bs__shard *s) {
 void bs__drain(bs__shard *s) {
   bs_engine *e = s->engine;
   uint32_t budget = e->opts.drain_budget;
-  if (e->nshards > 1) budget -= bs__take_inbox(s, budget / 2);
+  if (s->inbox.stub) {
+    uint32_t spent = bs__take_inbox(s, budget / 2);
+    budget -= spent < budget ? spent : budget - 1;
+  }
   if (BS__UNLIKELY(s->stopping)) return; /* told to exit: handles closing */
   s->in_drain = true;
   while (s->rq_head && budget > 0)
@@ -307,7 +326,7 @@ static void async_cb(uv_async_t *a) {
   bs__shard *s = a->data;
   bs__shard *prev = bs__enter(s);
   if (s->index == 0) bs__post_flush(s->engine, true);
-  if (s->engine->nshards > 1 && bs__inbox_busy(&s->inbox)) bs__wake(s);
+  if (s->inbox.stub && bs__inbox_busy(&s->inbox)) bs__wake(s);
   bs__leave(prev);
 }
 
@@ -382,13 +401,14 @@ static int shard_init(bs__shard *s, uv_loop_t *loop) {
   if (n > 1) {
     s->out = bs__calloc(&s->heap, n * sizeof *s->out);
     s->rfree = bs__calloc(&s->heap, n * sizeof *s->rfree);
-    bs__msg *stub = bs__calloc(&s->heap, sizeof(bs__msg));
-    if (!s->out || !s->rfree || !stub) {
-      bs__free(&s->heap, stub, sizeof(bs__msg));
-      return BS_ENOMEM;
-    }
-    bs__inbox_init(&s->inbox, stub);
+    if (!s->out || !s->rfree) return BS_ENOMEM;
     if (s->threaded && prealloc_ctrl(s) < 0) return BS_ENOMEM;
+  }
+  /* The inbox: mail from other shards, and store completions. */
+  if (n > 1 || e->storage) {
+    bs__msg *stub = bs__calloc(&s->heap, sizeof(bs__msg));
+    if (!stub) return BS_ENOMEM;
+    bs__inbox_init(&s->inbox, stub);
   }
   s->external = bs__external_new(s);
   s->h = bs__calloc(&s->heap, sizeof *s->h);
@@ -449,6 +469,7 @@ void bs__shard_stop_actors(bs__shard *s) {
     if (c) bs__sweep_mailbox(s, c, BS_DL_ENGINE_FREED, BS_ECANCELED);
   }
   if (s->external) bs__sweep_mailbox(s, s->external, BS_DL_ENGINE_FREED, BS_ECANCELED);
+  if (s->store_out.n) bs__store_flush(s); /* the final writes of those actors */
   bs__leave(prev);
 }
 

@@ -27,7 +27,9 @@ enum {
   BS__CELL_PROBED = 1u << 1,   /* test kit: mail is captured; state is the probe */
   BS__CELL_SLACK = 1u << 2,    /* state block has alignment slack (dispatch.c) */
   BS__CELL_EXTERNAL = 1u << 3, /* the shard's box for replies outside actors */
-  BS__CELL_IN_LRU = 1u << 4    /* on its type's idle list (collect.c) */
+  BS__CELL_IN_LRU = 1u << 4,   /* on its type's idle list (collect.c) */
+  BS__CELL_PARKED = 1u << 5    /* waits for its state to load: not scheduled,
+                                  its mail kept (store/persist.c) */
 };
 
 /* A cell exists while its actor is active, has mail, is probed or waits for
@@ -45,6 +47,8 @@ struct bs_cell {
   uint32_t hash;
   uint32_t epoch;             /* activations so far */
   uint32_t nreq;              /* its requests still pending */
+  struct bs__pcell *persist;  /* persistent types: versions, writes, held
+                                 replies (store/persist.c); else NULL */
   uint8_t flags;
   uint8_t id_len;
   BS__OBS_CELL_FIELDS         /* observer counters (inspector), if any */
@@ -136,6 +140,8 @@ typedef struct bs__stats {
   uint64_t method_errors, restarts, rejected, activations, init_failures;
   uint64_t active, requests_pending, idle_deactivations, collected;
   uint64_t remote_out, remote_in;
+  uint64_t store_loads, store_writes, store_errors, store_conflicts, store_corrupt;
+  uint64_t store_bytes;
 } bs__stats;
 
 #define BS__STAT(s, f) BS__BUMP(&(s)->stats.f, 1)
@@ -217,6 +223,8 @@ struct bs__shard {
   struct bs__subcache *subcache; /* [stream index] this shard's copy of its
                                     subscribers of each stream (stream.c) */
   uint32_t nsubcache;
+  bs__chain store_out;        /* store jobs made in this drain (persist.c) */
+  uint32_t store_pending;     /* store jobs out, not yet completed here */
   /* Read by other threads: */
   uint64_t xsent;             /* inbox pushes made by this shard */
   uint64_t xrecv;             /* inbox messages taken by this shard */

@@ -60,7 +60,7 @@ static uint32_t actions(bs_engine *e, uint32_t *list) {
   uint32_t n = 0;
   for (uint32_t i = 0; i < e->nshards; i++) {
     bs__shard *s = e->shards[i];
-    if (e->nshards > 1 && bs__inbox_busy(&s->inbox)) list[n++] = 2 * i;
+    if (s->inbox.stub && bs__inbox_busy(&s->inbox)) list[n++] = 2 * i;
     if (s->rq_head) list[n++] = 2 * i + 1;
   }
   return n;

@@ -155,6 +155,12 @@ typedef struct bst_globals {
   int pinger_deinit_send_rc;
   /* bogus method's invoke (must never run) */
   int bogus_invokes;
+  /* Ledger */
+  int ledger_inits;
+  int ledger_deinits;
+  int ledger_loaded;            /* inits that found a stored state */
+  int64_t ledger_init_balance;  /* the balance init saw, last time */
+  bool ledger_persist_in_init;  /* init adds 1000 and persists */
 } bst_globals;
 
 extern bst_globals bst_g;
@@ -195,6 +201,7 @@ extern const bs_actor_type bst_failinit_type;
 extern const bs_actor_type bst_seq_type;
 extern const bs_actor_type bst_probe_type;
 extern const bs_actor_type bst_pinger_type;
+extern const bs_actor_type bst_ledger_type;
 
 enum { BST_COUNTER_ADD, BST_COUNTER_GET, BST_COUNTER_SPIN, BST_COUNTER_FAIL_WITH,
        BST_COUNTER_GET_UNENCODABLE, BST_COUNTER_STOP_SELF, BST_COUNTER_SET,
@@ -221,6 +228,18 @@ enum { BST_PINGER_SEND_ADD, BST_PINGER_ASK, BST_PINGER_START_CYCLE,
        BST_PINGER_PING_BACK, BST_PINGER_VALUE, BST_PINGER_STOP_SELF,
        BST_PINGER_NMETHODS };
 extern const bs_method bst_pinger_methods[BST_PINGER_NMETHODS];
+
+/* Ledger (persistent: save_state/load_state by hand, {1: balance, 2: ops,
+ * 3: check}): add(int64) [1] one-way, persists; deposit(int64) -> int64
+ * balance [2], persists; get() -> int64 [3]; forget() [4] removes the
+ * record; set_volatile(int64) [5] changes the balance without persisting;
+ * version() -> int64 [6] bs_context_version. Its deinit changes the
+ * balance and calls persist (which must be ignored). A record whose check
+ * does not match fails to load (BS_EDECODE). */
+enum { BST_LEDGER_ADD, BST_LEDGER_DEPOSIT, BST_LEDGER_GET, BST_LEDGER_FORGET,
+       BST_LEDGER_SET_VOLATILE, BST_LEDGER_VERSION, BST_LEDGER_NMETHODS };
+extern const bs_method bst_ledger_methods[BST_LEDGER_NMETHODS];
+uint64_t bst_ledger_check(int64_t balance, uint64_t ops);
 
 /* A method no type has (id 999, no arguments); its invoke must never run. */
 extern const bs_method bst_bogus_method;
@@ -305,6 +324,11 @@ void bst_assert_no_leak(const bst_alloc *a);
 
 /* Runs until done and asserts it returned 0. */
 void bst_run(bs_engine *e);
+
+/* A fresh path for an embedded store ("<temporary dir>/state.db"); the
+ * directory and what is in it are removed at exit. Each call gives another
+ * directory. */
+const char *bst_store_path(void);
 
 /* Busy-waits `ms` milliseconds of wall time (uv_hrtime). */
 void bst_spin_ms(uint64_t ms);

@@ -134,6 +134,8 @@ const bs_actor_type bst_counter_type = {
     bst_counter_methods,
     BST_COUNTER_NMETHODS,
     NULL,
+    NULL,
+    NULL,
 };
 
 /* ---- Recorder ------------------------------------------------------------ */
@@ -186,7 +188,7 @@ const bs_method bst_recorder_methods[BST_RECORDER_NMETHODS] = {
 
 const bs_actor_type bst_recorder_type = {
     "Recorder", sizeof(recorder), alignof(recorder), recorder_init, NULL,
-    bst_recorder_methods, BST_RECORDER_NMETHODS, NULL,
+    bst_recorder_methods, BST_RECORDER_NMETHODS, NULL, NULL, NULL,
 };
 
 /* ---- Echo ---------------------------------------------------------------- */
@@ -234,7 +236,7 @@ const bs_method bst_echo_methods[BST_ECHO_NMETHODS] = {
 
 const bs_actor_type bst_echo_type = {
     "Echo", sizeof(echo), alignof(echo), echo_init, NULL,
-    bst_echo_methods, BST_ECHO_NMETHODS, NULL,
+    bst_echo_methods, BST_ECHO_NMETHODS, NULL, NULL, NULL,
 };
 
 /* ---- FailInit ------------------------------------------------------------ */
@@ -269,7 +271,7 @@ const bs_method bst_failinit_methods[BST_FAILINIT_NMETHODS] = {
 
 const bs_actor_type bst_failinit_type = {
     "FailInit", sizeof(failinit), alignof(failinit), failinit_init,
-    failinit_deinit, bst_failinit_methods, BST_FAILINIT_NMETHODS, NULL,
+    failinit_deinit, bst_failinit_methods, BST_FAILINIT_NMETHODS, NULL, NULL, NULL,
 };
 
 /* ---- Seq ------------------------------------------------------------------ */
@@ -306,7 +308,7 @@ const bs_method bst_seq_methods[BST_SEQ_NMETHODS] = {
 
 const bs_actor_type bst_seq_type = {
     "Seq", sizeof(seq), alignof(seq), seq_init, NULL,
-    bst_seq_methods, BST_SEQ_NMETHODS, NULL,
+    bst_seq_methods, BST_SEQ_NMETHODS, NULL, NULL, NULL,
 };
 
 /* ---- Probe ---------------------------------------------------------------- */
@@ -375,7 +377,7 @@ const bs_method bst_probe_methods[BST_PROBE_NMETHODS] = {
 
 const bs_actor_type bst_probe_type = {
     "Probe", sizeof(probe), alignof(probe), probe_init, probe_deinit,
-    bst_probe_methods, BST_PROBE_NMETHODS, NULL,
+    bst_probe_methods, BST_PROBE_NMETHODS, NULL, NULL, NULL,
 };
 
 /* ---- Pinger --------------------------------------------------------------- */
@@ -527,7 +529,142 @@ const bs_method bst_pinger_methods[BST_PINGER_NMETHODS] = {
 
 const bs_actor_type bst_pinger_type = {
     "Pinger", sizeof(pinger), alignof(pinger), pinger_init, pinger_deinit,
-    bst_pinger_methods, BST_PINGER_NMETHODS, NULL,
+    bst_pinger_methods, BST_PINGER_NMETHODS, NULL, NULL, NULL,
+};
+
+/* ---- Ledger (persistent) ---------------------------------------------------- */
+
+/* Its stored form: {1: balance, 2: ops, 3: check}, check = a function of
+ * the other two, so a torn or mixed-up record shows. */
+typedef struct ledger {
+  bs_context *ctx;
+  int64_t balance;
+  uint64_t ops;
+  uint64_t check;
+} ledger;
+
+uint64_t bst_ledger_check(int64_t balance, uint64_t ops) {
+  return ((uint64_t)balance * 0x9e3779b97f4a7c15ull) ^ (ops + 0x5bd1e995u);
+}
+
+static int ledger_save(const void *self, bs_writer *w) {
+  const ledger *l = self;
+  bs_write_map(w, 3);
+  bs_write_uint(w, 1);
+  bs_write_int(w, l->balance);
+  bs_write_uint(w, 2);
+  bs_write_uint(w, l->ops);
+  bs_write_uint(w, 3);
+  return bs_write_uint(w, l->check);
+}
+
+static int ledger_load(void *self, bs_reader *r) {
+  ledger *l = self;
+  uint64_t n = 0;
+  if (bs_read_map(r, &n) < 0) return r->err;
+  for (uint64_t i = 0; i < n && !r->err; i++) {
+    uint64_t key = 0;
+    bs_read_uint(r, &key);
+    if (key == 1) bs_read_i64(r, &l->balance);
+    else if (key == 2) bs_read_u64(r, &l->ops);
+    else if (key == 3) bs_read_u64(r, &l->check);
+    else bs_read_skip(r);
+  }
+  if (!r->err && l->check != bst_ledger_check(l->balance, l->ops)) r->err = BS_EDECODE;
+  return r->err;
+}
+
+static int ledger_init(void *self, bs_context *ctx) {
+  ledger *l = self;
+  l->ctx = ctx;
+  bst_g.ledger_inits++;
+  if (bs_context_loaded(ctx)) bst_g.ledger_loaded++;
+  bst_g.ledger_init_balance = l->balance;
+  if (bst_g.ledger_persist_in_init) {
+    l->balance += 1000;
+    l->check = bst_ledger_check(l->balance, l->ops);
+    bs_context_persist(ctx);
+  }
+  return 0;
+}
+
+static void ledger_deinit(void *self) {
+  ledger *l = self;
+  bst_g.ledger_deinits++;
+  l->balance = -1; /* changed in deinit: never written */
+  bs_context_persist(l->ctx);
+}
+
+static void ledger_apply(ledger *l, int64_t n) {
+  l->balance += n;
+  l->ops++;
+  l->check = bst_ledger_check(l->balance, l->ops);
+}
+
+static int ledger_add(void *self, bs_call *call) {
+  int64_t n = 0;
+  if (bs_read_i64(&call->args, &n) < 0) return call->args.err;
+  ledger_apply(self, n);
+  call->result = bs_context_persist(((ledger *)self)->ctx);
+  return 0;
+}
+
+static int ledger_deposit(void *self, bs_call *call) {
+  ledger *l = self;
+  int64_t n = 0;
+  if (bs_read_i64(&call->args, &n) < 0) return call->args.err;
+  ledger_apply(l, n);
+  call->result = bs_context_persist(l->ctx);
+  return call->reply ? bs_write_int(call->reply, l->balance) : 0;
+}
+
+static int ledger_get(void *self, bs_call *call) {
+  ledger *l = self;
+  call->result = 0;
+  return call->reply ? bs_write_int(call->reply, l->balance) : 0;
+}
+
+static int ledger_forget(void *self, bs_call *call) {
+  ledger *l = self;
+  call->result = bs_context_forget(l->ctx);
+  return 0;
+}
+
+static int ledger_set_volatile(void *self, bs_call *call) {
+  int64_t n = 0;
+  if (bs_read_i64(&call->args, &n) < 0) return call->args.err;
+  ledger *l = self;
+  l->balance = n;
+  l->check = bst_ledger_check(l->balance, l->ops);
+  call->result = 0;
+  return 0;
+}
+
+static int ledger_version(void *self, bs_call *call) {
+  ledger *l = self;
+  call->result = 0;
+  return call->reply ? bs_write_int(call->reply, (int64_t)bs_context_version(l->ctx)) : 0;
+}
+
+const bs_method bst_ledger_methods[BST_LEDGER_NMETHODS] = {
+    {"add", 1, 1, ledger_add},
+    {"deposit", 2, 1, ledger_deposit},
+    {"get", 3, 0, ledger_get},
+    {"forget", 4, 0, ledger_forget},
+    {"set_volatile", 5, 1, ledger_set_volatile},
+    {"version", 6, 0, ledger_version},
+};
+
+const bs_actor_type bst_ledger_type = {
+    .name = "Ledger",
+    .state_size = sizeof(ledger),
+    .state_align = alignof(ledger),
+    .init = ledger_init,
+    .deinit = ledger_deinit,
+    .methods = bst_ledger_methods,
+    .method_count = BST_LEDGER_NMETHODS,
+    .save_state = ledger_save,
+    .load_state = ledger_load,
 };
 
 /* ---- Bogus method and lookup ------------------------------------------------ */
@@ -546,6 +683,7 @@ const bs_actor_type *bst_type_by_name(const char *name) {
   static const bs_actor_type *const all[] = {
       &bst_counter_type, &bst_recorder_type, &bst_echo_type,
       &bst_failinit_type, &bst_seq_type, &bst_probe_type, &bst_pinger_type,
+      &bst_ledger_type,
   };
   if (name == NULL) return NULL;
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)

@@ -256,7 +256,8 @@ static void name_actor(gen_actor *a, CXCursor marked, CXCursor def) {
   }
 }
 
-gen_actor *gen_actor_build(CXCursor marked, CXCursor def, const gen_vec *tops) {
+gen_actor *gen_actor_build(CXCursor marked, CXCursor def, const gen_vec *tops,
+                           const gen_input *in, bool persistent) {
   gen_actor *a = gen_alloc(sizeof *a);
   name_actor(a, marked, def);
   if (a->name[0] == '\0') {
@@ -277,5 +278,9 @@ gen_actor *gen_actor_build(CXCursor marked, CXCursor def, const gen_vec *tops) {
   if (!sort_methods(a) || gen_error_count() != before)
     return NULL;
   gen_resolve_lenient_fields(def, &a->state_fields);
+  a->persistent = persistent;
+  if (persistent &&
+      !gen_resolve_persist_fields(def, in, a->name, &a->persist_fields))
+    return NULL;
   return a;
 }

@@ -15,8 +15,10 @@ typedef struct top_decl {
 
 /* `marked` is the declaration after the marker (the struct or its typedef),
  * `def` the struct's definition, `tops` every top-level declaration of the
- * file (top_decl *), where the methods are looked up. Reports errors and
- * returns NULL if the actor cannot be generated. */
-gen_actor *gen_actor_build(CXCursor marked, CXCursor def, const gen_vec *tops);
+ * file (top_decl *), where the methods are looked up, `in` the file (its
+ * text holds the @transient markers of a persistent actor's fields).
+ * Reports errors and returns NULL if the actor cannot be generated. */
+gen_actor *gen_actor_build(CXCursor marked, CXCursor def, const gen_vec *tops,
+                           const gen_input *in, bool persistent);
 
 #endif

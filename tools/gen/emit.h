@@ -49,6 +49,8 @@ void emit_struct_stream_impl(gen_sbuf *c, const gen_struct *st);
 void emit_subscriber(gen_sbuf *h, const gen_actor *a, const gen_method *m);
 
 void emit_state_encoder(gen_sbuf *c, const gen_actor *a);
+/* A persistent actor's T__save_state and T__load_state. */
+void emit_persist_codec(gen_sbuf *c, const gen_actor *a);
 void emit_actor_header(gen_sbuf *h, const gen_actor *a);
 void emit_actor_source(gen_sbuf *c, const gen_actor *a);
 

@@ -178,7 +178,12 @@ void emit_actor_header(gen_sbuf *h, const gen_actor *a) {
             n);
   sb_printf(h, "typedef struct %sProxy {\n  bs_ref ref;\n} %sProxy;\n\n", n, n);
   sb_printf(h, "extern const bs_actor_type %s_actor_type;\n", n);
-  sb_printf(h, "int %s__encode_state(const void *self, bs_writer *w);\n\n", n);
+  sb_printf(h, "int %s__encode_state(const void *self, bs_writer *w);\n", n);
+  if (a->persistent)
+    sb_printf(h, "/* Persistent: its stored state (docs/persistence.md). */\n"
+              "int %s__save_state(const void *self, bs_writer *w);\n"
+              "int %s__load_state(void *self, bs_reader *r);\n", n, n);
+  sb_puts(h, "\n");
   sb_printf(h, "/* A proxy of the %s `id` (bs_actor_get): a reference by "
             "key; activation\n * waits for its first message. On an error "
             "*out is zeroed (sends to it fail\n * with BS_EINVAL). */\n", n);
@@ -280,7 +285,11 @@ static void emit_table(gen_sbuf *c, const gen_actor *a) {
   else
     sb_puts(c, "  .methods = NULL,\n");
   sb_printf(c, "  .method_count = %zu,\n", a->methods.len);
-  sb_printf(c, "  .encode_state = %s__encode_state,\n};\n\n", n);
+  sb_printf(c, "  .encode_state = %s__encode_state,\n", n);
+  if (a->persistent)
+    sb_printf(c, "  .save_state = %s__save_state,\n"
+              "  .load_state = %s__load_state,\n", n, n);
+  sb_puts(c, "};\n\n");
 }
 
 /* ---- Proxies --------------------------------------------------------------- */
@@ -375,6 +384,7 @@ void emit_actor_source(gen_sbuf *c, const gen_actor *a) {
   for (size_t i = strlen(n); i < 66; i++) sb_puts(c, "-");
   sb_puts(c, " */\n\n");
   emit_state_encoder(c, a);
+  if (a->persistent) emit_persist_codec(c, a);
   for (size_t i = 0; i < a->methods.len; i++)
     emit_thunk(c, a, a->methods.items[i]);
   emit_table(c, a);

@@ -52,19 +52,17 @@ void emit_struct_prototypes(gen_sbuf *h, const gen_struct *st) {
   sb_puts(h, "\n");
 }
 
-static void emit_decoder(gen_sbuf *c, const gen_struct *st) {
-  sb_printf(c, "int %s__decode(bs_reader *r, %s *v) {\n", st->name,
-            st->spelling);
-  sb_puts(c, "  uint64_t n = 0, i;\n"
-             "  memset(v, 0, sizeof *v);\n"
-             "  if (bs_read_map(r, &n) != 0) return r->err;\n"
+/* The body of a decoder into `v`: a map, fields by key, unknown keys (and
+ * keys of other CBOR types) skipped with their values. */
+static void decode_fields(gen_sbuf *c, const gen_vec *fields) {
+  sb_puts(c, "  if (bs_read_map(r, &n) != 0) return r->err;\n"
              "  for (i = 0; i < n && r->err == 0; i++) {\n"
              "    bool known;\n"
              "    uint64_t key = bs_gen_read_key(r, &known);\n"
              "    if (!known) continue;\n"
              "    switch (key) {\n");
-  for (size_t i = 0; i < st->fields.len; i++) {
-    const gen_field *f = st->fields.items[i];
+  for (size_t i = 0; i < fields->len; i++) {
+    const gen_field *f = fields->items[i];
     sb_printf(c, "    case 0x%08xu: /* %s */\n", f->key, f->name);
     emit_decode(c, f->type, "r", gen_printf("v->%s", f->name),
                 f->count_name ? gen_printf("v->%s", f->count_name) : NULL, 0,
@@ -78,6 +76,14 @@ static void emit_decoder(gen_sbuf *c, const gen_struct *st) {
              "  }\n"
              "  return r->err;\n"
              "}\n\n");
+}
+
+static void emit_decoder(gen_sbuf *c, const gen_struct *st) {
+  sb_printf(c, "int %s__decode(bs_reader *r, %s *v) {\n", st->name,
+            st->spelling);
+  sb_puts(c, "  uint64_t n = 0, i;\n"
+             "  memset(v, 0, sizeof *v);\n");
+  decode_fields(c, &st->fields);
 }
 
 void emit_struct_codec(gen_sbuf *c, const gen_struct *st) {
@@ -104,4 +110,23 @@ void emit_state_encoder(gen_sbuf *c, const gen_actor *a) {
   if (a->state_fields.len == 0) sb_puts(c, "  (void)v;\n");
   encode_fields(c, &a->state_fields, true);
   sb_puts(c, "}\n\n");
+}
+
+/* A persistent actor's stored state (docs/persistence.md): its stored
+ * fields as the wire encodes a struct, {fnv1a32(field name): value}, so
+ * records written by an older or newer version of the struct load (added
+ * fields stay zero, removed ones are skipped). The loader fills a zeroed
+ * state: it never touches the fields that are not stored. */
+void emit_persist_codec(gen_sbuf *c, const gen_actor *a) {
+  sb_printf(c, "int %s__save_state(const void *self, bs_writer *w) {\n",
+            a->name);
+  sb_printf(c, "  const %s *v = self;\n", a->spelling);
+  if (a->persist_fields.len == 0) sb_puts(c, "  (void)v;\n");
+  encode_fields(c, &a->persist_fields, false);
+  sb_puts(c, "}\n\n");
+  sb_printf(c, "int %s__load_state(void *self, bs_reader *r) {\n", a->name);
+  sb_printf(c, "  %s *v = self;\n", a->spelling);
+  sb_puts(c, "  uint64_t n = 0, i;\n");
+  if (a->persist_fields.len == 0) sb_puts(c, "  (void)v;\n");
+  decode_fields(c, &a->persist_fields);
 }

@@ -142,18 +142,36 @@ int gen_inputs_check(const gen_vec *inputs) {
 
 static const char MARKER[] = "@generate-proxy";
 
+static bool word_char(char c) {
+  return c == '-' || c == '_' || (c >= 'a' && c <= 'z') ||
+         (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
 /* True if the comment body [s, e) is the marker, optionally followed by
  * more words. Leading '*', '/' and '!' are ignored, so doc-comment styles
- * work too. */
-static bool is_marker(const char *s, const char *e) {
+ * work too. The first word after the marker may be an option: `persistent`
+ * sets GEN_MARK_PERSISTENT in *opts. */
+static bool is_marker(const char *s, const char *e, uintptr_t *opts) {
   while (s < e && (*s == ' ' || *s == '\t' || *s == '*' || *s == '/' ||
                    *s == '!'))
     s++;
   size_t m = sizeof MARKER - 1;
   if ((size_t)(e - s) < m || memcmp(s, MARKER, m) != 0) return false;
   s += m;
-  return s == e || !(*s == '-' || *s == '_' || (*s >= 'a' && *s <= 'z') ||
-                     (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9'));
+  if (s < e && word_char(*s)) return false;
+  *opts = 0;
+  while (s < e && (*s == ' ' || *s == '\t')) s++;
+  static const char PERSISTENT[] = "persistent";
+  size_t p = sizeof PERSISTENT - 1;
+  if ((size_t)(e - s) >= p && memcmp(s, PERSISTENT, p) == 0 &&
+      (s + p == e || !word_char(s[p])))
+    *opts |= GEN_MARK_PERSISTENT;
+  return true;
+}
+
+static void add_marker(gen_input *in, const char *at, uintptr_t opts) {
+  gen_vec_push(&in->markers, (void *)(uintptr_t)(at - in->text));
+  gen_vec_push(&in->marker_opts, (void *)opts);
 }
 
 static const char *skip_literal(const char *p, const char *end, char quote) {
@@ -170,15 +188,15 @@ void gen_find_markers(gen_input *in) {
     } else if (p + 1 < end && p[0] == '/' && p[1] == '/') {
       const char *e = memchr(p, '\n', (size_t)(end - p));
       if (e == NULL) e = end;
-      if (is_marker(p + 2, e))
-        gen_vec_push(&in->markers, (void *)(uintptr_t)(e - in->text));
+      uintptr_t opts;
+      if (is_marker(p + 2, e, &opts)) add_marker(in, e, opts);
       p = e;
     } else if (p + 1 < end && p[0] == '/' && p[1] == '*') {
       const char *e = p + 2;
       while (e + 1 < end && !(e[0] == '*' && e[1] == '/')) e++;
       const char *close = e + 1 < end ? e + 2 : end;
-      if (is_marker(p + 2, e))
-        gen_vec_push(&in->markers, (void *)(uintptr_t)(close - in->text));
+      uintptr_t opts;
+      if (is_marker(p + 2, e, &opts)) add_marker(in, close, opts);
       p = close;
     } else {
       p++;

@@ -116,6 +116,9 @@ typedef struct gen_method {
                                NULL: the method gets no __subscriber helper */
 } gen_method;
 
+/* Options written after the marker: `// @generate-proxy persistent`. */
+enum { GEN_MARK_PERSISTENT = 1 };
+
 typedef struct gen_actor {
   const char *name;         /* "Greeter": method prefix and proxy name */
   const char *spelling;     /* C type of the state */
@@ -123,6 +126,9 @@ typedef struct gen_actor {
   gen_vec methods;          /* gen_method *, sorted by id (the table) */
   gen_vec in_source_order;  /* the same, as declared (proxies, docs) */
   gen_vec state_fields;     /* gen_field * the state encoder can encode */
+  bool persistent;          /* `@generate-proxy persistent` */
+  gen_vec persist_fields;   /* gen_field * stored (persistent actors): all
+                               but the context pointer and @transient ones */
 } gen_actor;
 
 struct gen_input {
@@ -133,6 +139,7 @@ struct gen_input {
   const char *text;         /* file contents */
   size_t text_len;
   gen_vec markers;          /* (uintptr_t) offsets just past each marker */
+  gen_vec marker_opts;      /* (uintptr_t) GEN_MARK_* of each marker */
   gen_vec actors;           /* gen_actor * */
   gen_vec structs;          /* gen_struct * defined here and used */
   gen_vec deps;             /* const char * files its parse read */

@@ -127,6 +127,11 @@ static void add_actor(registry *r, const gen_actor *a) {
   addf(r, "%s_actor_type", n);
   own(r, owner, gen_printf("the state encoder of actor %s", n), a->loc);
   addf(r, "%s__encode_state", n);
+  if (a->persistent) {
+    own(r, owner, gen_printf("the state codec of persistent actor %s", n), a->loc);
+    addf(r, "%s__save_state", n);
+    addf(r, "%s__load_state", n);
+  }
   own(r, owner, gen_printf("a function of actor %s", n), a->loc);
   addf(r, "%s__init", n);
   addf(r, "%s__deinit", n);

@@ -128,7 +128,9 @@ static void discover(CXTranslationUnit tu, gen_input *in, const gen_vec *tops) {
                 "a typedef of one");
       continue;
     }
-    gen_actor *a = gen_actor_build(d->cursor, def, tops);
+    bool persistent =
+        ((uintptr_t)in->marker_opts.items[i] & GEN_MARK_PERSISTENT) != 0;
+    gen_actor *a = gen_actor_build(d->cursor, def, tops, in, persistent);
     if (a != NULL) gen_vec_push(&in->actors, a);
   }
 }

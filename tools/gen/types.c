@@ -1,5 +1,8 @@
 #include "types.h"
 
+#include "diag.h"
+#include "emit.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -503,4 +506,92 @@ void gen_type_mark_state(gen_type *t) {
       gen_type_mark_state(((gen_field *)t->st->fields.items[i])->type);
   }
   gen_type_mark_state(t->elem);
+}
+
+/* ---- Persistent actors' stored fields --------------------------------------- */
+
+static bool is_bs_context_ptr(CXType t) {
+  CXType c = clang_getCanonicalType(t);
+  if (c.kind != CXType_Pointer) return false;
+  CXCursor d = clang_getTypeDeclaration(clang_getCanonicalType(clang_getPointeeType(c)));
+  return strcmp(gen_cx_string(clang_getCursorSpelling(d)), "bs_context") == 0;
+}
+
+static bool has_word(const char *s, const char *e, const char *w) {
+  size_t n = strlen(w);
+  for (; s + n <= e; s++)
+    if (memcmp(s, w, n) == 0) return true;
+  return false;
+}
+
+/* Whether the field at `f` is marked @transient: on one of its own lines,
+ * or on a line right above that holds only a comment. */
+static bool transient(CXCursor f, const gen_input *in) {
+  CXSourceRange r = clang_getCursorExtent(f);
+  CXFile file;
+  unsigned from, to;
+  clang_getSpellingLocation(clang_getRangeStart(r), &file, NULL, NULL, &from);
+  clang_getSpellingLocation(clang_getRangeEnd(r), NULL, NULL, NULL, &to);
+  char *path = file ? realpath(gen_cx_string(clang_getFileName(file)), NULL) : NULL;
+  bool here = path && strcmp(path, in->real) == 0;
+  free(path);
+  if (!here || to > in->text_len || from > to) return false;
+  const char *t = in->text, *s = t + from, *e = t + to;
+  while (s > t && s[-1] != '\n') s--;
+  while (e < t + in->text_len && *e != '\n') e++;
+  if (has_word(s, e, "@transient")) return true;
+  if (s == t) return false;
+  const char *above = s - 1; /* the newline ending the line above */
+  while (above > t && above[-1] != '\n') above--;
+  const char *p = above;
+  while (p < s && (*p == ' ' || *p == '\t')) p++;
+  bool comment = p + 1 < s && ((p[0] == '/' && (p[1] == '/' || p[1] == '*')) || p[0] == '*');
+  return comment && has_word(above, s, "@transient");
+}
+
+static bool persist_error(gen_loc loc, const char *msg) {
+  gen_error_once(loc, msg);
+  return false;
+}
+
+bool gen_resolve_persist_fields(CXCursor def, const gen_input *in,
+                                const char *actor, gen_vec *out) {
+  gen_vec cursors = {0};
+  clang_visitChildren(def, collect_fields, &cursors);
+  const char *sname = gen_printf("persistent actor '%s'", actor);
+  bool ok = true;
+  for (size_t i = 0; i < cursors.len; i++) {
+    CXCursor *f = cursors.items[i];
+    CXCursor *next = i + 1 < cursors.len ? cursors.items[i + 1] : NULL;
+    bool pair = false;
+    gen_err err;
+    if (clang_getCursorKind(*f) == CXCursor_FieldDecl &&
+        (is_bs_context_ptr(clang_getCursorType(*f)) || transient(*f, in))) {
+      if (next && clang_getCursorKind(*next) == CXCursor_FieldDecl &&
+          gen_is_size_t(clang_getCursorType(*next)) && transient(*next, in))
+        i++; /* a transient pointer's length goes with it */
+      continue;
+    }
+    char *name = gen_cx_string(clang_getCursorSpelling(*f));
+    gen_type *t = resolve_field(*f, next, sname, &pair, &err);
+    if (t == NULL) {
+      ok = persist_error(err.loc, gen_printf("%s; a field that is not stored must be "
+                                             "marked // @transient", err.msg));
+      continue;
+    }
+    if (pair) i++;
+    if (emit_has_pointers(t)) {
+      ok = persist_error(gen_cursor_loc(*f), gen_printf(
+          "field '%s' of %s has type '%s', which holds a pointer: a stored "
+          "state cannot (store values - char[N] for text, fixed arrays, "
+          "structs of those - or mark the field // @transient)", name, sname,
+          gen_cx_string(clang_getTypeSpelling(clang_getCursorType(*f)))));
+      continue;
+    }
+    if (!add_field(out, *f, next, t, pair, &err))
+      ok = persist_error(err.loc, err.msg);
+    else
+      gen_type_mark_used(t);
+  }
+  return ok;
 }

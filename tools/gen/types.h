@@ -43,4 +43,13 @@ void gen_type_mark_state(gen_type *t);
  * leaving out the others: the actor state encoder's view of the state. */
 void gen_resolve_lenient_fields(CXCursor def, gen_vec *out);
 
+/* The stored fields of persistent actor `actor`'s state, defined at `def`
+ * in `in`: every field but pointers to bs_context and fields marked
+ * `@transient` (in a comment on the field's line, or on a comment line
+ * right above it). Each must encode and be a value (no pointer inside:
+ * a stored state outlives every pointer); otherwise an error says to
+ * change it or mark it transient. Returns false after errors. */
+bool gen_resolve_persist_fields(CXCursor def, const gen_input *in,
+                                const char *actor, gen_vec *out);
+
 #endif
