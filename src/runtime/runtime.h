@@ -174,6 +174,16 @@ static inline bs_cell *bs__cell_find(bs__shard *s, const bs_actor_type *t, const
 int bs__cell_get(bs__shard *s, const bs_actor_type *t, const char *id,
                  size_t len, uint32_t hash, bs_cell **out);
 void bs__cell_free(bs__shard *s, bs_cell *c);
+/* Where the state of `c`'s type lives in its block; opening it unpoisons
+ * and zeroes it (with its bs_context) and sets c->state, closing it clears
+ * c->state and poisons it again. */
+void *bs__cell_state_area(const bs_cell *c);
+void bs__cell_state_open(bs_cell *c);
+void bs__cell_state_close(bs_cell *c);
+/* Frees the shard's cached cell blocks: all of them, or (the idle sweep)
+ * all of them if no cell was made since the previous sweep. */
+void bs__cell_cache_free(bs__shard *s);
+void bs__cell_cache_sweep(bs__shard *s);
 /* Frees `c` if nothing needs it any more (see struct bs_cell). */
 void bs__collect(bs__shard *s, bs_cell *c);
 bs_cell *bs__external_new(bs__shard *s);

@@ -4,70 +4,23 @@
 
 /* ---- Activation --------------------------------------------------------- */
 
-/* A state block is [bs_context][state] when the allocator's block puts the
- * state at its alignment (the usual case: 16 + state bytes, no slack), or
- * else [slack][block pointer][bs_context][state] (BS__CELL_SLACK). Either
- * way the context sits right before the state. */
-static size_t state_align(const bs_actor_type *t) {
-  return t->state_align ? t->state_align : alignof(max_align_t);
-}
-
-static size_t compact_size(const bs_actor_type *t) {
-  return sizeof(bs_context) + t->state_size;
-}
-
-static size_t slack_size(const bs_actor_type *t) {
-  return sizeof(void *) + sizeof(bs_context) + state_align(t) - 1 + t->state_size;
-}
-
 static bs_context *context_of(void *state) {
   return (bs_context *)((uint8_t *)state - sizeof(bs_context));
 }
 
-static void free_state(bs__shard *s, bs_cell *c) {
-  bs_context *ctx = context_of(c->state);
-  if (c->flags & BS__CELL_SLACK)
-    bs__free(&s->heap, ((void **)ctx)[-1], slack_size(c->type));
-  else
-    bs__free(&s->heap, ctx, compact_size(c->type));
-  c->state = NULL;
-  c->flags &= (uint8_t)~BS__CELL_SLACK;
-}
-
-/* Zeroed state for `c`'s type, aligned, behind its bs_context. */
-static int alloc_state(bs__shard *s, bs_cell *c) {
-  const bs_actor_type *t = c->type;
-  size_t align = state_align(t);
-  uint8_t *block = bs__calloc(&s->heap, compact_size(t));
-  if (!block) return BS_ENOMEM;
-  if (((uintptr_t)block + sizeof(bs_context)) % align == 0) {
-    c->state = block + sizeof(bs_context);
-    return 0;
-  }
-  bs__free(&s->heap, block, compact_size(t));
-  block = bs__calloc(&s->heap, slack_size(t));
-  if (!block) return BS_ENOMEM;
-  uintptr_t at = ((uintptr_t)block + sizeof(void *) + sizeof(bs_context) + align - 1) &
-                 ~(uintptr_t)(align - 1);
-  c->state = (void *)at;
-  ((void **)context_of(c->state))[-1] = block;
-  c->flags |= BS__CELL_SLACK;
-  return 0;
-}
-
-/* Allocates zeroed state behind a bs_context and runs init on the actor's
- * turn. A failing init leaves the cell inactive. */
+/* Zeroes the state in the cell's block, sets up its bs_context and runs
+ * init on the actor's turn. A failing init leaves the cell inactive. */
 static int activate(bs__shard *s, bs_cell *c) {
   const bs_actor_type *t = c->type;
-  int rc = alloc_state(s, c);
-  if (rc < 0) return rc;
+  int rc;
+  bs__cell_state_open(c);
   bs_context *ctx = context_of(c->state);
   ctx->engine = s->engine;
   ctx->cell = c;
   c->epoch++;
   rc = t->init ? t->init(c->state, ctx) : 0;
   if (rc < 0) {
-    free_state(s, c);
+    bs__cell_state_close(c);
     BS__STAT(s, init_failures);
     return rc;
   }
@@ -85,7 +38,7 @@ void bs__deactivate(bs__shard *s, bs_cell *c) {
   if (t->deinit) t->deinit(c->state);
   s->current = prev;
   bs__idle_forget(s, c);
-  free_state(s, c);
+  bs__cell_state_close(c);
   BS__STAT_DEC(s, active);
   BS__OBS_DEACTIVATED(s, c);
 }

@@ -494,6 +494,7 @@ void bs__shard_clear(bs__shard *s) {
   bs__registry_free(&s->reg, &s->heap);
   if (s->external) bs__cell_free(s, s->external);
   s->external = NULL;
+  bs__cell_cache_free(s);
   for (int i = 0; i < 2; i++)
     if (s->ctrl[i]) bs__msg_put(&s->pool, s->ctrl[i]);
   if (s->rfree) bs__flush(s);
