@@ -40,9 +40,13 @@ void bs__hold_update(bs_engine *e) {
 static void set_idle(bs__shard *s, bool idle) {
   uint32_t v = idle ? 1u : 0u;
   if (BS__LOAD(&s->idle, RELAXED) == v) return;
-  BS__STORE(&s->idle, v, SEQ_CST);
   bs_engine *e = s->engine;
-  if (idle && s->index != 0 && e->threaded && BS__LOAD(&e->waiting, SEQ_CST))
+  if (!e->threaded) { /* one thread: nobody checks termination but us */
+    BS__STORE(&s->idle, v, RELAXED);
+    return;
+  }
+  BS__STORE(&s->idle, v, SEQ_CST);
+  if (idle && s->index != 0 && BS__LOAD(&e->waiting, SEQ_CST))
     uv_async_send(&e->shards[0]->h->async);
 }
 

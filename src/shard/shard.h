@@ -200,6 +200,8 @@ typedef struct bs__chain {
   uint32_t n;
 } bs__chain;
 
+#define BS__CHECKED_TYPES 4
+
 /* The idle list of one actor type with an idle timeout (collect.c). */
 typedef struct bs__lru {
   const bs_actor_type *type;
@@ -222,6 +224,8 @@ struct bs__shard {
   uv_loop_t own_loop_storage;
   bs__msg *ctrl[2];           /* shutdown messages, taken up front */
   uint64_t handled;           /* messages taken off mailboxes */
+  uint64_t polled_at;         /* `handled` when an await last ran the loop */
+  uint32_t fast_drains;       /* drains an await ran since then */
   uint64_t queued;            /* messages in mailboxes now */
   uv_thread_t thread;
   bs__heap heap;
@@ -234,7 +238,9 @@ struct bs__shard {
   uint32_t rq_len;
   bs_cell *current;           /* actor whose turn it is, or NULL */
   bs_cell *external;          /* replies to callers outside actors */
-  const bs_actor_type *checked_type; /* last descriptor that passed checks */
+  const bs_actor_type *checked_type[BS__CHECKED_TYPES]; /* descriptors that
+                                 passed the checks lately (bs_actor_get) */
+  uint32_t checked_next;
   bs__reqtab reqs;
   bs__msg *dl_head;           /* requests with deadlines, soonest first */
   bs__msg *dl_tail;
