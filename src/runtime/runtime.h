@@ -142,8 +142,13 @@ typedef void (*bs__shard_fn)(bs__shard *s, void *arg);
 int bs__shard_post(bs_engine *e, uint32_t to, bs__shard_fn fn, void *arg);
 int bs__shard_call(bs_engine *e, uint32_t to, bs__shard_fn fn, void *arg);
 
-/* Gives `m` back to its home pool (directly, or batched for another shard). */
+/* Releases the blob references of `m` (blob.c). */
+void bs__blobs_drop(bs__shard *s, bs__msg *m);
+
+/* Gives `m` back to its home pool (directly, or batched for another shard),
+ * with the blobs its body held. */
 static inline void bs__give_back(bs__shard *s, bs__msg *m) {
+  if (BS__UNLIKELY(m->blobs != NULL)) bs__blobs_drop(s, m);
   if (BS__LIKELY(m->home == s->index)) {
     bs__msg_put(&s->pool, m);
     return;
@@ -263,6 +268,26 @@ static inline bs__msg *bs__writer_finish(bs_writer *w) {
   m->len = (uint32_t)w->len;
   return m;
 }
+
+/* ---- Blob references (msg/blob.c) --------------------------------------------- */
+
+/* What a reader of m's body resolves blob references with: the shard's
+ * empty set, or m's (a stream element's: its shared body's) described in
+ * *buf. Inline: every dispatch asks. */
+static inline const bs__refs *bs__refs_of(bs__shard *s, const bs__msg *m, bs__refs *buf) {
+  const bs__msg *h = m->kind == BS__MSG_ELEM || m->kind == BS__MSG_FANOUT ? m->shared : m;
+  const bs__msg *t = h ? h->blobs : NULL;
+  if (BS__LIKELY(!t)) return &s->norefs;
+  buf->items = (const struct bs_blob *const *)(const void *)t->data;
+  buf->n = t->len;
+  buf->alloc = s->heap.a;
+  return buf;
+}
+/* m's body as self-contained CBOR into `w`: each blob reference written as
+ * a byte string of the blob's contents, everything else as it is. What a
+ * transport sends when a message leaves the process. 0 or the writer's
+ * error (BS_EDECODE for a body that is not well-formed). */
+int bs__msg_flatten(const bs__msg *m, bs_writer *w);
 
 /* ---- Clock (clock.c) ----------------------------------------------------------- */
 

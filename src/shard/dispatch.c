@@ -132,6 +132,7 @@ void bs__dead_letter(bs__shard *s, bs_cell *c, bs__msg *m,
   if (m->kind == BS__MSG_CALL && m->req_id) {
     /* The message itself carries the error back: no allocation. */
     if (m->shared) bs__give_back(s, m->shared);
+    if (m->blobs) bs__blobs_drop(s, m);
     m->kind = BS__MSG_VALUE;
     m->status = status_for(reason, code);
     m->len = 0;
@@ -203,12 +204,14 @@ static const bs_method *resolve(const bs_actor_type *t, const bs__msg *m,
   return bs__find_method(t, id);
 }
 
-/* The args reader over a message body. */
-static inline void args_over(bs__shard *s, const bs__msg *m, bs_reader *r) {
+/* The args reader over a message body; `refs` receives its blob
+ * references if it has any. */
+static inline void args_over(bs__shard *s, const bs__msg *m, bs_reader *r, bs__refs *refs) {
   r->p = m->body;
   r->end = m->body + m->len;
   r->err = 0;
   r->arena = &s->arena;
+  r->refs = bs__refs_of(s, m, refs);
 }
 
 /* The method ran with a negative status: counted, reported, and under the
@@ -239,6 +242,7 @@ static void answer(bs__shard *s, bs_cell *c, bs__msg *m, bs_writer *rw) {
       bs__give_back(s, bs__writer_unbind(rw));
     }
     /* The call's own block carries the error back. */
+    if (m->blobs) bs__blobs_drop(s, m);
     m->kind = BS__MSG_VALUE;
     m->status = status;
     m->len = 0;
@@ -289,9 +293,10 @@ static void invoke(bs__shard *s, bs_cell *c, bs__msg *m, const bs_method *meth,
 static void dispatch_call(bs__shard *s, bs_cell *c, bs__msg *m) {
   bs_call call;
   bs_reader *r = &call.args;
+  bs__refs refs;
   uint64_t n = 0;
   uint32_t id = 0;
-  args_over(s, m, r);
+  args_over(s, m, r, &refs);
   if (bs_read_array(r, &n) < 0 || n == 0 || bs_read_u32(r, &id) < 0) {
     bs__dead_letter(s, c, m, BS_DL_UNDECODABLE, BS_EDECODE);
     return;
@@ -312,7 +317,8 @@ static void dispatch_call(bs__shard *s, bs_cell *c, bs__msg *m) {
  * subscribers; the method was checked against the type at subscribe time. */
 static void dispatch_elem(bs__shard *s, bs_cell *c, bs__msg *m) {
   bs_call call;
-  args_over(s, m, &call.args);
+  bs__refs refs;
+  args_over(s, m, &call.args, &refs);
   invoke(s, c, m, m->method, &call);
 }
 

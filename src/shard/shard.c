@@ -417,6 +417,7 @@ int bs__shard_new(bs_engine *e, uint16_t index, uv_loop_t *loop, bs__shard **out
   bs__pool_init(&s->pool, &s->heap, index);
   bs_arena_init(&s->arena, bs__heap_allocator(&s->heap));
   s->arena.limit = e->opts.max_decode_bytes; /* per message: reset per dispatch */
+  s->norefs.alloc = s->heap.a;
   *out = s; /* even half-made: bs__shard_free takes it apart */
   return shard_init(s, loop);
 }

@@ -231,6 +231,7 @@ struct bs__shard {
   bs__heap heap;
   bs__pool pool;
   bs_arena arena;             /* scratch for decoding, reset per dispatch */
+  bs__refs norefs;            /* the references of a body that holds none */
   bs__registry reg;
   bs__cellcache cells;        /* free cell blocks, by size (registry.c) */
   bs_cell *rq_head;           /* run queue of cells with mail */

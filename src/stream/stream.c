@@ -518,6 +518,8 @@ static int enc_bytes(bs_writer *w, const void *v) {
   const bs_bytes *b = v;
   return bs_write_bytes(w, b->data, b->len);
 }
+/* A reference the body holds: every subscriber shares the one blob. */
+static int enc_blob(bs_writer *w, const void *v) { return bs_write_blob(w, *(const bs_blob *const *)v); }
 static int enc_boolean(bs_writer *w, const void *v) { return bs_write_bool(w, *(const bool *)v); }
 static int enc_i8(bs_writer *w, const void *v) { return bs_write_int(w, *(const int8_t *)v); }
 static int enc_i16(bs_writer *w, const void *v) { return bs_write_int(w, *(const int16_t *)v); }
