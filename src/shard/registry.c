@@ -103,8 +103,11 @@ void bs__registry_free(bs__registry *r, bs__heap *h) {
  * inactive its context and state are poisoned under ASan, like freed
  * memory. */
 
+/* The state's alignment, and at least the context's (it sits right
+ * before the state). */
 static size_t state_align(const bs_actor_type *t) {
-  return t->state_align ? t->state_align : alignof(max_align_t);
+  size_t a = t->state_align ? t->state_align : alignof(max_align_t);
+  return a < alignof(bs_context) ? alignof(bs_context) : a;
 }
 
 static size_t head_size(size_t id_len) { return offsetof(bs_cell, id) + id_len + 1; }
@@ -232,7 +235,8 @@ static bs_cell *cell_alloc(bs__shard *s, const bs_actor_type *t, size_t len) {
   s->cells.made++;
   if (t) {
     size_t r;
-    BS__POISON(state_region(c, &r), r);
+    void *p = state_region(c, &r);
+    BS__POISON(p, r);
   }
   return c;
 }
@@ -265,7 +269,8 @@ void bs__cell_free(bs__shard *s, bs_cell *c) {
   }
   if (c->type) {
     size_t r;
-    BS__UNPOISON(state_region(c, &r), r);
+    void *p = state_region(c, &r);
+    BS__UNPOISON(p, r);
   }
   block_put(s, c, n);
 }

@@ -318,11 +318,21 @@ Test(gen_blob, restarts_and_stops_release_kept_blobs_through_deinit) {
 
 /* ---- Allocation failure ---------------------------------------------------------- */
 
-/* Sending and delivering blobs with the engine's N-th allocation failing,
- * for every N up to a run with no failure: each send returns 0 or
- * BS_ENOMEM, and once the engine is freed and ours released, every blob is
- * freed and the engine has every byte back. */
+/* Sending and delivering blobs with the engine's N-th allocation failing
+ * (or every one from the N-th on), for every N up to a run with no failure:
+ * each send returns 0 or BS_ENOMEM, and once the engine is freed and ours
+ * released, every blob is freed and the engine has every byte back. */
+static void sweep_allocation_failures(bool from);
+
 Test(gen_blob, allocation_failure_anywhere_leaks_no_reference, .timeout = 120) {
+  sweep_allocation_failures(false);
+}
+
+Test(gen_blob, allocation_failure_from_anywhere_on_leaks_no_reference, .timeout = 120) {
+  sweep_allocation_failures(true);
+}
+
+static void sweep_allocation_failures(bool from) {
   for (uint64_t n = 1;; n++) {
     memset(&E, 0, sizeof E);
     bs_engine_options o;
@@ -339,6 +349,7 @@ Test(gen_blob, allocation_failure_anywhere_leaks_no_reference, .timeout = 120) {
     const bs_blob *a = make_blob(50, 12), *b = make_blob(5000, 13);
     const bs_blob *items[3] = {a, b, a};
     E.fail_at = E.attempts + n;
+    E.fail_from = from;
     int rc[6];
     rc[0] = VaultProxy_look(v0, a, 1);
     rc[1] = VaultProxy_keep(v1, b);
@@ -349,6 +360,7 @@ Test(gen_blob, allocation_failure_anywhere_leaks_no_reference, .timeout = 120) {
     rc[5] = bs_test_run(e, 0);
     bool failed = E.failures > 0;
     E.fail_at = 0;
+    E.fail_from = false;
     for (int i = 0; i < 6; i++)
       cr_assert(rc[i] >= 0 || rc[i] == BS_ENOMEM, "n=%llu call %d returned %d",
                 (unsigned long long)n, i, rc[i]);
