@@ -94,7 +94,7 @@ static void setup(void) {
   memset(&E, 0, sizeof E);
 }
 
-TestSuite(gen_blob, .init = setup, .timeout = 30);
+TestSuite(gen_blob, .init = setup, .timeout = 60);
 
 /* ---- Sharing, not copying -------------------------------------------------- */
 
@@ -324,11 +324,11 @@ Test(gen_blob, restarts_and_stops_release_kept_blobs_through_deinit) {
  * released, every blob is freed and the engine has every byte back. */
 static void sweep_allocation_failures(bool from);
 
-Test(gen_blob, allocation_failure_anywhere_leaks_no_reference, .timeout = 120) {
+Test(gen_blob, allocation_failure_anywhere_leaks_no_reference) {
   sweep_allocation_failures(false);
 }
 
-Test(gen_blob, allocation_failure_from_anywhere_on_leaks_no_reference, .timeout = 120) {
+Test(gen_blob, allocation_failure_from_anywhere_on_leaks_no_reference) {
   sweep_allocation_failures(true);
 }
 
