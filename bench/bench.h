@@ -37,6 +37,7 @@ int bench_bs_fanout(const bench_cfg *cfg);
 int bench_bs_reply(const bench_cfg *cfg);
 int bench_bs_await(const bench_cfg *cfg);
 int bench_bs_large(const bench_cfg *cfg);
+int bench_bs_large_blob(const bench_cfg *cfg);
 int bench_bs_idle(const bench_cfg *cfg);
 
 /* direct.c: the same work as plain C calls. */
@@ -48,6 +49,7 @@ int bench_direct_fanout(const bench_cfg *cfg);
 int bench_direct_reply(const bench_cfg *cfg);
 int bench_direct_await(const bench_cfg *cfg);
 int bench_direct_large(const bench_cfg *cfg);
+int bench_direct_large_blob(const bench_cfg *cfg);
 
 /* util.c */
 uint64_t bench_now_ns(void);

@@ -38,6 +38,8 @@ static const workload workloads[] = {
      "round trips, main awaiting each reply"},
     {"large", bench_bs_large, bench_direct_large, 20000, 500,
      "64 KiB structs sent by value"},
+    {"large-blob", bench_bs_large_blob, bench_direct_large_blob, 20000, 500,
+     "the 64 KiB payload as one blob every message shares"},
     {"idle", bench_bs_idle, NULL, 1000000, 20000,
      "actors created and activated, left idle (bytes per actor)"},
 };
@@ -81,7 +83,7 @@ int main(int argc, char **argv) {
   if (argc < 2) return usage(argv[0]);
   if (strcmp(argv[1], "list") == 0) {
     for (size_t i = 0; i < NWORKLOADS; i++)
-      printf("%-9s N=%-8llu quick=%-6llu %s\n", workloads[i].name,
+      printf("%-11s N=%-8llu quick=%-6llu %s\n", workloads[i].name,
              (unsigned long long)workloads[i].n, (unsigned long long)workloads[i].quick,
              workloads[i].unit);
     return 0;

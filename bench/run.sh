@@ -15,7 +15,7 @@
 #                in (build-bench-insp/), not started and started (counters
 #                and rates, no HTTP server), in a table of its own
 #   WORKLOAD    only these (pingpong count spawn ring fanout reply await
-#               large idle)
+#               large large-blob idle)
 #
 # Build tree: build-bench/ (Release; BENCH_BUILD_DIR overrides). Raw lines
 # of the run: build-bench/results.txt. The table is Markdown, ready for
@@ -54,6 +54,7 @@ WORKLOADS=(
   "reply    1000000 20000 ns/round-trip"
   "await    100000  5000  ns/round-trip"
   "large    20000   500   ns/64KiB-msg"
+  "large-blob 20000 500   ns/64KiB-msg"
 )
 IDLE_N=1000000
 IDLE_QUICK=20000
@@ -124,7 +125,7 @@ run_prog() { # label, command...
     echo "$out" | tail -n 5 >&2
     FAILURES=$((FAILURES + 1))
   fi
-  echo "$out" | grep -E '^[a-z]+ impl=' >>"$RESULTS" || true
+  echo "$out" | grep -E '^[a-z][a-z0-9-]* impl=' >>"$RESULTS" || true
 }
 
 caf_run() { "$CAF" "$@" 1; }

@@ -120,6 +120,9 @@ static int add_ref(bs__shard *s, bs__msg *m, const bs_blob *b, uint32_t *idx) {
   return 0;
 }
 
+/* The head of tag BS__BLOB_TAG, preferred (shortest) form. */
+static const uint8_t blob_tag[3] = {0xd9, (uint8_t)(BS__BLOB_TAG >> 8), (uint8_t)BS__BLOB_TAG};
+
 int bs_write_blob(bs_writer *w, const bs_blob *b) {
   if (!w) return BS_EINVAL;
   if (w->err) return w->err;
@@ -129,7 +132,7 @@ int bs_write_blob(bs_writer *w, const bs_blob *b) {
   uint32_t idx = 0;
   int rc = add_ref(w->owner2, w->owner, b, &idx);
   if (rc < 0) return w->err = rc;
-  bs_write_tag(w, BS__BLOB_TAG);
+  bs_write_raw(w, blob_tag, sizeof blob_tag);
   return bs_write_uint(w, idx);
 }
 
@@ -155,21 +158,34 @@ static int read_copy(bs_reader *r, const bs_blob **out) {
   return 0;
 }
 
+/* The reference at r->p, whose tag head has been read. */
+static int read_ref(bs_reader *r, const bs_blob **out) {
+  uint64_t idx = 0;
+  if (bs_read_uint(r, &idx) != 0 || !r->refs || idx >= r->refs->n) return r->err = BS_EDECODE;
+  *out = r->refs->items[idx];
+  return 0;
+}
+
 int bs_read_blob(bs_reader *r, const bs_blob **out) {
   if (!r || !out) return BS_EINVAL;
   if (r->err) return r->err;
-  uint64_t tag = 0, idx = 0;
+  /* The forms the engine writes, without decoding a head through libcbor:
+   * a reference, null, a definite byte string. */
+  const uint8_t *p = r->p;
+  if (r->end - p >= 3 && memcmp(p, blob_tag, sizeof blob_tag) == 0) {
+    r->p = p + sizeof blob_tag;
+    return read_ref(r, out);
+  }
+  uint64_t tag = 0;
   switch (bs_peek(r)) {
   case BS_CBOR_NULL:
     if (bs_read_null(r) == 0) *out = NULL;
     return r->err;
   case BS_CBOR_BYTES: return read_copy(r, out);
-  case BS_CBOR_TAG:
+  case BS_CBOR_TAG: /* a longer form of the same tag is CBOR too */
     if (bs_read_tag(r, &tag) != 0) return r->err;
-    if (tag != BS__BLOB_TAG || bs_read_uint(r, &idx) != 0 || !r->refs || idx >= r->refs->n)
-      return r->err = BS_EDECODE;
-    *out = r->refs->items[idx];
-    return 0;
+    if (tag != BS__BLOB_TAG) return r->err = BS_EDECODE;
+    return read_ref(r, out);
   default: return r->err = BS_EDECODE;
   }
 }
