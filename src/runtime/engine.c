@@ -439,7 +439,7 @@ int bs_actor_type_check(const bs_actor_type *t) {
 /* The descriptor check, once per type per shard in the common case: the
  * shard remembers the last few types that passed. */
 static int check_type(bs_engine *e, const bs_actor_type *t) {
-  bs__shard *s = bs__tls_shard && bs__tls_shard->engine == e ? bs__tls_shard : NULL;
+  bs__shard *s = bs__here(e);
   if (s)
     for (unsigned i = 0; i < BS__CHECKED_TYPES; i++)
       if (s->checked_type[i] == t) return 0;
