@@ -51,7 +51,7 @@ static void send_signature(gen_sbuf *b, const gen_actor *a,
 static void decode_params(gen_sbuf *c, const gen_method *m, const char *r) {
   for (size_t i = 0; i < m->params.len; i++) {
     const gen_param *p = m->params.items[i];
-    emit_local(c, p->type, gen_printf("a%zu", i), 1);
+    emit_arg_local(c, p->type, gen_printf("a%zu", i), 1);
   }
   for (size_t i = 0; i < m->params.len; i++) {
     const gen_param *p = m->params.items[i];

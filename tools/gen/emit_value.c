@@ -291,6 +291,17 @@ void emit_decode(gen_sbuf *b, const gen_type *t, const char *r,
   }
 }
 
+void emit_arg_local(gen_sbuf *b, const gen_type *t, const char *name, int ind) {
+  if (t->kind == GEN_STRUCT || t->kind == GEN_ARRAY) {
+    /* Zeroed by its decoder before anything else (S__decode, the fixed
+     * array loop), which always runs: a memset here would double the cost
+     * of a large one. */
+    line(b, ind, "%s;", emit_decl(t, name));
+    return;
+  }
+  emit_local(b, t, name, ind);
+}
+
 void emit_local(gen_sbuf *b, const gen_type *t, const char *name, int ind) {
   switch (t->kind) {
   case GEN_CSTR:

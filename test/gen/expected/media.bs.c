@@ -129,7 +129,6 @@ static int Vault__invoke_frameRef(void *self, bs_call *call) {
 static int Vault__invoke_frame(void *self, bs_call *call) {
   bs_reader *r = &call->args;
   struct Frame a0;
-  memset(&a0, 0, sizeof a0);
   Frame__decode(r, &a0);
   if (r->err != 0) return r->err;
   int ret = Vault_frame(self, a0);
@@ -344,7 +343,6 @@ int VaultProxy_frame(VaultProxy proxy, struct Frame f) {
 int VaultProxy_frame__args(bs_reader *args, struct Frame *f) {
   if (args == NULL) return BS_EINVAL;
   struct Frame a0;
-  memset(&a0, 0, sizeof a0);
   Frame__decode(args, &a0);
   if (args->err != 0) return args->err;
   if (f != NULL) *f = a0;
