@@ -263,6 +263,9 @@ struct bs__shard {
   struct bs__subcache *subcache; /* [stream index] this shard's copy of its
                                     subscribers of each stream (stream.c) */
   uint32_t nsubcache;
+  struct bs_cell **scratch;   /* publishing: the cells of many subscribers */
+  uint32_t nscratch;
+  bool scratch_busy;          /* in use by a publish (one may nest in a hook) */
   /* Read by other threads: */
   uint64_t xsent;             /* inbox pushes made by this shard */
   uint64_t xrecv;             /* inbox messages taken by this shard */
