@@ -405,7 +405,7 @@ uint32_t bs__turn_next(bs__shard *s, uint32_t limit) {
   uint32_t n = turn(s, c, limit);
   if (c->state) bs__idle_touch(s, c);
   if (c->mb.len) bs__schedule(s, c);
-  else if (!c->state) bs__collect(s, c);
+  else if (!c->state && !(c->flags & BS__CELL_EXTERNAL)) bs__collect(s, c);
   if (s->nout) bs__flush(s);
   return n;
 }
