@@ -139,15 +139,6 @@ static void check_reply(const bs_method *m, bs_reader *value) {
       CHECK(bs_read_null(value) == 0);
     else
       ROUND_TRIP(Polygon, Polygon, value);
-  } else if (strcmp(n, "blobs") == 0) {
-    const bs_blob *one = NULL;
-    const bs_blob *const *many = NULL;
-    size_t count = 0;
-    rc = TargetProxy_blobs__args(&r, &one, &many, &count);
-    if (rc == 0) {
-      h = fz_mem(h, bs_blob_data(one), bs_blob_size(one));
-      for (size_t i = 0; i < count; i++) h = fz_mem(h, bs_blob_data(many[i]), bs_blob_size(many[i]));
-    }
   } else if (strcmp(n, "blob") == 0) {
     const void *p;
     size_t len;

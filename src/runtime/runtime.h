@@ -179,10 +179,9 @@ static inline bs_cell *bs__cell_find(bs__shard *s, const bs_actor_type *t, const
 int bs__cell_get(bs__shard *s, const bs_actor_type *t, const char *id,
                  size_t len, uint32_t hash, bs_cell **out);
 void bs__cell_free(bs__shard *s, bs_cell *c);
-/* Where the state of `c`'s type lives in its block; opening it unpoisons
- * and zeroes it (with its bs_context) and sets c->state, closing it clears
- * c->state and poisons it again. */
-void *bs__cell_state_area(const bs_cell *c);
+/* The state of `c`'s type in its block: opening it unpoisons and zeroes it
+ * (with its bs_context) and sets c->state; closing it clears c->state and
+ * poisons it again. */
 void bs__cell_state_open(bs_cell *c);
 void bs__cell_state_close(bs_cell *c);
 /* Frees the shard's cached cell blocks: all of them, or (the idle sweep)

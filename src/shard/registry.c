@@ -125,15 +125,12 @@ static size_t cell_block_size(const bs_cell *c) {
   return block_size(c->type, c->id_len, (c->flags & BS__CELL_SLACK) != 0);
 }
 
-void *bs__cell_state_area(const bs_cell *c) {
+/* The context and state of `c`, as one region: the state at its alignment
+ * from the block's actual address, the context right before it. */
+static void *state_region(const bs_cell *c, size_t *n) {
   size_t a = state_align(c->type);
   uintptr_t at = (uintptr_t)c + head_size(c->id_len) + sizeof(bs_context);
-  return (void *)((at + a - 1) & ~(uintptr_t)(a - 1));
-}
-
-/* The context and state of `c`, as one region. */
-static void *state_region(const bs_cell *c, size_t *n) {
-  uint8_t *state = bs__cell_state_area(c);
+  uint8_t *state = (uint8_t *)((at + a - 1) & ~(uintptr_t)(a - 1));
   *n = sizeof(bs_context) + c->type->state_size;
   return state - sizeof(bs_context);
 }
