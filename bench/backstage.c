@@ -421,6 +421,50 @@ int bench_bs_large(const bench_cfg *cfg) {
   return finish(e, w, rc);
 }
 
+/* ---- large-blob: the same 64 KiB payload, made once as a blob; every
+ * message holds a reference to it instead of a copy. */
+
+static int large_blob_run(bs_engine *e, SinkProxy sink, const bs_blob *payload, uint64_t n,
+                          uint64_t *received) {
+  int rc = 0;
+  for (uint64_t i = 0; rc == 0 && i < n;) {
+    uint64_t end = i + LARGE_BURST < n ? i + LARGE_BURST : n;
+    for (; rc == 0 && i < end; i++) rc = SinkProxy_putBlob(sink, i, payload);
+    if (rc == 0) rc = run(e);
+  }
+  if (rc == 0) rc = SinkProxy_received_await(sink, received);
+  return rc;
+}
+
+int bench_bs_large_blob(const bench_cfg *cfg) {
+  const char *w = "large-blob";
+  bs_engine *e;
+  SinkProxy sink;
+  mark m;
+  uint64_t received = 0, want = bench_warm(cfg->n);
+  void *data;
+  size_t size = sizeof(((Chunk *)0)->payload);
+  const bs_blob *payload = bs_blob_new(size, &data);
+  if (!payload) return bench_fail(w, "bs_blob_new", 0, (long long)size);
+  for (size_t i = 0; i < size; i++) ((uint8_t *)data)[i] = (uint8_t)(i * 131u);
+  if (engine_new(&e, w) < 0) {
+    bs_blob_release(payload);
+    return -1;
+  }
+  int rc = check(bs_get_actor(e, Sink, "sink", &sink), w, "get");
+  if (rc == 0) rc = check(large_blob_run(e, sink, payload, bench_warm(cfg->n), &received), w, "warm-up");
+  for (int rep = 1; rc == 0 && rep <= cfg->reps; rep++) {
+    mark_begin(e, &m);
+    rc = check(large_blob_run(e, sink, payload, cfg->n, &received), w, "run");
+    mark_end(e, &m, w, cfg->n, rep);
+    want += cfg->n;
+    if (rc == 0 && received != want) rc = bench_fail(w, "received", (long long)received, (long long)want);
+  }
+  rc = finish(e, w, rc);
+  bs_blob_release(payload);
+  return rc;
+}
+
 /* ---- idle: memory per actor, created and activated (one message each)
  * and then left waiting. RSS grown over the n actors, divided by n; also
  * what the engine's allocator accounts for. */

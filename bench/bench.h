@@ -57,6 +57,7 @@ int bench_bs_fanout(const bench_cfg *cfg);
 int bench_bs_reply(const bench_cfg *cfg);
 int bench_bs_await(const bench_cfg *cfg);
 int bench_bs_large(const bench_cfg *cfg);
+int bench_bs_large_blob(const bench_cfg *cfg);
 int bench_bs_idle(const bench_cfg *cfg);
 
 /* backstage.c: the multi-core workloads, on cfg->shards shards. */
@@ -79,6 +80,7 @@ int bench_direct_fanout(const bench_cfg *cfg);
 int bench_direct_reply(const bench_cfg *cfg);
 int bench_direct_await(const bench_cfg *cfg);
 int bench_direct_large(const bench_cfg *cfg);
+int bench_direct_large_blob(const bench_cfg *cfg);
 
 /* util.c */
 uint64_t bench_now_ns(void);

@@ -146,3 +146,20 @@ int bench_direct_large(const bench_cfg *cfg) {
   sink_value = (int64_t)sink.check;
   return sink.received == cfg->n * (uint64_t)cfg->reps ? 0 : -1;
 }
+
+/* The same payload shared: a pointer to it per call. */
+int bench_direct_large_blob(const bench_cfg *cfg) {
+  size_t n = sizeof(((Chunk *)0)->payload);
+  uint8_t *p = malloc(n);
+  DSink sink = {0};
+  if (!p) return bench_fail("large-blob", "malloc", 0, 1);
+  for (size_t i = 0; i < n; i++) p[i] = (uint8_t)(i * 131u);
+  for (int rep = 1; rep <= cfg->reps; rep++) {
+    uint64_t t0 = bench_now_ns();
+    for (uint64_t i = 0; i < cfg->n; i++) d_sink_put_shared(&sink, i, p, n);
+    bench_line_direct("large-blob", bench_now_ns() - t0, cfg->n, rep);
+  }
+  free(p);
+  sink_value = (int64_t)sink.check;
+  return sink.received == cfg->n * (uint64_t)cfg->reps ? 0 : -1;
+}

@@ -79,5 +79,7 @@ typedef struct DSink {
 } DSink;
 
 int d_sink_put(DSink *self, Chunk c);
+/* large-blob: the payload by pointer, as a shared buffer. */
+int d_sink_put_shared(DSink *self, uint64_t seq, const uint8_t *payload, size_t n);
 
 #endif

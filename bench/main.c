@@ -44,6 +44,8 @@ static const workload workloads[] = {
      "round trips, main awaiting each reply", false},
     {"large", bench_bs_large, bench_direct_large, 20000, 500,
      "64 KiB structs sent by value", false},
+    {"large-blob", bench_bs_large_blob, bench_direct_large_blob, 20000, 500,
+     "the 64 KiB payload as one blob every message shares", false},
     {"idle", bench_bs_idle, NULL, 1000000, 20000,
      "actors created and activated, left idle (bytes per actor)", false},
     {"work", bench_work_unit, NULL, 1000000, 20000,

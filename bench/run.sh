@@ -20,8 +20,8 @@
 #                in (build-bench-insp/), not started and started (counters
 #                and rates, no HTTP server), in a table of its own
 #   WORKLOAD    only these (pingpong count spawn ring fanout reply await
-#               large idle; work xpingpong xcount xring xring-work xfanout
-#               xfanout-work xspawn)
+#               large large-blob idle; work xpingpong xcount xring xring-work
+#               xfanout xfanout-work xspawn)
 #
 # Build tree: build-bench/ (Release; BENCH_BUILD_DIR overrides). Raw lines
 # of the run: build-bench/results.txt. The table is Markdown, ready for
@@ -60,6 +60,7 @@ WORKLOADS=(
   "reply    1000000 20000 ns/round-trip"
   "await    100000  5000  ns/round-trip"
   "large    20000   500   ns/64KiB-msg"
+  "large-blob 20000 500   ns/64KiB-msg"
 )
 IDLE_N=1000000
 IDLE_QUICK=20000

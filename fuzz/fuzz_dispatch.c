@@ -285,6 +285,15 @@ static void decode_captured(const bs_probed *m) {
     size_t nv = 0;
     rc = TargetProxy_sum__args(&r, &v, &nv);
     if (rc == 0) h = fz_mem(h, v, nv * sizeof *v);
+  } else if (strcmp(n, "blobs") == 0) {
+    const bs_blob *one = NULL;
+    const bs_blob *const *many = NULL;
+    size_t count = 0;
+    rc = TargetProxy_blobs__args(&r, &one, &many, &count);
+    if (rc == 0) {
+      h = fz_mem(h, bs_blob_data(one), bs_blob_size(one));
+      for (size_t i = 0; i < count; i++) h = fz_mem(h, bs_blob_data(many[i]), bs_blob_size(many[i]));
+    }
   } else if (strcmp(n, "blob") == 0) {
     bs_bytes b;
     rc = TargetProxy_blob__args(&r, &b);

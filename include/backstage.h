@@ -13,6 +13,7 @@
 #include "backstage/error.h"
 #include "backstage/alloc.h"
 #include "backstage/codec.h"
+#include "backstage/blob.h"
 #include "backstage/actor.h"
 #include "backstage/engine.h"
 #include "backstage/gen.h"

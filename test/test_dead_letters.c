@@ -5,9 +5,12 @@
  * bounds a mailbox yet). NO_MEMORY is produced by forcing an allocation
  * failure at activation; test_alloc_failure.c covers it more broadly. */
 #define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
+
+#include <backstage/testkit.h>
 
 #include "bst.h"
 
@@ -202,33 +205,69 @@ Test(dead_letters, engine_freed_with_mail_pending, .timeout = 10) {
   cr_assert_eq(bst_g.counter_deinits, 1);
 }
 
-Test(dead_letters, no_memory_at_activation, .timeout = 10) {
+/* The state lives in the cell's block, made when the first message was
+ * queued: activating the actor needs no memory, so it starts even when every
+ * allocation fails from then on. */
+Test(dead_letters, activation_needs_no_memory, .timeout = 10) {
   bst_reset();
   bs_engine *e = bst_engine(&A, 0, 0);
   bs_ref c = get(e, &bst_counter_type, "target-8");
   cr_assert_eq(bst_add(c, 1), 0);
-  /* Every allocation from here on fails: activation cannot get state. */
+  uint64_t attempts = A.attempts;
   A.fail_at = A.attempts + 1;
   A.fail_from = true;
   bst_run(e);
   A.fail_at = 0;
+  cr_assert_eq(A.attempts, attempts, "no allocation in activation and dispatch");
+  cr_assert_eq(bst_g.counter_inits, 1);
+  cr_assert_eq(bst_g.counter_adds, 1);
+  bs_engine_stats s = bst_stats(e);
+  cr_assert_eq(s.dead_letters, 0);
+  cr_assert_eq(s.activations, 1);
+  int64_t v = -1;
+  cr_assert_eq(bst_get_await(c, &v, 0), 0);
+  cr_assert_eq(v, 1);
+  bst_engine_free_checked(e, &A);
+}
+
+/* A message whose cell cannot be made is a dead letter NO_MEMORY: here one
+ * from another shard, whose cell is made when it arrives. */
+Test(dead_letters, no_memory_for_the_cell_of_mail_from_another_shard, .timeout = 10) {
+  bst_reset();
+  bst_alloc_init(&A);
+  bs_engine_options o = bst_options(&A);
+  o.shards = 2;
+  o.virtual_time = true; /* both shards on this thread */
+  bs_engine *e = NULL;
+  cr_assert_eq(bs_engine_new(&e, &o), 0);
+  /* An id on shard 1, sent from main (shard 0). */
+  char id[32];
+  bs_ref c;
+  for (int i = 0;; i++) {
+    snprintf(id, sizeof id, "far-%d", i);
+    c = get(e, &bst_counter_type, id);
+    if (bs_ref_shard(&c) == 1) break;
+  }
+  cr_assert_eq(bst_add(c, 1), 0);
+  A.fail_at = A.attempts + 1;
+  A.fail_from = true;
+  bs_test_run(e, 0);
+  A.fail_at = 0;
   cr_assert_gt(A.failures, 0);
   cr_assert_eq(bst_g.counter_inits, 0);
-  cr_assert_eq(bst_g.counter_adds, 0);
   bs_engine_stats s = bst_stats(e);
   cr_assert_eq(s.dead_by_reason[BS_DL_NO_MEMORY], 1);
   cr_assert_eq(s.alloc_failures, A.failures);
   const bst_dl_rec *d = bst_dl_find(BS_DL_NO_MEMORY);
   cr_assert_not_null(d);
-  cr_assert_str_eq(d->target, "target-8");
+  cr_assert_str_eq(d->target, id);
   cr_assert_str_eq(d->method, "add");
   cr_assert_eq(d->code, BS_ENOMEM);
   assert_hook_matches_stats(e);
   /* Memory is back: the actor works. */
   cr_assert_eq(bst_add(c, 2), 0);
-  int64_t v = -1;
-  cr_assert_eq(bst_get_await(c, &v, 0), 0);
-  cr_assert_eq(v, 2);
+  bs_test_run(e, 0);
+  cr_assert_eq(bst_g.counter_adds, 1);
   bst_engine_free_checked(e, &A);
 }
 

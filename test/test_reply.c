@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <criterion/criterion.h>
 #include <uv.h>
 
@@ -180,6 +183,98 @@ Test(reply, await_from_a_loop_callback_fails_instead_of_reentering,
   cr_assert_eq(bst_stats(e).requests_pending, 0);
   bst_assert_invariant(e);
   bst_engine_free_checked(e, &A);
+}
+
+/* An await loop from main drains the engine itself while it has mail: a
+ * libuv timer and a socket on the same loop must still be served while
+ * the awaits go on, as bs_engine_run serves them. */
+typedef struct fairness {
+  uv_timer_t timer;
+  uv_pipe_t sock;
+  int fd[2];
+  bool timer_fired;
+  bool read_done;
+  char got;
+} fairness;
+
+static void fair_timer_cb(uv_timer_t *t) {
+  fairness *f = t->data;
+  f->timer_fired = true;
+}
+
+static void fair_alloc_cb(uv_handle_t *h, size_t size, uv_buf_t *buf) {
+  fairness *f = h->data;
+  (void)size;
+  *buf = uv_buf_init(&f->got, 1);
+}
+
+static void fair_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
+  fairness *f = s->data;
+  (void)buf;
+  if (n > 0) {
+    f->read_done = true;
+    uv_read_stop(s);
+  }
+}
+
+static void await_loop_serves_timer_and_socket(uint32_t shards) {
+  bst_reset();
+  bst_alloc_init(&A);
+  bs_engine_options o = bst_options(&A);
+  o.shards = shards;
+  bs_engine *e = NULL;
+  cr_assert_eq(bs_engine_new(&e, &o), 0);
+  /* On 2 shards, a counter on the other one: replies come through the
+   * inbox. */
+  char id[32];
+  bs_ref c;
+  for (int i = 0;; i++) {
+    snprintf(id, sizeof id, "c-%d", i);
+    c = get(e, &bst_counter_type, id);
+    if (bs_ref_shard(&c) == shards - 1) break;
+  }
+  fairness f;
+  memset(&f, 0, sizeof f);
+  uv_loop_t *loop = bs_engine_loop(e);
+  cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, f.fd), 0);
+  cr_assert_eq(uv_pipe_init(loop, &f.sock, 0), 0);
+  cr_assert_eq(uv_pipe_open(&f.sock, f.fd[0]), 0);
+  f.sock.data = &f;
+  cr_assert_eq(uv_read_start((uv_stream_t *)&f.sock, fair_alloc_cb, fair_read_cb), 0);
+  cr_assert_eq(uv_timer_init(loop, &f.timer), 0);
+  f.timer.data = &f;
+  cr_assert_eq(uv_timer_start(&f.timer, fair_timer_cb, 5, 0), 0);
+  cr_assert_eq(write(f.fd[1], "x", 1), 1);
+  /* Awaits until both fired (not a timing check: the bound only turns a
+   * starved loop into a failure instead of a hang). */
+  uint64_t until = uv_hrtime() + 5000000000ull, awaits = 0;
+  while (!(f.timer_fired && f.read_done) && uv_hrtime() < until) {
+    cr_assert_eq(bst_add(c, 1), 0);
+    int64_t v = -1;
+    cr_assert_eq(bst_get_await(c, &v, 0), 0);
+    cr_assert_eq(v, (int64_t)++awaits);
+  }
+  cr_assert(f.timer_fired, "the timer did not fire during %llu awaits",
+            (unsigned long long)awaits);
+  cr_assert(f.read_done, "the socket was not read during %llu awaits",
+            (unsigned long long)awaits);
+  cr_assert_eq(f.got, 'x');
+  uv_close((uv_handle_t *)&f.timer, NULL);
+  uv_close((uv_handle_t *)&f.sock, NULL);
+  close(f.fd[1]);
+  bs_engine_run(e, BS_RUN_NOWAIT); /* the close callbacks */
+  bst_assert_invariant(e);
+  bst_engine_free_checked(e, &A);
+}
+
+Test(reply, a_long_await_loop_still_serves_a_libuv_timer_and_a_socket,
+     .timeout = 20) {
+  await_loop_serves_timer_and_socket(1);
+}
+
+Test(reply, a_long_await_loop_across_shards_serves_a_timer_and_a_socket,
+     .timeout = 20) {
+  await_loop_serves_timer_and_socket(2);
 }
 
 Test(reply, bad_arguments_to_request_calls_are_einval_and_release,

@@ -24,8 +24,11 @@
  * asked() -> int64 [7], spin(uint ms) [8], tick(uint n) [9] (a repeating
  * bs_timer adding 1 per tick, n ticks), publish(text stream, int64 n) [10]
  * (publishes 0..n-1 to an i64 stream), seq(int64) [11] (checks a 0, 1, 2,
- * ... sequence: a stream subscriber). Its init remembers its thread; every
- * method, continuation, timer and deinit checks it runs there. */
+ * ... sequence: a stream subscriber), blob(blob, text peer, int64 left)
+ * [12] (reads every byte of the blob, keeps a reference to it in place of
+ * the last one, and passes it on to Node peer while left > 0). Its init
+ * remembers its thread; every method, continuation, timer and deinit checks
+ * it runs there. */
 
 typedef struct Node {
   bs_context *ctx;
@@ -37,6 +40,7 @@ typedef struct Node {
   int64_t seq_next;
   uint32_t ticks_left;
   bs_timer timer;
+  const bs_blob *kept;
 } Node;
 
 static uint64_t g_inits, g_deinits, g_hops, g_adds, g_wrong_thread, g_on_main, g_dl, g_dl_freed;
@@ -50,7 +54,7 @@ static void here(const Node *n) {
 }
 
 static const bs_actor_type node_type;
-static const bs_method node_methods[11];
+static const bs_method node_methods[12];
 
 static int node_init(void *self, bs_context *ctx) {
   Node *n = self;
@@ -65,6 +69,7 @@ static void node_deinit(void *self) {
   Node *n = self;
   here(n);
   if (bs_timer_active(&n->timer)) bs_timer_stop(&n->timer);
+  bs_blob_release(n->kept);
   bump(&g_deinits);
 }
 
@@ -212,13 +217,48 @@ static int m_seq(void *self, bs_call *call) {
   return 0;
 }
 
-static const bs_method node_methods[11] = {
+static int send_blob(bs_engine *e, const char *peer, const bs_blob *b, const char *me,
+                     int64_t left) {
+  bs_ref p;
+  int rc = bs_actor_get(e, &node_type, peer, &p);
+  if (rc < 0) return rc;
+  bs_writer w;
+  rc = bs_send_begin(&p, &node_methods[11], &w);
+  if (rc < 0) return rc;
+  bs_write_blob(&w, b);
+  bs_write_cstr(&w, me);
+  bs_write_int(&w, left);
+  return bs_send_end(&w);
+}
+
+static int m_blob(void *self, bs_call *call) {
+  const bs_blob *b = NULL;
+  const char *peer = NULL;
+  int64_t left = 0;
+  bs_read_blob(&call->args, &b);
+  bs_read_cstr(&call->args, &peer);
+  bs_read_i64(&call->args, &left);
+  if (call->args.err) return call->args.err;
+  Node *n = self;
+  here(n);
+  const uint8_t *p = bs_blob_data(b);
+  uint64_t sum = 0;
+  for (size_t i = 0; i < bs_blob_size(b); i++) sum += p[i];
+  if (sum != (uint64_t)bs_blob_size(b) * 7) n->errors++; /* filled with 7s */
+  n->sum++;
+  bs_blob_release(n->kept);
+  n->kept = bs_blob_retain(b);
+  if (left > 0) return send_blob(bs_context_engine(n->ctx), peer, b, bs_context_id(n->ctx), left - 1);
+  return 0;
+}
+
+static const bs_method node_methods[12] = {
     {"add", 1, 1, m_add},         {"push", 2, 2, m_push},     {"get", 3, 0, m_get},
     {"errors", 4, 0, m_errors},   {"fwd", 5, 2, m_fwd},       {"ask", 6, 1, m_ask},
     {"asked", 7, 0, m_asked},     {"spin", 8, 1, m_spin},     {"tick", 9, 1, m_tick},
-    {"publish", 10, 2, m_publish}, {"seq", 11, 1, m_seq},
+    {"publish", 10, 2, m_publish}, {"seq", 11, 1, m_seq},       {"blob", 12, 3, m_blob},
 };
-enum { ADD, PUSH, GET, ERRORS, FWD, ASK, ASKED, SPIN, TICK, PUBLISH, SEQ };
+enum { ADD, PUSH, GET, ERRORS, FWD, ASK, ASKED, SPIN, TICK, PUBLISH, SEQ, BLOB };
 
 static const bs_actor_type node_type = {
     "Node", sizeof(Node), _Alignof(Node), node_init, node_deinit,
@@ -566,6 +606,44 @@ static void zero_shards_means_one_per_core(void) {
   bs_engine_free(e);
 }
 
+/* A blob shared by actors on two threads: main's sends, actors passing it
+ * back and forth, keeping it; released on whichever thread drops the last
+ * reference, its bytes read everywhere (TSan checks the count's ordering). */
+static uint64_t g_blob_frees;
+
+static void *blob_alloc(void *ud, void *p, size_t old, size_t n) {
+  (void)ud, (void)old;
+  if (n == 0) {
+    if (p) bump(&g_blob_frees);
+    free(p);
+    return NULL;
+  }
+  return realloc(p, n);
+}
+
+static void a_blob_is_shared_across_shards_and_freed_once(void) {
+  bs_engine *e = engine(2);
+  g_blob_frees = 0;
+  bs_ref a = node_on(e, "a", 0), b = node_on(e, "b", 1);
+  void *data;
+  const bs_blob *blob = bs_blob_alloc((bs_allocator){blob_alloc, NULL}, 1 << 16, &data);
+  CHECK(blob != NULL);
+  memset(data, 7, 1 << 16);
+  enum { SENDS = 200, HOPS = 20 };
+  for (int i = 0; i < SENDS; i++) {
+    bs_ref to = i % 2 ? a : b;
+    CHECK(send_blob(e, bs_ref_id(&to), blob, i % 2 ? bs_ref_id(&b) : bs_ref_id(&a), HOPS) == 0);
+  }
+  bs_blob_release(blob); /* the messages hold it now */
+  CHECK(bs_engine_run(e, BS_RUN_UNTIL_DONE) == 0);
+  CHECK(value(a, GET) + value(b, GET) == SENDS * (HOPS + 1));
+  CHECK(value(a, ERRORS) == 0 && value(b, ERRORS) == 0);
+  CHECK(get(&g_blob_frees) == 0); /* a and b keep it */
+  bs_engine_free(e);
+  CHECK(get(&g_blob_frees) == 1);
+  CHECK(get(&g_wrong_thread) == 0);
+}
+
 #ifdef BS_WITH_INSPECTOR
 /* The inspector over two threaded shards: its sampler sweeps each shard on
  * that shard's thread while actors run there, and reads a live actor on
@@ -617,6 +695,7 @@ static void the_inspector_reads_each_shard_on_its_own_thread(void) {
   X(timers_fire_on_the_actors_shard_and_hold_until_done, 30)                   \
   X(until_done_waits_for_other_shards_while_home_is_idle, 30)                  \
   X(freeing_with_mail_in_flight_ends_every_message, 60)                        \
+  X(a_blob_is_shared_across_shards_and_freed_once, 60)                         \
   X(zero_shards_means_one_per_core, 10)
 
 BST_MAIN(SCENARIOS)

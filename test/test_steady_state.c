@@ -4,6 +4,7 @@
  * engine makes goes through it). The numbers are logged with cr_log_info;
  * run with --verbose to see them. */
 #define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -107,5 +108,36 @@ Test(steady_state, awaits_from_main_allocate_nothing_after_warm_up,
               (unsigned long long)allocs);
   cr_assert_eq(allocs, 0, "%llu allocations after warm-up",
                (unsigned long long)allocs);
+  bst_engine_free_checked(e, &A);
+}
+
+/* A stream with more subscribers than a publish keeps on its stack: their
+ * cells go into an array the shard keeps, not one allocated per element. */
+Test(steady_state, publishing_to_a_hundred_subscribers_allocates_nothing,
+     .timeout = 60) {
+  bst_reset();
+  bs_engine *e = bst_engine(&A, 0, 0);
+  bs_stream_i64 s;
+  cr_assert_eq(bs_get_stream(e, i64, "ticks", &s), 0);
+  char id[16];
+  for (int i = 0; i < 100; i++) {
+    snprintf(id, sizeof id, "sub-%d", i);
+    cr_assert_eq(bs_stream_add_subscriber(s.s, &bst_counter_type, id,
+                                          &bst_counter_methods[BST_COUNTER_ADD]),
+                 0);
+  }
+  for (int i = 0; i < 10; i++) cr_assert_eq(bs_stream_next(s, 1), 100);
+  bst_run(e);
+  uint64_t allocs0 = A.attempts;
+  for (int b = 0; b < 100; b++) {
+    for (int i = 0; i < 10; i++) {
+      int rc = bs_stream_next(s, 1);
+      if (rc != 100) cr_assert_eq(rc, 100);
+    }
+    bst_run(e);
+  }
+  uint64_t allocs = A.attempts - allocs0;
+  cr_assert_eq(allocs, 0, "%llu allocations for 1000 elements", (unsigned long long)allocs);
+  cr_assert_eq(bst_g.counter_adds, 1010 * 100);
   bst_engine_free_checked(e, &A);
 }

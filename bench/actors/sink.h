@@ -1,4 +1,5 @@
-/* large: 64 KiB structs sent by value to a sink. */
+/* large: 64 KiB structs sent by value to a sink; large-blob: the same
+ * payload as one blob that every message references. */
 #ifndef BENCH_SINK_H
 #define BENCH_SINK_H
 
@@ -23,6 +24,8 @@ int Sink_init(Sink *self, bs_context *ctx);
 void Sink_deinit(Sink *self);
 
 int Sink_put(Sink *self, Chunk c);
+/* large-blob: the same payload as a blob, shared by every message. */
+int Sink_putBlob(Sink *self, uint64_t seq, const bs_blob *payload);
 uint64_t Sink_received(const Sink *self);
 
 #endif

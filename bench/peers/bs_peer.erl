@@ -164,6 +164,15 @@ run(xspawn, N, Reps) ->
                     Answers = lists:sum([receive {xspawned, A} -> A end || _ <- Spawners]),
                     check(xspawn, answers, Answers, K)
             end);
+%% large-blob: the same as large. An Erlang binary over 64 bytes is already
+%% shared by reference between processes (a refc binary): that is what
+%% Backstage's blob workload is compared with.
+run('large-blob', N, Reps) ->
+    Sink = spawn(fun() -> sink(0, 0) end),
+    Bin = list_to_binary([(I * 131) band 255 || I <- lists:seq(0, ?PAYLOAD_BYTES - 1)]),
+    Want = counter_total(),
+    measure('large-blob', N, N, Reps,
+            fun(K) -> check('large-blob', received, large(Sink, Bin, 0, K), Want(K)) end);
 run(idle, N, _Reps) ->
     Self = self(),
     erlang:garbage_collect(),

@@ -19,8 +19,11 @@
 #include <fstream>
 #include <functional>
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<const std::vector<uint8_t>>)
 
 using namespace caf;
 using clk = std::chrono::steady_clock;
@@ -159,6 +162,21 @@ behavior sink_fn(stateful_actor<sink_state>* self) {
   return {[=](int64_t seq, const std::vector<uint8_t>& buf) {
             self->state.received++;
             self->state.check += (uint64_t)seq + buf.front() + buf.back();
+          },
+          [=](total_atom) -> int64_t { return self->state.received; }};
+}
+
+// ---- large-blob --------------------------------------------------------------
+
+// The payload made once and shared: each message carries a reference to an
+// immutable buffer, as Backstage's blob does (a shared_ptr to const data;
+// CAF copies only the pointer).
+using shared_payload = std::shared_ptr<const std::vector<uint8_t>>;
+
+behavior shared_sink_fn(stateful_actor<sink_state>* self) {
+  return {[=](int64_t seq, const shared_payload& buf) {
+            self->state.received++;
+            self->state.check += (uint64_t)seq + buf->front() + buf->back();
           },
           [=](total_atom) -> int64_t { return self->state.received; }};
 }
@@ -540,6 +558,23 @@ int main(int argc, char** argv) {
         long end = i + large_burst < k ? i + large_burst : k;
         for (; i < end; ++i) self->send(sink, (int64_t)i, buf);  // copies buf
         got = ask_total(self, sink);  // flow control: the sink has caught up
+      }
+      want += k;
+      if (got != want) rc = fail(w, "received", got, want);
+    });
+    anon_send_exit(sink, exit_reason::user_shutdown);
+  } else if (w == "large-blob") {
+    auto sink = sys.spawn(shared_sink_fn);
+    auto buf = std::make_shared<std::vector<uint8_t>>(payload_bytes);
+    for (size_t i = 0; i < buf->size(); ++i) (*buf)[i] = (uint8_t)(i * 131u);
+    shared_payload shared = buf;
+    int64_t want = 0;
+    measure(w, n, n, reps, threads, [&](long k) {
+      int64_t got = 0;
+      for (long i = 0; i < k;) {
+        long end = i + large_burst < k ? i + large_burst : k;
+        for (; i < end; ++i) self->send(sink, (int64_t)i, shared);  // copies the pointer
+        got = ask_total(self, sink);
       }
       want += k;
       if (got != want) rc = fail(w, "received", got, want);

@@ -121,11 +121,16 @@ typedef enum bs_cbor_type {
  * hostile input cannot exhaust the stack. */
 #define BS_CBOR_MAX_DEPTH 64
 
+struct bs__refs;
+
 typedef struct bs_reader {
   const uint8_t *p;   /* next byte to read */
   const uint8_t *end; /* one past the last byte */
   int err;            /* first error (sticky), 0 if none */
   bs_arena *arena;    /* for bs_read_cstr / bs_reader_alloc; may be NULL */
+  /* The blob references of the message being read (set by the engine;
+   * bs_reader_init: none). Copy it along with the reader. */
+  const struct bs__refs *refs;
 } bs_reader;
 
 void bs_reader_init(bs_reader *r, const void *buf, size_t len, bs_arena *arena);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "blob.h"
 #include "codec.h"
 
 #ifdef __cplusplus
@@ -152,6 +153,7 @@ static inline int bs_gen_reader_rebase(const bs_reader *value, bs_arena *arena,
     return bs_arena_over_limit(arena, len) ? BS_ETOOBIG : BS_ENOMEM;
   if (len > 0) memcpy(copy, value->p, len);
   bs_reader_init(out, copy, len, arena);
+  out->refs = value->refs;
   return 0;
 }
 

@@ -152,6 +152,7 @@ void bs_stream_stats_get(const bs_stream *s, bs_stream_stats *out);
 #define BS_BUILTIN_STREAM_TYPES(XX)                                            \
   XX(cstr, const char *)                                                       \
   XX(bytes, bs_bytes)                                                          \
+  XX(blob, const bs_blob *)                                                    \
   XX(boolean, bool)                                                            \
   XX(i8, int8_t)                                                               \
   XX(i16, int16_t)                                                             \
@@ -208,6 +209,7 @@ BS_BUILTIN_STREAM_TYPES(BS_DECLARE_STREAM_TYPE)
 #define BS_BUILTIN_STREAM_ARRAY_TYPES(XX)                                      \
   XX(cstr, const char *)                                                       \
   XX(bytes, bs_bytes)                                                          \
+  XX(blob, const bs_blob *)                                                    \
   XX(boolean, bool)                                                            \
   XX(i8, int8_t)                                                               \
   XX(i16, int16_t)                                                             \

@@ -110,6 +110,12 @@ int bs__api_fail(const char *fn, const char *what, int code);
 /* Whether the calling thread is inside a uv_run call (a stack walk). */
 bool bs__in_uv_run(void);
 
+/* ---- Decoding arenas (codec/arena.c) ------------------------------------ */
+
+/* Runs fn(arg) when `a` is next reset or freed. BS_ENOMEM if the record
+ * cannot be had (then fn is not registered). */
+int bs__arena_defer(bs_arena *a, void (*fn)(const void *arg), const void *arg);
+
 /* ---- Ids -------------------------------------------------------------------- */
 
 uint32_t bs__hash_id(const char *id, size_t len);

@@ -15,11 +15,16 @@
  * `limit` bounds what one cycle may take (decoding one message, for the
  * engine's arena): past it allocations fail without asking the allocator,
  * whatever the input claims to need.
+ *
+ * Cleanups (bs__arena_defer) run when the arena is reset or freed: what a
+ * decoder made outside the arena (a blob decoded from a byte string) lives
+ * exactly as long as the arena's own allocations.
  */
 #include <stdint.h>
 #include <string.h>
 
 #include "backstage/codec.h"
+#include "base/base.h"
 
 /* Smallest chunk we ask for: big enough that typical messages (a few short
  * strings and arrays) fit in one chunk from the first dispatch on. */
@@ -28,9 +33,16 @@
 /* The largest chunk a reset keeps for reuse. */
 #define BS__ARENA_KEEP ((size_t)1 << 20)
 
+typedef struct bs__arena_cleanup {
+  struct bs__arena_cleanup *next;
+  void (*fn)(const void *arg);
+  const void *arg;
+} bs__arena_cleanup;
+
 struct bs__arena_chunk {
   bs__arena_chunk *next; /* older chunk */
   size_t size;           /* usable bytes after the header */
+  bs__arena_cleanup *cleanups; /* registered while it was the head */
 };
 
 /* Chunk data starts right after the header; alignment is computed from
@@ -80,6 +92,7 @@ static bool arena_grow(bs_arena *a, size_t size) {
   if (c == NULL) return false;
   c->next = a->head;
   c->size = want;
+  c->cleanups = NULL;
   a->head = c;
   a->used = 0;
   a->total += want;
@@ -110,12 +123,36 @@ void *bs_arena_alloc(bs_arena *a, size_t size, size_t align) {
   return chunk_data(c) + pad;
 }
 
+int bs__arena_defer(bs_arena *a, void (*fn)(const void *arg), const void *arg) {
+  size_t limit = a->limit;
+  a->limit = 0; /* the record is bookkeeping, not decoded data */
+  bs__arena_cleanup *k = bs_arena_alloc(a, sizeof *k, alignof(bs__arena_cleanup));
+  a->limit = limit;
+  if (k == NULL) return BS_ENOMEM;
+  a->taken -= sizeof *k;
+  k->fn = fn;
+  k->arg = arg;
+  k->next = a->head->cleanups;
+  a->head->cleanups = k;
+  return 0;
+}
+
+/* Runs every cleanup, newest first. */
+static void run_cleanups(bs_arena *a) {
+  for (bs__arena_chunk *c = a->head; c != NULL; c = c->next) {
+    bs__arena_cleanup *k = c->cleanups;
+    c->cleanups = NULL;
+    for (; k != NULL; k = k->next) k->fn(k->arg);
+  }
+}
+
 void bs_arena_reset(bs_arena *a) {
   a->taken = 0;
   /* Nothing taken since the last reset (the common case per dispatch). */
   if (a->used == 0 && (a->head == NULL || a->head->next == NULL) &&
       (a->head == NULL || a->head->size <= BS__ARENA_KEEP))
     return;
+  run_cleanups(a);
   bs__arena_chunk *keep = NULL;
   for (bs__arena_chunk *c = a->head; c != NULL; c = c->next) {
     if (c->size <= BS__ARENA_KEEP && (keep == NULL || c->size > keep->size))
@@ -134,6 +171,7 @@ void bs_arena_reset(bs_arena *a) {
 }
 
 void bs_arena_free(bs_arena *a) {
+  run_cleanups(a);
   bs__arena_chunk *c = a->head;
   while (c != NULL) {
     bs__arena_chunk *next = c->next;

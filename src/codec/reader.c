@@ -214,6 +214,7 @@ void bs_reader_init(bs_reader *r, const void *buf, size_t len,
   r->end = r->p + len;
   r->err = 0;
   r->arena = arena;
+  r->refs = NULL;
 }
 
 bs_cbor_type bs_peek(const bs_reader *r) {

@@ -71,8 +71,30 @@ static int make_room(bs_writer *w, size_t need) {
     }                                                                          \
   } while (0)
 
+/* A head of major type `major` whose argument fits 16 bits (the inline
+ * writers of codec.h take the other common ones), written directly when
+ * there is room: returns 0, or -1 to go through libcbor. */
+static int put_short_head(bs_writer *w, unsigned major, uint64_t v) {
+  if (w->err != 0 || v > UINT16_MAX || w->len > w->cap || w->cap - w->len < 3) return -1;
+  uint8_t *d = DST;
+  if (v < 24) {
+    d[0] = (uint8_t)(major << 5 | v);
+    w->len += 1;
+  } else if (v <= UINT8_MAX) {
+    d[0] = (uint8_t)(major << 5 | 24u);
+    d[1] = (uint8_t)v;
+    w->len += 2;
+  } else {
+    d[0] = (uint8_t)(major << 5 | 25u);
+    d[1] = (uint8_t)(v >> 8);
+    d[2] = (uint8_t)v;
+    w->len += 3;
+  }
+  return 0;
+}
+
 int bs__write_uint(bs_writer *w, uint64_t v) {
-  BS__IMMEDIATE(0u, v);
+  if (put_short_head(w, 0u, v) == 0) return 0;
   BS__ENCODE(BS__HEAD_MAX, cbor_encode_uint(v, DST, LEFT));
   return 0;
 }
@@ -81,7 +103,7 @@ int bs__write_int(bs_writer *w, int64_t v) {
   if (v >= 0) return bs_write_uint(w, (uint64_t)v);
   /* -1 - v cannot overflow for negative v: it lies in [0, INT64_MAX]. */
   uint64_t arg = (uint64_t)(-1 - v);
-  BS__IMMEDIATE(1u, arg);
+  if (put_short_head(w, 1u, arg) == 0) return 0;
   BS__ENCODE(BS__HEAD_MAX, cbor_encode_negint(arg, DST, LEFT));
   return 0;
 }

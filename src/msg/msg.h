@@ -61,8 +61,29 @@ struct bs__msg {
   uint64_t deadline;          /* CALL request: caller's deadline (engine
                                  ms, 0: none); carried for transports */
   void *ptr;                  /* FANOUT: the stream; CTRL: operand */
+  bs__msg *blobs;             /* blob references the body holds (blob.c),
+                                 or NULL */
   alignas(16) uint8_t data[];
 };
+
+/* ---- Blob references (blob.c) ---------------------------------------------
+ * A body that holds blobs writes each as a tag and an index into its
+ * message's `blobs`: a pooled block whose data is the array of references
+ * (`len` of them), each one counted in its blob. Giving a block back
+ * releases them (bs__give_back), so a message that ends any way at all -
+ * delivered, dead-lettered, rejected, dropped, unsent - lets its blobs go,
+ * on whatever shard it ends. A stream element's references belong to the
+ * shared body block. */
+
+/* What a reader of a message body resolves blob references with. */
+typedef struct bs__refs bs__refs;
+struct bs__refs {
+  const struct bs_blob *const *items;
+  size_t n;
+  bs_allocator alloc;  /* for blobs decoded from byte strings */
+};
+
+#define BS__BLOB_TAG 0xb10bu /* CBOR tag of a reference: tag(index) */
 
 /* ---- Pool (pool.c) -------------------------------------------------------- */
 
@@ -104,9 +125,11 @@ static inline void bs__msg_clear(bs__msg *m) {
   m->shared = NULL;
   m->req_id = 0;
   m->deadline = 0;
+  m->blobs = NULL;
 }
 
-/* Copies the envelope (not the data) of `src` to `dst`. */
+/* Copies the envelope (not the data, nor the blob references) of `src` to
+ * `dst`. */
 static inline void bs__msg_copy_env(bs__msg *dst, const bs__msg *src) {
   dst->kind = src->kind;
   dst->klen = src->klen;

@@ -84,11 +84,10 @@ static bs__shard *shard_for(bs_engine *e, const char *fn, int *rc) {
   return s;
 }
 
-/* A block for a message to `to`: with its cell when it lives here and
- * exists, otherwise with the key in front of the body. */
-static bs__msg *new_routed(bs__shard *s, const bs_ref *to, uint8_t kind) {
-  uint32_t at = bs__shard_of(s->engine, to->hash);
-  bs_cell *c = at == s->index ? bs__cell_find(s, to->type, to->id, to->len, to->hash) : NULL;
+/* A block for a message to `to`, whose cell `c` (if it lives here) the
+ * caller has looked up: with the cell, or else with the key in front of
+ * the body. */
+static inline bs__msg *block_for(bs__shard *s, const bs_ref *to, uint8_t kind, bs_cell *c) {
   size_t klen = c ? 0 : to->len;
   bs__msg *m = bs__msg_get(&s->pool, klen ? klen + BS__CLASS_MIN / 2 : 0);
   if (BS__UNLIKELY(!m)) return NULL;
@@ -102,6 +101,14 @@ static bs__msg *new_routed(bs__shard *s, const bs_ref *to, uint8_t kind) {
     m->body = m->data + klen;
   }
   return m;
+}
+
+/* A block for a message to `to`: with its cell when it lives here and
+ * exists, otherwise with the key in front of the body. */
+static bs__msg *new_routed(bs__shard *s, const bs_ref *to, uint8_t kind) {
+  uint32_t at = bs__shard_of(s->engine, to->hash);
+  bs_cell *c = at == s->index ? bs__cell_find(s, to->type, to->id, to->len, to->hash) : NULL;
+  return block_for(s, to, kind, c);
 }
 
 int bs_send_begin(const bs_ref *to, const bs_method *m, bs_writer *w) {
@@ -208,7 +215,9 @@ static int request(bs_writer *w, bs_reply_fn thunk, bs_fnptr fn, void *ud,
   bs__request *q = bs__req(r);
   m->req_id = q->id;
   m->reply_shard = s->index;
-  m->deadline = q->deadline;
+  /* Only when set: a 16-byte copy of id and deadline would stall on the
+   * stores that just wrote them. */
+  if (q->deadline) m->deadline = q->deadline;
   rc = route(s, m); /* a full mailbox's dead letter completes r (BS_EFULL) */
   if (rc < 0) {
     while (--refs > 0) bs__request_unref(s, r);
@@ -232,6 +241,37 @@ static bool probed(bs_engine *e, const bs_actor_type *t, const char *id, size_t 
   bs__shard *s = e->shards[bs__shard_of(e, hash)];
   bs_cell *c = bs__cell_find(s, t, id, len, hash);
   return c && (c->flags & BS__CELL_PROBED);
+}
+
+/* How often an await that drains the home shard itself lets the loop run
+ * anyway (below): after this many drains, or the drain budget in messages. */
+#define AWAIT_POLL_DRAINS 256u
+
+/* Runs the engine on the home thread until `q` is done, or until nothing is
+ * left that could complete it. While the home shard has mail of its own
+ * (its drain handle is active), the await drains it directly: a loop
+ * iteration would only add timers, a poll for I/O that is rarely there
+ * (an epoll_wait system call) and the other handles' callbacks. To keep
+ * timers, I/O, posts and the inspector served as bs_engine_run serves them,
+ * it runs one non-blocking iteration after every drain budget's worth of
+ * messages and every AWAIT_POLL_DRAINS drains. With nothing to drain it
+ * runs the loop, which then blocks until I/O, a timer or another shard's
+ * wake-up. Engines whose shards share the home thread (test mode on
+ * several shards) always go through the loop, which drains them all in
+ * its own order. */
+static void wait_for(bs_engine *e, bs__shard *s, const bs__request *q) {
+  bool direct = e->nshards == 1 || e->threaded;
+  while (q->state != BS__REQ_DONE) {
+    if (direct && s->drain_active && s->fast_drains < AWAIT_POLL_DRAINS &&
+        s->handled - s->polled_at < e->opts.drain_budget) {
+      s->fast_drains++;
+      bs__drain(s);
+      continue;
+    }
+    s->fast_drains = 0;
+    s->polled_at = s->handled;
+    if (!uv_run(s->loop, UV_RUN_ONCE) && q->state != BS__REQ_DONE) break;
+  }
 }
 
 int bs_request_await(bs_writer *w, bs_reply_fn thunk, void *out,
@@ -262,9 +302,7 @@ int bs_request_await(bs_writer *w, bs_reply_fn thunk, void *out,
   e->running = true;
   bs__shard *prev = bs__enter(s);
   if (e->threaded) bs__home_watch(e, true);
-  while (q->state != BS__REQ_DONE) {
-    if (!uv_run(s->loop, UV_RUN_ONCE) && q->state != BS__REQ_DONE) break;
-  }
+  wait_for(e, s, q);
   if (e->threaded) bs__home_watch(e, false);
   bs__leave(prev);
   e->running = false;
@@ -289,13 +327,14 @@ int bs_stop(const bs_ref *r) {
   if (!s) return rc;
   if (bs__freeing(s->engine)) return BS_ECANCELED;
   uint32_t at = bs__shard_of(s->engine, r->hash);
+  bs_cell *c = NULL;
   if (at == s->index) {
-    bs_cell *c = bs__cell_find(s, r->type, r->id, r->len, r->hash);
+    c = bs__cell_find(s, r->type, r->id, r->len, r->hash);
     if (!c || (!c->state && c->mb.len == 0)) return 0;
   }
-  bs__msg *m = new_routed(s, r, BS__MSG_STOP);
+  bs__msg *m = block_for(s, r, BS__MSG_STOP, c);
   if (!m) return BS_ENOMEM;
-  if (m->target) bs__mailbox_put(s, m->target, m); /* control: not counted as sent */
+  if (c) bs__mailbox_put(s, c, m); /* control: not counted as sent */
   else bs__push(s, at, m);
   return 0;
 }

@@ -20,10 +20,19 @@ void bs_engine_options_init(bs_engine_options *o) {
 
 /* ---- Where am I --------------------------------------------------------- */
 
+/* The engine this thread was last found to be the home thread of: main's
+ * sends, requests and awaits skip the thread comparison. Cleared when that
+ * engine is freed (on this thread), so a later engine at the same address
+ * is compared again. */
+static _Thread_local bs_engine *tls_home;
+
 bs__shard *bs__here_slow(bs_engine *e) {
   if (!e) return NULL;
+  if (tls_home == e) return e->shards[0];
   uv_thread_t self = uv_thread_self();
-  return uv_thread_equal(&self, &e->home) ? e->shards[0] : NULL;
+  if (!uv_thread_equal(&self, &e->home)) return NULL;
+  tls_home = e;
+  return e->shards[0];
 }
 
 static bool on_home(bs_engine *e) {
@@ -249,6 +258,7 @@ void bs_engine_free(bs_engine *e) {
                      "the engine's loop is running or still has handles of yours "
                      "(close them, and free the engine outside uv_run)");
   BS__STORE(&e->freeing, 1, SEQ_CST);
+  if (tls_home == e) tls_home = NULL;
   if (e->shards) {
     stop_all_actors(e);
     /* Their last writes commit before any thread goes away. */
@@ -453,12 +463,15 @@ int bs_actor_type_check(const bs_actor_type *t) {
   return 0;
 }
 
-/* The descriptor check, once per type per shard in the common case. */
+/* The descriptor check, once per type per shard in the common case: the
+ * shard remembers the last few types that passed. */
 static int check_type(bs_engine *e, const bs_actor_type *t) {
-  bs__shard *s = bs__tls_shard && bs__tls_shard->engine == e ? bs__tls_shard : NULL;
-  if (s && s->checked_type == t) return 0;
+  bs__shard *s = bs__here(e);
+  if (s)
+    for (unsigned i = 0; i < BS__CHECKED_TYPES; i++)
+      if (s->checked_type[i] == t) return 0;
   if (bs_actor_type_check(t) < 0) return BS_EINVAL;
-  if (s) s->checked_type = t;
+  if (s) s->checked_type[s->checked_next++ % BS__CHECKED_TYPES] = t;
   return 0;
 }
 

@@ -144,8 +144,13 @@ typedef void (*bs__shard_fn)(bs__shard *s, void *arg);
 int bs__shard_post(bs_engine *e, uint32_t to, bs__shard_fn fn, void *arg);
 int bs__shard_call(bs_engine *e, uint32_t to, bs__shard_fn fn, void *arg);
 
-/* Gives `m` back to its home pool (directly, or batched for another shard). */
+/* Releases the blob references of `m` (blob.c). */
+void bs__blobs_drop(bs__shard *s, bs__msg *m);
+
+/* Gives `m` back to its home pool (directly, or batched for another shard),
+ * with the blobs its body held. */
 static inline void bs__give_back(bs__shard *s, bs__msg *m) {
+  if (BS__UNLIKELY(m->blobs != NULL)) bs__blobs_drop(s, m);
   if (BS__LIKELY(m->home == s->index)) {
     bs__msg_put(&s->pool, m);
     return;
@@ -176,6 +181,15 @@ static inline bs_cell *bs__cell_find(bs__shard *s, const bs_actor_type *t, const
 int bs__cell_get(bs__shard *s, const bs_actor_type *t, const char *id,
                  size_t len, uint32_t hash, bs_cell **out);
 void bs__cell_free(bs__shard *s, bs_cell *c);
+/* The state of `c`'s type in its block: opening it unpoisons and zeroes it
+ * (with its bs_context) and sets c->state; closing it clears c->state and
+ * poisons it again. */
+void bs__cell_state_open(bs_cell *c);
+void bs__cell_state_close(bs_cell *c);
+/* Frees the shard's cached cell blocks: all of them, or (the idle sweep)
+ * all of them if no cell was made since the previous sweep. */
+void bs__cell_cache_free(bs__shard *s);
+void bs__cell_cache_sweep(bs__shard *s);
 /* Frees `c` if nothing needs it any more (see struct bs_cell). */
 void bs__collect(bs__shard *s, bs_cell *c);
 bs_cell *bs__external_new(bs__shard *s);
@@ -264,6 +278,26 @@ static inline bs__msg *bs__writer_finish(bs_writer *w) {
   m->len = (uint32_t)w->len;
   return m;
 }
+
+/* ---- Blob references (msg/blob.c) --------------------------------------------- */
+
+/* What a reader of m's body resolves blob references with: the shard's
+ * empty set, or m's (a stream element's: its shared body's) described in
+ * *buf. Inline: every dispatch asks. */
+static inline const bs__refs *bs__refs_of(bs__shard *s, const bs__msg *m, bs__refs *buf) {
+  const bs__msg *h = m->kind == BS__MSG_ELEM || m->kind == BS__MSG_FANOUT ? m->shared : m;
+  const bs__msg *t = h ? h->blobs : NULL;
+  if (BS__LIKELY(!t)) return &s->norefs;
+  buf->items = (const struct bs_blob *const *)(const void *)t->data;
+  buf->n = t->len;
+  buf->alloc = s->heap.a;
+  return buf;
+}
+/* m's body as self-contained CBOR into `w`: each blob reference written as
+ * a byte string of the blob's contents, everything else as it is. What a
+ * transport sends when a message leaves the process. 0 or the writer's
+ * error (BS_EDECODE for a body that is not well-formed). */
+int bs__msg_flatten(const bs__msg *m, bs_writer *w);
 
 /* ---- Clock (clock.c) ----------------------------------------------------------- */
 

@@ -119,6 +119,7 @@ static void sweep_cb(bs_timer *t) {
   uint32_t budget = SWEEP_MAX;
   for (size_t i = 0; i < s->nlrus && budget; i++)
     budget -= sweep_list(s, &s->lrus[i], now, budget);
+  bs__cell_cache_sweep(s);
   if (!budget) (void)bs_timer_start(t, sweep_cb, 0, s->collect_every); /* more soon */
 }
 

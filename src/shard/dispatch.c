@@ -4,61 +4,14 @@
 
 /* ---- Activation --------------------------------------------------------- */
 
-/* A state block is [bs_context][state] when the allocator's block puts the
- * state at its alignment (the usual case: 16 + state bytes, no slack), or
- * else [slack][block pointer][bs_context][state] (BS__CELL_SLACK). Either
- * way the context sits right before the state. */
-static size_t state_align(const bs_actor_type *t) {
-  return t->state_align ? t->state_align : alignof(max_align_t);
-}
-
-static size_t compact_size(const bs_actor_type *t) {
-  return sizeof(bs_context) + t->state_size;
-}
-
-static size_t slack_size(const bs_actor_type *t) {
-  return sizeof(void *) + sizeof(bs_context) + state_align(t) - 1 + t->state_size;
-}
-
 static bs_context *context_of(void *state) {
   return (bs_context *)((uint8_t *)state - sizeof(bs_context));
 }
 
-static void free_state(bs__shard *s, bs_cell *c) {
-  bs_context *ctx = context_of(c->state);
-  if (c->flags & BS__CELL_SLACK)
-    bs__free(&s->heap, ((void **)ctx)[-1], slack_size(c->type));
-  else
-    bs__free(&s->heap, ctx, compact_size(c->type));
-  c->state = NULL;
-  c->flags &= (uint8_t)~BS__CELL_SLACK;
-}
-
-/* Zeroed state for `c`'s type, aligned, behind its bs_context. */
-static int alloc_state(bs__shard *s, bs_cell *c) {
-  const bs_actor_type *t = c->type;
-  size_t align = state_align(t);
-  uint8_t *block = bs__calloc(&s->heap, compact_size(t));
-  if (!block) return BS_ENOMEM;
-  if (((uintptr_t)block + sizeof(bs_context)) % align == 0) {
-    c->state = block + sizeof(bs_context);
-    return 0;
-  }
-  bs__free(&s->heap, block, compact_size(t));
-  block = bs__calloc(&s->heap, slack_size(t));
-  if (!block) return BS_ENOMEM;
-  uintptr_t at = ((uintptr_t)block + sizeof(void *) + sizeof(bs_context) + align - 1) &
-                 ~(uintptr_t)(align - 1);
-  c->state = (void *)at;
-  ((void **)context_of(c->state))[-1] = block;
-  c->flags |= BS__CELL_SLACK;
-  return 0;
-}
-
-/* A zeroed state behind its bs_context: a new instance, not initialised. */
+/* A zeroed state behind its bs_context, in the cell's block: a new
+ * instance, not initialised. */
 int bs__instance_new(bs__shard *s, bs_cell *c) {
-  int rc = alloc_state(s, c);
-  if (rc < 0) return rc;
+  bs__cell_state_open(c);
   bs_context *ctx = context_of(c->state);
   ctx->engine = s->engine;
   ctx->cell = c;
@@ -67,7 +20,10 @@ int bs__instance_new(bs__shard *s, bs_cell *c) {
 }
 
 /* A new instance given up before init (its stored state would not load). */
-void bs__instance_drop(bs__shard *s, bs_cell *c) { free_state(s, c); }
+void bs__instance_drop(bs__shard *s, bs_cell *c) {
+  (void)s;
+  bs__cell_state_close(c);
+}
 
 /* Runs init on the new instance, as the current actor. A failing init
  * leaves the cell inactive. */
@@ -78,7 +34,7 @@ int bs__instance_init(bs__shard *s, bs_cell *c) {
   int rc = t->init ? t->init(c->state, context_of(c->state)) : 0;
   s->current = prev;
   if (rc < 0) {
-    free_state(s, c);
+    bs__cell_state_close(c);
     BS__STAT(s, init_failures);
     return rc;
   }
@@ -89,7 +45,7 @@ int bs__instance_init(bs__shard *s, bs_cell *c) {
   return 0;
 }
 
-/* A new instance on the actor's turn: allocated and initialised at once,
+/* A new instance on the actor's turn: set up and initialised at once,
  * or, for a persistent type, once its stored state has loaded
  * (BS__PARKED meanwhile). */
 static int activate(bs__shard *s, bs_cell *c) {
@@ -106,7 +62,7 @@ void bs__deactivate(bs__shard *s, bs_cell *c) {
   if (t->deinit) t->deinit(c->state);
   s->current = prev;
   bs__idle_forget(s, c);
-  free_state(s, c);
+  bs__cell_state_close(c);
   BS__STAT_DEC(s, active);
   BS__OBS_DEACTIVATED(s, c);
 }
@@ -201,6 +157,7 @@ void bs__dead_letter(bs__shard *s, bs_cell *c, bs__msg *m,
   if (m->kind == BS__MSG_CALL && m->req_id) {
     /* The message itself carries the error back: no allocation. */
     if (m->shared) bs__give_back(s, m->shared);
+    if (m->blobs) bs__blobs_drop(s, m);
     m->kind = BS__MSG_VALUE;
     m->status = status_for(reason, code);
     m->len = 0;
@@ -272,12 +229,14 @@ static const bs_method *resolve(const bs_actor_type *t, const bs__msg *m,
   return bs__find_method(t, id);
 }
 
-/* The args reader over a message body. */
-static inline void args_over(bs__shard *s, const bs__msg *m, bs_reader *r) {
+/* The args reader over a message body; `refs` receives its blob
+ * references if it has any. */
+static inline void args_over(bs__shard *s, const bs__msg *m, bs_reader *r, bs__refs *refs) {
   r->p = m->body;
   r->end = m->body + m->len;
   r->err = 0;
   r->arena = &s->arena;
+  r->refs = bs__refs_of(s, m, refs);
 }
 
 /* The method ran with a negative status: counted, reported, and under the
@@ -308,6 +267,7 @@ static void answer(bs__shard *s, bs_cell *c, bs__msg *m, bs_writer *rw) {
       bs__give_back(s, bs__writer_unbind(rw));
     }
     /* The call's own block carries the error back. */
+    if (m->blobs) bs__blobs_drop(s, m);
     m->kind = BS__MSG_VALUE;
     m->status = status;
     m->len = 0;
@@ -363,9 +323,10 @@ static void invoke(bs__shard *s, bs_cell *c, bs__msg *m, const bs_method *meth,
 static void dispatch_call(bs__shard *s, bs_cell *c, bs__msg *m) {
   bs_call call;
   bs_reader *r = &call.args;
+  bs__refs refs;
   uint64_t n = 0;
   uint32_t id = 0;
-  args_over(s, m, r);
+  args_over(s, m, r, &refs);
   if (bs_read_array(r, &n) < 0 || n == 0 || bs_read_u32(r, &id) < 0) {
     bs__dead_letter(s, c, m, BS_DL_UNDECODABLE, BS_EDECODE);
     return;
@@ -386,7 +347,8 @@ static void dispatch_call(bs__shard *s, bs_cell *c, bs__msg *m) {
  * subscribers; the method was checked against the type at subscribe time. */
 static void dispatch_elem(bs__shard *s, bs_cell *c, bs__msg *m) {
   bs_call call;
-  args_over(s, m, &call.args);
+  bs__refs refs;
+  args_over(s, m, &call.args, &refs);
   invoke(s, c, m, m->method, &call);
 }
 
@@ -494,7 +456,7 @@ uint32_t bs__turn_next(bs__shard *s, uint32_t limit) {
   uint32_t n = turn(s, c, limit);
   if (c->state) bs__idle_touch(s, c);
   if (c->mb.len) bs__schedule(s, c);
-  else if (!c->state) bs__collect(s, c);
+  else if (!c->state && !(c->flags & BS__CELL_EXTERNAL)) bs__collect(s, c);
   if (s->nout) bs__flush(s);
   return n;
 }

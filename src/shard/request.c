@@ -24,6 +24,8 @@ int bs__writer_grow(bs_writer *w, size_t need) {
   if (!m) return BS_ENOMEM;
   memcpy(m->data, old->data, off + w->len);
   bs__msg_copy_env(m, old);
+  m->blobs = old->blobs; /* moved with the body */
+  old->blobs = NULL;
   m->body = m->data + off;
   bs__give_back(s, old);
   w->owner = m;
@@ -212,8 +214,10 @@ void bs__deliver_reply(bs__shard *s, bs_cell *c, bs__msg *r) {
   }
   bs_reader rd;
   bs_reader *value = NULL;
+  bs__refs refs;
   if (r->status == 0 && r->shared) {
     bs_reader_init(&rd, r->shared->body, r->shared->len, &s->arena);
+    rd.refs = bs__refs_of(s, r->shared, &refs);
     value = &rd;
   }
   q->result = q->thunk(r->status, value, q->fn, q->ud);

@@ -43,9 +43,13 @@ void bs__hold_update(bs_engine *e) {
 static void set_idle(bs__shard *s, bool idle) {
   uint32_t v = idle ? 1u : 0u;
   if (BS__LOAD(&s->idle, RELAXED) == v) return;
-  BS__STORE(&s->idle, v, SEQ_CST);
   bs_engine *e = s->engine;
-  if (idle && s->index != 0 && e->threaded && BS__LOAD(&e->waiting, SEQ_CST))
+  if (!e->threaded) { /* one thread: nobody checks termination but us */
+    BS__STORE(&s->idle, v, RELAXED);
+    return;
+  }
+  BS__STORE(&s->idle, v, SEQ_CST);
+  if (idle && s->index != 0 && BS__LOAD(&e->waiting, SEQ_CST))
     uv_async_send(&e->shards[0]->h->async);
 }
 
@@ -433,6 +437,7 @@ int bs__shard_new(bs_engine *e, uint16_t index, uv_loop_t *loop, bs__shard **out
   bs__pool_init(&s->pool, &s->heap, index);
   bs_arena_init(&s->arena, bs__heap_allocator(&s->heap));
   s->arena.limit = e->opts.max_decode_bytes; /* per message: reset per dispatch */
+  s->norefs.alloc = s->heap.a;
   *out = s; /* even half-made: bs__shard_free takes it apart */
   return shard_init(s, loop);
 }
@@ -515,6 +520,7 @@ void bs__shard_clear(bs__shard *s) {
   bs__registry_free(&s->reg, &s->heap);
   if (s->external) bs__cell_free(s, s->external);
   s->external = NULL;
+  bs__cell_cache_free(s);
   for (int i = 0; i < 2; i++)
     if (s->ctrl[i]) bs__msg_put(&s->pool, s->ctrl[i]);
   if (s->rfree) bs__flush(s);

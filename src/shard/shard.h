@@ -25,7 +25,7 @@ typedef struct bs__shard bs__shard;
 enum {
   BS__CELL_IN_RUNQ = 1u << 0,
   BS__CELL_PROBED = 1u << 1,   /* test kit: mail is captured; state is the probe */
-  BS__CELL_SLACK = 1u << 2,    /* state block has alignment slack (dispatch.c) */
+  BS__CELL_SLACK = 1u << 2,    /* block has alignment slack for the state */
   BS__CELL_EXTERNAL = 1u << 3, /* the shard's box for replies outside actors */
   BS__CELL_IN_LRU = 1u << 4,   /* on its type's idle list (collect.c) */
   BS__CELL_PARKED = 1u << 5    /* waits for its state to load: not scheduled,
@@ -40,7 +40,9 @@ struct bs_cell {
   bs__mailbox mb;
   bs_cell *rq_next;           /* run queue link */
   const bs_actor_type *type;
-  void *state;                /* NULL while inactive */
+  void *state;                /* NULL while inactive; the state area of
+                                 this block while active (a test kit
+                                 probe while probed) */
   bs_cell *lru_prev;          /* idle list, least recently run first */
   bs_cell *lru_next;
   uint64_t last_turn;         /* engine ms of its last turn (idle list) */
@@ -55,7 +57,8 @@ struct bs_cell {
   char id[];                  /* NUL-terminated */
 };
 
-/* What bs_context points at: placed right before the actor's state. */
+/* What bs_context points at: placed right before the actor's state, in
+ * the cell's block: [bs_cell, id, NUL][pad][bs_context][state]. */
 struct bs_context {
   bs_engine *engine;
   bs_cell *cell;
@@ -63,20 +66,35 @@ struct bs_context {
 
 /* ---- Registry: (type, id) -> cell, per shard (registry.c) ---------------- */
 
+/* Open addressing with linear probing and backward-shift delete. Beside
+ * each slot a control byte: 0 for an empty slot, otherwise 0x80 and seven
+ * bits of the hash (bs__reg_tag). A probe reads the control bytes (64 per
+ * cache line) and touches a cell only when its tag matches, so looking up
+ * or inserting an id that is not there costs no miss on other cells. */
 typedef struct bs__registry {
-  bs_cell **slots;  /* open addressing, linear probing, backward-shift delete */
+  bs_cell **slots;  /* NULL where empty (the inspector walks them) */
+  uint8_t *ctrl;    /* [cap], in the same block, after the slots */
   size_t cap;       /* power of two, or 0 */
   size_t count;     /* written by the owner, read by others (stats) */
 } bs__registry;
+
+/* The tag of a hash: bits the home slot does not use (a multiplicative mix
+ * of all of them), with the top bit set. */
+static inline uint8_t bs__reg_tag(uint32_t hash) {
+  return (uint8_t)(0x80u | ((hash * 0x9e3779b1u) >> 25));
+}
 
 /* The cell of (t, id), or NULL: inline, it is on every send. */
 static inline bs_cell *bs__registry_find(const bs__registry *r, const bs_actor_type *t,
                                          const char *id, size_t len, uint32_t hash) {
   if (BS__UNLIKELY(!r->cap)) return NULL;
   size_t mask = r->cap - 1;
+  uint8_t tag = bs__reg_tag(hash);
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    uint8_t k = r->ctrl[i];
+    if (!k) return NULL;
+    if (k != tag) continue;
     bs_cell *c = r->slots[i];
-    if (!c) return NULL;
     if (c->hash == hash && c->type == t && c->id_len == len && bs__id_eq(c->id, id, len))
       return c;
   }
@@ -89,6 +107,26 @@ int bs__registry_reserve(bs__registry *r, bs__heap *h);
 void bs__registry_insert(bs__registry *r, bs_cell *c);
 void bs__registry_remove(bs__registry *r, bs__heap *h, bs_cell *c);
 void bs__registry_free(bs__registry *r, bs__heap *h);
+
+/* ---- Cell blocks (registry.c) -----------------------------------------------
+ * A cell, its id and - for an actor type - its bs_context and state are one
+ * block: activating an actor allocates nothing. Blocks up to
+ * BS__CELL_CACHE_MAX bytes are kept, per 16-byte size class, on the shard
+ * for the next cell of that size (at most BS__CELL_CACHE_BYTES in all), so
+ * actors that come and go reuse warm memory instead of calling the
+ * allocator twice each. With idle collection on, a sweep that finds the
+ * shard made no cell since the previous one gives the cache back. */
+#define BS__CELL_CLASSES 64                      /* 16 .. 1024 bytes */
+#define BS__CELL_CACHE_MAX (16u * BS__CELL_CLASSES)
+#define BS__CELL_CACHE_BYTES ((size_t)1 << 20)  /* per shard */
+
+typedef struct bs__cellcache {
+  void *free[BS__CELL_CLASSES]; /* linked through their first word */
+  uint32_t n[BS__CELL_CLASSES];
+  size_t bytes;                 /* cached in all */
+  uint64_t made;                /* cells made so far (the sweep's clock) */
+  uint64_t made_at_sweep;       /* `made` at the last sweep */
+} bs__cellcache;
 
 /* ---- Requests (request.c) ---------------------------------------------------
  * A request is identified by (caller's shard, id); the id names a slot of
@@ -168,6 +206,8 @@ typedef struct bs__chain {
   uint32_t n;
 } bs__chain;
 
+#define BS__CHECKED_TYPES 4
+
 /* The idle list of one actor type with an idle timeout (collect.c). */
 typedef struct bs__lru {
   const bs_actor_type *type;
@@ -190,18 +230,24 @@ struct bs__shard {
   uv_loop_t own_loop_storage;
   bs__msg *ctrl[2];           /* shutdown messages, taken up front */
   uint64_t handled;           /* messages taken off mailboxes */
+  uint64_t polled_at;         /* `handled` when an await last ran the loop */
+  uint32_t fast_drains;       /* drains an await ran since then */
   uint64_t queued;            /* messages in mailboxes now */
   uv_thread_t thread;
   bs__heap heap;
   bs__pool pool;
   bs_arena arena;             /* scratch for decoding, reset per dispatch */
+  bs__refs norefs;            /* the references of a body that holds none */
   bs__registry reg;
+  bs__cellcache cells;        /* free cell blocks, by size (registry.c) */
   bs_cell *rq_head;           /* run queue of cells with mail */
   bs_cell *rq_tail;
   uint32_t rq_len;
   bs_cell *current;           /* actor whose turn it is, or NULL */
   bs_cell *external;          /* replies to callers outside actors */
-  const bs_actor_type *checked_type; /* last descriptor that passed checks */
+  const bs_actor_type *checked_type[BS__CHECKED_TYPES]; /* descriptors that
+                                 passed the checks lately (bs_actor_get) */
+  uint32_t checked_next;
   bs__reqtab reqs;
   bs__msg *dl_head;           /* requests with deadlines, soonest first */
   bs__msg *dl_tail;
@@ -225,6 +271,9 @@ struct bs__shard {
   uint32_t nsubcache;
   bs__chain store_out;        /* store jobs made in this drain (persist.c) */
   uint32_t store_pending;     /* store jobs out, not yet completed here */
+  struct bs_cell **scratch;   /* publishing: the cells of many subscribers */
+  uint32_t nscratch;
+  bool scratch_busy;          /* in use by a publish (one may nest in a hook) */
   /* Read by other threads: */
   uint64_t xsent;             /* inbox pushes made by this shard */
   uint64_t xrecv;             /* inbox messages taken by this shard */

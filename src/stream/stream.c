@@ -296,6 +296,9 @@ void bs__stream_caches_free(bs__shard *s) {
   bs__free(&s->heap, s->subcache, s->nsubcache * sizeof *s->subcache);
   s->subcache = NULL;
   s->nsubcache = 0;
+  bs__free(&s->heap, s->scratch, s->nscratch * sizeof *s->scratch);
+  s->scratch = NULL;
+  s->nscratch = 0;
 }
 
 /* ---- Publishing -------------------------------------------------------------------- */
@@ -406,13 +409,26 @@ static uint32_t queue_elems(bs__shard *s, const bs__sublist *l, uint64_t seq, bs
 
 #define CELLS_ON_STACK 64
 
-/* The cells array for `n` subscribers: on the stack when small. */
+/* The cells array for `n` subscribers: on the stack when small, else the
+ * shard's scratch array, kept for the next publish (so a stream with many
+ * subscribers costs no allocation per element), or - when a publish from a
+ * dead-letter hook nests inside another - one of its own. */
 static bs_cell **cells_for(bs__shard *s, uint32_t n, bs_cell **stack) {
-  return n <= CELLS_ON_STACK ? stack : bs__alloc(&s->heap, n * sizeof(bs_cell *));
+  if (n <= CELLS_ON_STACK) return stack;
+  if (s->scratch_busy) return bs__alloc(&s->heap, n * sizeof(bs_cell *));
+  if (n > s->nscratch) {
+    bs_cell **c = bs__realloc(&s->heap, s->scratch, s->nscratch * sizeof *c, n * sizeof *c);
+    if (!c) return NULL;
+    s->scratch = c;
+    s->nscratch = n;
+  }
+  s->scratch_busy = true;
+  return s->scratch;
 }
 
 static void cells_done(bs__shard *s, uint32_t n, bs_cell **cells, bs_cell **stack) {
-  if (cells != stack) bs__free(&s->heap, cells, n * sizeof *cells);
+  if (cells == s->scratch) s->scratch_busy = false;
+  else if (cells != stack) bs__free(&s->heap, cells, n * sizeof *cells);
 }
 
 int bs_stream_publish(bs_stream *st, const void *value) {
@@ -518,6 +534,8 @@ static int enc_bytes(bs_writer *w, const void *v) {
   const bs_bytes *b = v;
   return bs_write_bytes(w, b->data, b->len);
 }
+/* A reference the body holds: every subscriber shares the one blob. */
+static int enc_blob(bs_writer *w, const void *v) { return bs_write_blob(w, *(const bs_blob *const *)v); }
 static int enc_boolean(bs_writer *w, const void *v) { return bs_write_bool(w, *(const bool *)v); }
 static int enc_i8(bs_writer *w, const void *v) { return bs_write_int(w, *(const int8_t *)v); }
 static int enc_i16(bs_writer *w, const void *v) { return bs_write_int(w, *(const int16_t *)v); }

@@ -164,6 +164,7 @@ struct bs_probe {
   bs_cell *cell;
   bs__mailbox captured;
   bs__msg *taken;       /* the message *out of bs_probe_next points into */
+  bs__refs refs;        /* its blob references, for bs_read_blob */
   bs_arena arena;       /* for bs_read_cstr on its arguments */
   struct bs_probe *next;
 };
@@ -249,6 +250,7 @@ int bs_probe_next(bs_probe *p, bs_probed *out) {
   (void)bs__mb_pop(&p->captured);
   out->method = bs__msg_name(p->cell, m, &out->method_id, &out->args);
   out->args.arena = &p->arena;
+  out->args.refs = bs__refs_of(p->shard, m, &p->refs);
   out->request = request;
   p->taken = m;
   bs__flush(p->shard);

@@ -3,9 +3,11 @@
  * must not compile under -Werror; CASE 0 is the same calls done right and
  * must compile. Cases 1-4 are proxies (use_proxies), 5-10 streams
  * (use_streams), 11-15 streams of dynamic arrays (use_array_streams); each
- * function does everything right in the other cases. */
+ * function does everything right in the other cases. Cases 16-18 are
+ * blobs (use_blobs). */
 #include "greeter.bs.h"
 #include "kitchen.bs.h"
+#include "media.bs.h"
 #include "news.bs.h"
 
 int use_proxies(GreeterProxy g, KitchenProxy k, Point p, const Polygon *poly,
@@ -92,5 +94,24 @@ int use_array_streams(bs_stream_i64_array batches, bs_stream_Headline_array edit
   rc |= bs_stream_next(batches, bs_array(i64, v64, 3));
   rc |= bs_stream_next(batches, ((bs_array_i64){NULL, 0}));
   return rc | bs_stream_next(editions, bs_array(Headline, h, 1));
+#endif
+}
+
+int use_blobs(LockerProxy v, bs_stream_blob frames, const bs_blob *b, bs_bytes bytes);
+
+int use_blobs(LockerProxy v, bs_stream_blob frames, const bs_blob *b, bs_bytes bytes) {
+  (void)v, (void)frames, (void)b, (void)bytes;
+#if CASE == 16
+  /* a blob's bytes are read-only once made */
+  memset(bs_blob_data(b), 0, bs_blob_size(b));
+  return 0;
+#elif CASE == 17
+  return LockerProxy_look(v, bytes, 1); /* bs_bytes where a blob goes */
+#elif CASE == 18
+  return bs_stream_next(frames, bytes); /* bs_bytes on a blob stream */
+#else
+  int rc = LockerProxy_look(v, b, 1);
+  rc |= bs_stream_subscribe(frames, bs_subscriber("r", ViewerProxy_onBlob));
+  return rc | bs_stream_next(frames, b);
 #endif
 }

@@ -151,6 +151,14 @@ static bool set_return(gen_method *m, CXCursor fn) {
                        &err);
   m->request = m->ret != NULL;
   if (m->ret == NULL) gen_error_once(err.loc, err.msg);
+  if (m->ret != NULL && m->ret->kind != GEN_BLOB && emit_holds_blob(m->ret)) {
+    /* An await hands the caller a reference of its own, which it must
+     * release: only a blob returned as such makes that plain. */
+    gen_error(gen_cursor_loc(fn), "the return value of %s holds a blob inside: "
+              "return a 'const bs_blob *' itself (an await hands it to the "
+              "caller as a reference to release)", m->cname);
+    m->ret = NULL;
+  }
   return m->ret != NULL;
 }
 

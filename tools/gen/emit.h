@@ -27,9 +27,18 @@ void emit_encode_named(gen_sbuf *b, const gen_type *t, const char *w,
 void emit_decode(gen_sbuf *b, const gen_type *t, const char *r,
                  const char *lv, const char *count, int depth, int ind);
 /* A zero-initialised local `name` of type `t` (plus `name_n` for pairs). */
+/* The local an argument is decoded into: as emit_local, but what its
+ * decoder zeroes anyway (structs, fixed arrays) is not zeroed twice. Only
+ * for values whose decoding always runs. */
+void emit_arg_local(gen_sbuf *b, const gen_type *t, const char *name, int ind);
 void emit_local(gen_sbuf *b, const gen_type *t, const char *name, int ind);
 /* true if decoded values of `t` point into the message. */
 bool emit_has_pointers(const gen_type *t);
+/* Whether a value of `t` holds a blob reference, at any depth. */
+bool emit_holds_blob(const gen_type *t);
+/* Whether an await of a method returning `ret` needs the caller's arena
+ * (pointers into the reply; a blob is retained for the caller instead). */
+bool emit_await_arena(const gen_type *ret);
 bool emit_is_pair(const gen_type *t);
 
 void emit_struct_prototypes(gen_sbuf *h, const gen_struct *st);

@@ -24,7 +24,7 @@ static void await_signature(gen_sbuf *b, const gen_actor *a,
   sb_printf(b, "int %sProxy_%s_await%s(%sProxy proxy", a->name, m->name,
             timeout ? "_timeout" : "", a->name);
   param_list(b, m);
-  if (emit_has_pointers(m->ret)) sb_puts(b, ", bs_arena *arena");
+  if (emit_await_arena(m->ret)) sb_puts(b, ", bs_arena *arena");
   sb_printf(b, ", %s%s)", out_ptr(m), timeout ? ", uint64_t timeout_ms" : "");
 }
 
@@ -51,7 +51,7 @@ static void send_signature(gen_sbuf *b, const gen_actor *a,
 static void decode_params(gen_sbuf *c, const gen_method *m, const char *r) {
   for (size_t i = 0; i < m->params.len; i++) {
     const gen_param *p = m->params.items[i];
-    emit_local(c, p->type, gen_printf("a%zu", i), 1);
+    emit_arg_local(c, p->type, gen_printf("a%zu", i), 1);
   }
   for (size_t i = 0; i < m->params.len; i++) {
     const gen_param *p = m->params.items[i];
@@ -152,7 +152,10 @@ static void header_request(gen_sbuf *h, const gen_actor *a,
             "the loop until the reply (outside\n * actor turns only: inside "
             "one they return BS_EDEADLK)%s. */\n",
             m->cname,
-            emit_has_pointers(m->ret)
+            m->ret->kind == GEN_BLOB
+                ? "; *out is a\n * reference of the caller's own: "
+                  "bs_blob_release it"
+            : emit_has_pointers(m->ret)
                 ? "; pointers in *out\n * point into `arena`, which the "
                   "caller owns"
                 : "");
@@ -320,7 +323,7 @@ static void emit_reply_thunk(gen_sbuf *c, const gen_actor *a,
 
 static void emit_await_thunk(gen_sbuf *c, const gen_actor *a,
                              const gen_method *m) {
-  bool arena = emit_has_pointers(m->ret);
+  bool arena = emit_await_arena(m->ret);
   sb_printf(c, "static int %sProxy__await_%s(int status, bs_reader *value, "
             "bs_fnptr fn,\n    void *ud) {\n", a->name, m->name);
   if (arena)
@@ -335,12 +338,13 @@ static void emit_await_thunk(gen_sbuf *c, const gen_actor *a,
                "  if (status != 0) return status;\n");
   emit_decode(c, m->ret, "r", "v", NULL, 0, 1);
   sb_puts(c, "  if (r->err != 0) return r->err;\n");
-  sb_printf(c, "  *(%s)%s = v;\n  return 0;\n}\n\n",
-            emit_decl(m->ret, "*"), arena ? "slot->out" : "ud");
+  sb_printf(c, "  *(%s)%s = %s;\n  return 0;\n}\n\n",
+            emit_decl(m->ret, "*"), arena ? "slot->out" : "ud",
+            m->ret->kind == GEN_BLOB ? "bs_blob_retain(v)" : "v");
 }
 
 static void emit_await(gen_sbuf *c, const gen_actor *a, const gen_method *m) {
-  bool arena = emit_has_pointers(m->ret);
+  bool arena = emit_await_arena(m->ret);
   await_signature(c, a, m, true);
   sb_printf(c, " {\n");
   if (arena) sb_puts(c, "  bs_gen_await_slot slot = {out, arena};\n");

@@ -13,7 +13,7 @@
  * one of these names cannot be an element type, its bs_stream_<name> and
  * bs_elem_<name> would clash with the library's. */
 static const char *const BUILTIN_TOKENS[] = {
-    "cstr", "bytes", "boolean", "i8", "i16", "i32", "i64",
+    "cstr", "bytes", "blob", "boolean", "i8", "i16", "i32", "i64",
     "u8", "u16", "u32", "u64", "float", "double", NULL};
 
 static bool ends_with(const char *s, const char *suffix) {
@@ -47,6 +47,7 @@ static const char *elem_token(const gen_type *t) {
   case GEN_DOUBLE: return "double";
   case GEN_CSTR: return "cstr";
   case GEN_BYTES: return "bytes";
+  case GEN_BLOB: return "blob";
   case GEN_STRUCT:
   case GEN_STRUCT_REF: return emit_struct_token(t->st);
   default: return NULL; /* enums, fixed arrays, pointer + length pairs */

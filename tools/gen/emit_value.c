@@ -28,6 +28,7 @@ bool emit_has_pointers(const gen_type *t) {
   case GEN_CSTR:
   case GEN_BYTES:
   case GEN_BYTEPAIR:
+  case GEN_BLOB:
   case GEN_DYNARRAY:
   case GEN_STRUCT_REF: return true;
   case GEN_ARRAY: return emit_has_pointers(t->elem);
@@ -38,6 +39,24 @@ bool emit_has_pointers(const gen_type *t) {
     return false;
   default: return false;
   }
+}
+
+bool emit_holds_blob(const gen_type *t) {
+  switch (t->kind) {
+  case GEN_BLOB: return true;
+  case GEN_ARRAY:
+  case GEN_DYNARRAY: return emit_holds_blob(t->elem);
+  case GEN_STRUCT:
+  case GEN_STRUCT_REF:
+    for (size_t i = 0; i < t->st->fields.len; i++)
+      if (emit_holds_blob(((gen_field *)t->st->fields.items[i])->type)) return true;
+    return false;
+  default: return false;
+  }
+}
+
+bool emit_await_arena(const gen_type *ret) {
+  return ret->kind != GEN_BLOB && emit_has_pointers(ret);
 }
 
 static void line(gen_sbuf *b, int ind, const char *fmt, ...)
@@ -154,6 +173,7 @@ static void encode(gen_sbuf *b, const gen_type *t, const char *w,
   case GEN_BYTEPAIR:
     line(b, ind, "bs_write_bytes(%s, %s, %s);", w, expr, count);
     break;
+  case GEN_BLOB: line(b, ind, "bs_write_blob(%s, %s);", w, expr); break;
   case GEN_STRUCT:
     line(b, ind, "%s(%s, &%s);", struct_encoder(t, named), w, expr);
     break;
@@ -261,6 +281,7 @@ void emit_decode(gen_sbuf *b, const gen_type *t, const char *r,
     line(b, ind, "bs_read_bytes(%s, &%s.data, &%s.len);", r, lv, lv);
     break;
   case GEN_BYTEPAIR: decode_bytepair(b, r, lv, count, depth, ind); break;
+  case GEN_BLOB: line(b, ind, "bs_read_blob(%s, &%s);", r, lv); break;
   case GEN_STRUCT:
     line(b, ind, "%s__decode(%s, &%s);", t->st->name, r, lv);
     break;
@@ -270,12 +291,24 @@ void emit_decode(gen_sbuf *b, const gen_type *t, const char *r,
   }
 }
 
+void emit_arg_local(gen_sbuf *b, const gen_type *t, const char *name, int ind) {
+  if (t->kind == GEN_STRUCT || t->kind == GEN_ARRAY) {
+    /* Zeroed by its decoder before anything else (S__decode, the fixed
+     * array loop), which always runs: a memset here would double the cost
+     * of a large one. */
+    line(b, ind, "%s;", emit_decl(t, name));
+    return;
+  }
+  emit_local(b, t, name, ind);
+}
+
 void emit_local(gen_sbuf *b, const gen_type *t, const char *name, int ind) {
   switch (t->kind) {
   case GEN_CSTR:
   case GEN_STRUCT_REF:
   case GEN_BYTEPAIR:
   case GEN_DYNARRAY:
+  case GEN_BLOB:
     line(b, ind, "%s = NULL;", emit_decl(t, name));
     if (emit_is_pair(t)) line(b, ind, "size_t %s_n = 0;", name);
     break;

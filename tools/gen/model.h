@@ -26,6 +26,8 @@ typedef enum gen_kind {
   GEN_FIXBYTES,   /* uint8_t[len]: CBOR bytes */
   GEN_BYTES,      /* bs_bytes: CBOR bytes */
   GEN_BYTEPAIR,   /* const void * / const uint8_t * + size_t: CBOR bytes */
+  GEN_BLOB,       /* const bs_blob *: a reference the message holds (a
+                     byte string once flattened), or null for NULL */
   GEN_STRUCT,     /* by value: CBOR map */
   GEN_STRUCT_REF, /* const S *: CBOR map, or null for NULL */
   GEN_ARRAY,      /* elem[len]: CBOR array */

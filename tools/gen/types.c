@@ -337,6 +337,13 @@ void gen_resolve_lenient_fields(CXCursor def, gen_vec *out) {
 
 /* ---- Pointers and arrays --------------------------------------------------- */
 
+/* bs_blob (backstage/blob.h), an opaque struct: only ever by pointer. */
+static bool is_blob(CXType canonical) {
+  if (canonical.kind != CXType_Record) return false;
+  char *name = gen_cx_string(clang_getCursorSpelling(clang_getTypeDeclaration(canonical)));
+  return strcmp(name, "bs_blob") == 0;
+}
+
 static gen_type *resolve_pointer(CXType t, CXType c, const CXType *next,
                                  gen_loc loc, const char *what, bool *pair,
                                  gen_err *err) {
@@ -346,6 +353,12 @@ static gen_type *resolve_pointer(CXType t, CXType c, const CXType *next,
     return fail(err, loc, what, t,
                 "function pointers are not supported (code addresses cannot "
                 "travel in a message)");
+  if (is_blob(pc)) {
+    if (!clang_isConstQualifiedType(pt) && !clang_isConstQualifiedType(pc))
+      return fail(err, loc, what, t,
+                  "a blob is immutable: take and return 'const bs_blob *'");
+    return new_type(GEN_BLOB, gen_type_spelling(t));
+  }
   if (!clang_isConstQualifiedType(pt) && !clang_isConstQualifiedType(pc)) {
     /* `const char **`: an array of strings, with the middle const missing
      * (the old BS_ARRAY(const char *, name) expansion). */
@@ -444,6 +457,8 @@ static gen_type *resolve_record(CXType t, CXType c, gen_loc loc,
   char *name = gen_cx_string(clang_getCursorSpelling(decl));
   if (strcmp(name, "bs_bytes") == 0)
     return new_type(GEN_BYTES, gen_type_spelling(t));
+  if (strcmp(name, "bs_blob") == 0)
+    return fail(err, loc, what, t, "a blob travels by reference: 'const bs_blob *'");
   return resolve_struct(t, t, c, loc, what, err);
 }
 

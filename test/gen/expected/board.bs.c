@@ -247,7 +247,6 @@ static int Board__invoke_selfCheck(void *self, bs_call *call) {
 static int Board__invoke_pin(void *self, bs_call *call) {
   bs_reader *r = &call->args;
   struct Pin a0;
-  memset(&a0, 0, sizeof a0);
   uint32_t a1 = 0;
   Pin__decode(r, &a0);
   a1 = (uint32_t)bs_gen_read_uint(r, UINT32_MAX);
@@ -364,7 +363,6 @@ int BoardProxy_pin(BoardProxy proxy, struct Pin pin, uint32_t slot_) {
 int BoardProxy_pin__args(bs_reader *args, struct Pin *pin, uint32_t *slot_) {
   if (args == NULL) return BS_EINVAL;
   struct Pin a0;
-  memset(&a0, 0, sizeof a0);
   uint32_t a1 = 0;
   Pin__decode(args, &a0);
   a1 = (uint32_t)bs_gen_read_uint(args, UINT32_MAX);

@@ -87,9 +87,7 @@ static int Kitchen__invoke_maybePoint(void *self, bs_call *call) {
 static int Kitchen__invoke_matrix(void *self, bs_call *call) {
   bs_reader *r = &call->args;
   int32_t a0[4];
-  memset(&a0, 0, sizeof a0);
   double a1[2][3];
-  memset(&a1, 0, sizeof a1);
   char a2[8];
   memset(&a2, 0, sizeof a2);
   uint8_t a3[4];
@@ -278,10 +276,8 @@ static int Kitchen__invoke_cTypes(void *self, bs_call *call) {
 static int Kitchen__invoke_structs(void *self, bs_call *call) {
   bs_reader *r = &call->args;
   struct Point a0;
-  memset(&a0, 0, sizeof a0);
   const Polygon *a1 = NULL;
   struct Scene a2;
-  memset(&a2, 0, sizeof a2);
   Point__decode(r, &a0);
   {
     struct Polygon *t0 = bs_gen_read_ref(r, sizeof(struct Polygon), _Alignof(struct Polygon));
@@ -396,7 +392,6 @@ static int Kitchen__invoke_clash(void *self, bs_call *call) {
 static int Kitchen__invoke_echo(void *self, bs_call *call) {
   bs_reader *r = &call->args;
   struct AllTypes a0;
-  memset(&a0, 0, sizeof a0);
   AllTypes__decode(r, &a0);
   if (r->err != 0) return r->err;
   struct AllTypes ret = Kitchen_echo(self, a0);
@@ -788,10 +783,8 @@ int KitchenProxy_structs(KitchenProxy proxy, struct Point p, const Polygon *poly
 int KitchenProxy_structs__args(bs_reader *args, struct Point *p, const Polygon **poly, struct Scene *scene) {
   if (args == NULL) return BS_EINVAL;
   struct Point a0;
-  memset(&a0, 0, sizeof a0);
   const Polygon *a1 = NULL;
   struct Scene a2;
-  memset(&a2, 0, sizeof a2);
   Point__decode(args, &a0);
   {
     struct Polygon *t0 = bs_gen_read_ref(args, sizeof(struct Polygon), _Alignof(struct Polygon));
@@ -830,9 +823,7 @@ int KitchenProxy_matrix(KitchenProxy proxy, const int32_t v[4], const double m[2
 int KitchenProxy_matrix__args(bs_reader *args, int32_t (*v)[4], double (*m)[2][3], char (*label)[8], uint8_t (*digest)[4]) {
   if (args == NULL) return BS_EINVAL;
   int32_t a0[4];
-  memset(&a0, 0, sizeof a0);
   double a1[2][3];
-  memset(&a1, 0, sizeof a1);
   char a2[8];
   memset(&a2, 0, sizeof a2);
   uint8_t a3[4];
@@ -1486,7 +1477,6 @@ int KitchenProxy_echo_await(KitchenProxy proxy, struct AllTypes all, bs_arena *a
 int KitchenProxy_echo__args(bs_reader *args, struct AllTypes *all) {
   if (args == NULL) return BS_EINVAL;
   struct AllTypes a0;
-  memset(&a0, 0, sizeof a0);
   AllTypes__decode(args, &a0);
   if (args->err != 0) return args->err;
   if (all != NULL) *all = a0;

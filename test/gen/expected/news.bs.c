@@ -656,7 +656,6 @@ static int Reader__invoke_onBlob(void *self, bs_call *call) {
 static int Reader__invoke_onHeadlineCopy(void *self, bs_call *call) {
   bs_reader *r = &call->args;
   struct Headline a0;
-  memset(&a0, 0, sizeof a0);
   Headline__decode(r, &a0);
   if (r->err != 0) return r->err;
   int ret = Reader_onHeadlineCopy(self, a0);
@@ -826,7 +825,6 @@ static int Reader__invoke_onBatch(void *self, bs_call *call) {
 static int Reader__invoke_onPoint(void *self, bs_call *call) {
   bs_reader *r = &call->args;
   struct Point a0;
-  memset(&a0, 0, sizeof a0);
   Point__decode(r, &a0);
   if (r->err != 0) return r->err;
   int ret = Reader_onPoint(self, a0);
@@ -932,7 +930,6 @@ static int Reader__invoke_onSizes(void *self, bs_call *call) {
 static int Reader__invoke_onWide(void *self, bs_call *call) {
   bs_reader *r = &call->args;
   struct i64 a0;
-  memset(&a0, 0, sizeof a0);
   i64__decode(r, &a0);
   if (r->err != 0) return r->err;
   int ret = Reader_onWide(self, a0);
@@ -1249,7 +1246,6 @@ int ReaderProxy_onHeadlineCopy(ReaderProxy proxy, struct Headline h) {
 int ReaderProxy_onHeadlineCopy__args(bs_reader *args, struct Headline *h) {
   if (args == NULL) return BS_EINVAL;
   struct Headline a0;
-  memset(&a0, 0, sizeof a0);
   Headline__decode(args, &a0);
   if (args->err != 0) return args->err;
   if (h != NULL) *h = a0;
@@ -1292,7 +1288,6 @@ int ReaderProxy_onPoint(ReaderProxy proxy, struct Point p) {
 int ReaderProxy_onPoint__args(bs_reader *args, struct Point *p) {
   if (args == NULL) return BS_EINVAL;
   struct Point a0;
-  memset(&a0, 0, sizeof a0);
   Point__decode(args, &a0);
   if (args->err != 0) return args->err;
   if (p != NULL) *p = a0;
@@ -2137,7 +2132,6 @@ int ReaderProxy_onWide(ReaderProxy proxy, struct i64 v) {
 int ReaderProxy_onWide__args(bs_reader *args, struct i64 *v) {
   if (args == NULL) return BS_EINVAL;
   struct i64 a0;
-  memset(&a0, 0, sizeof a0);
   i64__decode(args, &a0);
   if (args->err != 0) return args->err;
   if (v != NULL) *v = a0;
