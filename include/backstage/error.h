@@ -32,13 +32,17 @@ extern "C" {
   XX(ENOTFOUND, -17, "not found")                                              \
   XX(EMETHOD, -18, "actor method returned an error")                           \
   XX(ENOTSUP, -19, "not supported by this build")                              \
-  XX(EWRONGTHREAD, -20, "called from a thread that may not call it")
+  XX(EWRONGTHREAD, -20, "called from a thread that may not call it")          \
+  XX(EUNREACHABLE, -21, "node unreachable, gone, or no owner for the actor")  \
+  XX(EVERSION, -22, "incompatible cluster wire format or settings")           \
+  XX(EMOVED, -23, "actor moved too often to be reached")                      \
+  XX(ENOTREGISTERED, -24, "actor type not registered with the cluster")
 
 typedef enum bs_errno {
 #define BS__ERR_ENUM(name, value, msg) BS_##name = value,
   BS_ERRNO_MAP(BS__ERR_ENUM)
 #undef BS__ERR_ENUM
-  BS__ERR_LAST = -21
+  BS__ERR_LAST = -25
 } bs_errno;
 
 /* A static, human-readable message for `code` ("success" for 0, "unknown

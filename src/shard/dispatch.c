@@ -294,6 +294,8 @@ static void answer(bs__shard *s, bs_cell *c, bs__msg *m, bs_writer *rw) {
   }
   v->kind = BS__MSG_VALUE;
   v->req_id = m->req_id;
+  v->reply_shard = m->reply_shard;
+  v->rnode = m->rnode;
   bs__answer(s, m->reply_shard, v);
   bs__release(s, m);
 }
@@ -380,6 +382,15 @@ static void dispatch_stop(bs__shard *s, bs_cell *c, bs__msg *m) {
 
 /* Returns false when the turn must end (actor stopped or failed to start). */
 static bool dispatch(bs__shard *s, bs_cell *c, bs__msg *m) {
+#ifdef BS_WITH_CLUSTER
+  /* Fencing: a placed actor runs only while this node serves its
+   * partition, checked against the clock on every message, so a node that
+   * lost its lease (or was stalled past it) never runs one more. */
+  if (BS__UNLIKELY(c->flags & BS__CELL_PLACED) && !bs__cl_serving(s, c)) {
+    bs__cl_unserve(s, c, m);
+    return false;
+  }
+#endif
   BS__OBS_DISPATCH(s, c, m);
   switch (m->kind) {
   case BS__MSG_REPLY:
@@ -390,6 +401,11 @@ static bool dispatch(bs__shard *s, bs_cell *c, bs__msg *m) {
     return false;
   default:
     break;
+  }
+  if (BS__UNLIKELY(m->rflags & BS__RF_DEADLINE) && bs__now(s) > m->deadline) {
+    /* A request from another node whose caller has given up: not run. */
+    bs__dead_letter(s, c, m, BS_DL_EXPIRED, BS_ETIMEDOUT);
+    return true;
   }
   if (BS__UNLIKELY(!c->state)) {
     int rc = activate(s, c);

@@ -29,7 +29,7 @@ static void async_cb(uv_async_t *a);
 void bs__hold_update(bs_engine *e) {
   bs__shard *home = e->shards[0];
   if (!home->h) return;
-  if (e->holds > 0 || home->watching) uv_ref((uv_handle_t *)&home->h->async);
+  if (e->holds > 0 || home->watching || e->cluster) uv_ref((uv_handle_t *)&home->h->async);
   else uv_unref((uv_handle_t *)&home->h->async);
 }
 
@@ -128,6 +128,9 @@ void bs__arrive(bs__shard *s, bs__msg *m) {
   case BS__MSG_VALUE: bs__answer_arrived(s, m); break;
   case BS__MSG_FANOUT: bs__fanout_arrived(s, m); break;
   case BS__MSG_CTRL: do_ctrl(s, m); break;
+#ifdef BS_WITH_CLUSTER
+  case BS__MSG_NODE: bs__cl_arrive(s, m); break;
+#endif
   default: bs__deliver_local(s, m); break;
   }
 }
@@ -164,7 +167,7 @@ static bool spin(bs__shard *s) {
 }
 
 static void go_idle(bs__shard *s) {
-  if (s->engine->nshards > 1) {
+  if (s->inbox.stub) {
     if (bs__inbox_busy(&s->inbox) || spin(s)) return;
     if (!bs__inbox_sleep(&s->inbox)) return; /* something arrived */
   }
@@ -179,13 +182,16 @@ static void go_idle(bs__shard *s) {
 void bs__drain(bs__shard *s) {
   bs_engine *e = s->engine;
   uint32_t budget = e->opts.drain_budget;
-  if (e->nshards > 1) budget -= bs__take_inbox(s, budget / 2);
+  if (s->inbox.stub) budget -= bs__take_inbox(s, budget / 2);
   if (BS__UNLIKELY(s->stopping)) return; /* told to exit: handles closing */
   s->in_drain = true;
   while (s->rq_head && budget > 0)
     budget -= bs__turn_next(s, budget < e->opts.batch ? budget : e->opts.batch);
   s->in_drain = false;
   bs__flush(s);
+#ifdef BS_WITH_CLUSTER
+  if (BS__CLUSTERED(s)) bs__cl_flush(s); /* batches for other nodes */
+#endif
   if (!s->rq_head && s->drain_active) go_idle(s);
 }
 
@@ -205,7 +211,7 @@ static void watch_cb(uv_prepare_t *p) {
   if (!home->watching || home->drain_active) return;
   BS__STORE(&e->waiting, 1, SEQ_CST);
   if (bs__quiescent(e) && !bs__post_pending(e)) {
-    if (e->holds == 0) uv_unref((uv_handle_t *)&home->h->async);
+    if (e->holds == 0 && !e->cluster) uv_unref((uv_handle_t *)&home->h->async);
   } else {
     uv_ref((uv_handle_t *)&home->h->async);
   }
@@ -307,7 +313,7 @@ static void async_cb(uv_async_t *a) {
   bs__shard *s = a->data;
   bs__shard *prev = bs__enter(s);
   if (s->index == 0) bs__post_flush(s->engine, true);
-  if (s->engine->nshards > 1 && bs__inbox_busy(&s->inbox)) bs__wake(s);
+  if (s->inbox.stub && bs__inbox_busy(&s->inbox)) bs__wake(s);
   bs__leave(prev);
 }
 
@@ -496,6 +502,9 @@ void bs__shard_clear(bs__shard *s) {
   s->external = NULL;
   for (int i = 0; i < 2; i++)
     if (s->ctrl[i]) bs__msg_put(&s->pool, s->ctrl[i]);
+#ifdef BS_WITH_CLUSTER
+  bs__cl_shard_free(s);
+#endif
   if (s->rfree) bs__flush(s);
   bs__leave(prev);
 }

@@ -27,7 +27,10 @@ enum {
   BS__CELL_PROBED = 1u << 1,   /* test kit: mail is captured; state is the probe */
   BS__CELL_SLACK = 1u << 2,    /* state block has alignment slack (dispatch.c) */
   BS__CELL_EXTERNAL = 1u << 3, /* the shard's box for replies outside actors */
-  BS__CELL_IN_LRU = 1u << 4    /* on its type's idle list (collect.c) */
+  BS__CELL_IN_LRU = 1u << 4,   /* on its type's idle list (collect.c) */
+  BS__CELL_PLACED = 1u << 5    /* its type is placed across a cluster: it
+                                  may run only while this node serves its
+                                  partition (src/cluster) */
 };
 
 /* A cell exists while its actor is active, has mail, is probed or waits for
@@ -47,6 +50,7 @@ struct bs_cell {
   uint32_t nreq;              /* its requests still pending */
   uint8_t flags;
   uint8_t id_len;
+  uint16_t part;              /* PLACED: its cluster partition */
   BS__OBS_CELL_FIELDS         /* observer counters (inspector), if any */
   char id[];                  /* NUL-terminated */
 };
@@ -111,6 +115,7 @@ typedef struct bs__request {
   uint64_t id;
   uint32_t caller_epoch;  /* caller's activation the continuation belongs to */
   int32_t result;         /* thunk's return, for await */
+  uint16_t node;          /* cluster: the node it waits on (0: this one) */
   uint8_t state;          /* bs__req_state */
 } bs__request;
 
@@ -217,6 +222,7 @@ struct bs__shard {
   struct bs__subcache *subcache; /* [stream index] this shard's copy of its
                                     subscribers of each stream (stream.c) */
   uint32_t nsubcache;
+  struct bs__clshard *cl;     /* cluster state (src/cluster), or NULL */
   /* Read by other threads: */
   uint64_t xsent;             /* inbox pushes made by this shard */
   uint64_t xrecv;             /* inbox messages taken by this shard */
