@@ -260,8 +260,11 @@ typedef struct bs__clout {  /* one open batch */
 typedef struct bs__clshard {
   bs__clout out[BS__OUT_OPEN];
   uint32_t nout;
-  /* Mail waiting for its partition to have a serving owner. */
+  /* Mail waiting for its partition to have a serving owner, and which
+   * partitions it is for: later mail for them queues behind it, so a
+   * hand-off does not let a sender's newer mail overtake its older. */
   bs__mailbox parked;
+  uint8_t *parked_parts;    /* nparts bits */
   bs_timer park_timer;
   bool park_timer_on;
   /* Last type looked up by pointer, in the registry `types_seen`. */

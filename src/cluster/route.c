@@ -31,7 +31,9 @@ int bs__cl_shard_init(bs__shard *s) {
     bs__inbox_init(&s->inbox, stub);
   }
   s->cl = bs__calloc(&s->heap, sizeof *s->cl);
-  return s->cl ? 0 : BS_ENOMEM;
+  if (!s->cl) return BS_ENOMEM;
+  s->cl->parked_parts = bs__calloc(&s->heap, (s->engine->cluster->nparts + 7) / 8);
+  return s->cl->parked_parts ? 0 : BS_ENOMEM;
 }
 
 static void park_timer_stop(bs__shard *s);
@@ -45,6 +47,7 @@ void bs__cl_shard_free(bs__shard *s) {
   bs__msg *m;
   while ((m = bs__mb_pop(&c->parked))) bs__dead_letter(s, NULL, m, BS_DL_ENGINE_FREED, BS_ECANCELED);
   park_timer_stop(s);
+  if (c->parked_parts) bs__free(&s->heap, c->parked_parts, (s->engine->cluster->nparts + 7) / 8);
   bs__free(&s->heap, c, sizeof *c);
   s->cl = NULL;
 }
@@ -77,6 +80,10 @@ bool bs__cl_serving(bs__shard *s, const bs_cell *c) {
   uint64_t v = BS__LOAD(&cl->parts[c->part], RELAXED);
   return bs__part_state(v) == BS__PART_OWN &&
          bs__part_owner(v) == BS__LOAD(&cl->self, RELAXED) && bs__cl_lease_ok(cl);
+}
+
+static inline bool parked_for(const bs__clshard *c, uint32_t p) {
+  return c->parked.len && (c->parked_parts[p / 8] & (1u << (p % 8)));
 }
 
 typedef enum where { TO_LOCAL, TO_NODE, TO_PARK } where;
@@ -237,6 +244,14 @@ static int put_env(bs__shard *s, uint16_t node, uint16_t dshard, const bs__env *
 
 /* ---- Sending -------------------------------------------------------------------------- */
 
+/* Delivers keyed `m` on its shard here (another one of ours, perhaps),
+ * where bs__deliver_local decides again whether this node serves it. */
+static void to_its_shard(bs__shard *s, bs__msg *m) {
+  uint32_t at = bs__shard_of(s->engine, m->thash);
+  if (at == s->index) bs__deliver_local(s, m);
+  else bs__push(s, at, m);
+}
+
 static void park(bs__shard *s, bs__msg *m);
 
 /* The envelope for routed message `m` (its key in front of its body). */
@@ -294,12 +309,9 @@ static void reroute(bs__shard *s, bs__msg *m, uint16_t avoid) {
   bs__cl_placed(s, m->ttype, &tid);
   uint32_t p = bs__partition(tid, m->thash, cl->nparts);
   switch (where_to(cl, p, &node, &epoch)) {
-  case TO_LOCAL: {
-    uint32_t at = bs__shard_of(s->engine, m->thash);
-    if (at == s->index) bs__deliver_local(s, m);
-    else bs__push(s, at, m);
+  case TO_LOCAL:
+    to_its_shard(s, m);
     return;
-  }
   case TO_NODE:
     if (node != avoid) {
       send_to(s, m, node, tid, epoch);
@@ -317,7 +329,7 @@ int bs__cl_route(bs__shard *s, bs__msg *m) {
   uint16_t node = 0;
   if (!bs__cl_placed(s, m->ttype, &tid)) return 0;
   uint32_t p = bs__partition(tid, m->thash, cl->nparts);
-  where w = where_to(cl, p, &node, &epoch);
+  where w = parked_for(s->cl, p) ? TO_PARK : where_to(cl, p, &node, &epoch);
   if (w == TO_LOCAL) return 0;
   m = with_key(s, m, m->target);
   if (!m) return 1;
@@ -406,8 +418,12 @@ int bs__cl_accept(bs__shard *s, bs__msg *m) {
   uint32_t p = bs__partition(tid, m->thash, cl->nparts);
   uint64_t v = BS__LOAD(&cl->parts[p], RELAXED);
   if (bs__part_state(v) == BS__PART_OWN && bs__part_owner(v) == BS__LOAD(&cl->self, RELAXED) &&
-      bs__cl_lease_ok(cl))
+      bs__cl_lease_ok(cl) && !parked_for(s->cl, p))
     return 1;
+  if (parked_for(s->cl, p)) {
+    park(s, m);
+    return 0;
+  }
   if (!m->rnode) {
     reroute(s, m, 0);
     return 0;
@@ -429,7 +445,7 @@ static void leave_cell(bs__shard *s, bs_cell *c, bs__msg *m) {
   }
   m = with_key(s, m, c);
   if (!m) return;
-  if (m->rnode) (void)bs__cl_accept(s, m);
+  if (m->rnode) to_its_shard(s, m); /* bounced, parked or (now) delivered */
   else reroute(s, m, 0);
 }
 
@@ -481,6 +497,10 @@ static void park_timer_stop(bs__shard *s) {
 static void park(bs__shard *s, bs__msg *m) {
   bs__cluster *cl = s->engine->cluster;
   bs__clshard *c = s->cl;
+  uint32_t tid = 0;
+  bs__cl_placed(s, m->ttype, &tid);
+  uint32_t p = bs__partition(tid, m->thash, cl->nparts);
+  c->parked_parts[p / 8] |= (uint8_t)(1u << (p % 8));
   if (!m->ptr) m->ptr = (void *)(uintptr_t)(bs__now(s) | 1); /* first parked */
   bs__mb_push(&c->parked, m);
   BS__CL_ADD(cl, parked, 1);
@@ -500,6 +520,8 @@ static void retry_parked(bs__shard *s) {
   bs__clshard *c = s->cl;
   bs__mailbox held = c->parked;
   memset(&c->parked, 0, sizeof c->parked);
+  /* Routed again in order: what parks again marks its partition again. */
+  memset(c->parked_parts, 0, (cl->nparts + 7) / 8);
   uint64_t now = bs__now(s);
   bs__msg *m;
   while ((m = bs__mb_pop(&held))) {
@@ -510,7 +532,7 @@ static void retry_parked(bs__shard *s) {
       bs__dead_letter(s, NULL, m, BS_DL_UNREACHABLE, BS_EUNREACHABLE);
       continue;
     }
-    if (m->rnode) (void)bs__cl_accept(s, m);
+    if (m->rnode) to_its_shard(s, m);
     else reroute(s, m, 0);
   }
   if (!c->parked.len) park_timer_stop(s);
@@ -610,13 +632,6 @@ static bs__msg *msg_of(bs__shard *s, uint16_t from, const bs__env *env, const bs
     }
   }
   return m;
-}
-
-/* Delivers `m` on its shard (which may be another one of ours). */
-static void to_its_shard(bs__shard *s, bs__msg *m) {
-  uint32_t at = bs__shard_of(s->engine, m->thash);
-  if (at == s->index) bs__deliver_local(s, m);
-  else bs__push(s, at, m);
 }
 
 static void call_arrived(bs__shard *s, uint16_t from, const bs__env *env) {

@@ -120,6 +120,7 @@ static inline void bs__msg_clear(bs__msg *m) {
   m->shared = NULL;
   m->req_id = 0;
   m->deadline = 0;
+  m->ptr = NULL;
   m->epoch = 0;
   m->rnode = 0;
   m->hops = 0;
