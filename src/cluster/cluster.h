@@ -332,7 +332,8 @@ enum {
 
 /* NODE message operations (m->ctrl). */
 enum {
-  BS__NODE_MAIL = 1,   /* a MAIL frame: m->data holds it (m->len) */
+  BS__NODE_MAIL = 1,   /* a MAIL frame at m->body (m->len bytes), in the
+                          NATS message m->ptr (or in m->data, ptr NULL) */
   BS__NODE_STREAM,     /* a STREAM frame */
   BS__NODE_CALL        /* run fn(s, arg) on the shard (bs__clcall in data) */
 };
@@ -404,6 +405,8 @@ void bs__nats_stop(bs__cluster *cl);
 void bs__nats_free(bs__cluster *cl);
 /* Wakes the sender thread (queue went non-empty). */
 void bs__nats_wake(bs__cluster *cl);
+/* A NODE message's frame was a NATS message: destroyed now. */
+void bs__nats_msg_done(void *msg);
 /* Subject of a stream (for the sender thread's publish/subscribe). */
 void bs__nats_stream_subject(bs__cluster *cl, const char *id, size_t len, char *out,
                              size_t cap);

@@ -34,9 +34,12 @@
 
 #include "cluster/cluster.h"
 
-#define POLL_MS 20            /* placement thread: watch poll slice */
+#define POLL_MS 50            /* placement thread: watch poll slice */
 #define RELOAD_EVERY_MS 30000 /* full reload of the table */
 #define ACK_EVERY_MS 100      /* sender thread: acknowledgements */
+#ifndef SENDER_SPIN_NS
+#define SENDER_SPIN_NS 20000u /* sender thread: polls this long before sleeping */
+#endif
 
 typedef struct bs__prec {    /* a partition's KV record (placement thread) */
   uint64_t rev;
@@ -155,19 +158,24 @@ static void acks_in(bs__cluster *cl, const bs__frame *f, bs__wire_cur *c) {
   }
 }
 
-/* Copies a frame into a NODE message for shard `to`. */
-static void to_shard(bs__cluster *cl, uint8_t op, uint32_t to, uint16_t from, const void *p,
-                     size_t n) {
-  bs__msg *m = bs__cl_node_msg(cl, op, n);
+/* Hands NATS message `msg` (its frame) to shard `to` in a NODE message,
+ * without copying it: the shard destroys it when done
+ * (bs__nats_msg_done). */
+static void to_shard(bs__cluster *cl, uint8_t op, uint32_t to, uint16_t from, natsMsg *msg) {
+  bs__msg *m = bs__cl_node_msg(cl, op, 0);
   if (!m) {
     BS__CL_ADD(cl, lost, 1);
+    natsMsg_Destroy(msg);
     return;
   }
-  memcpy(m->data, p, n);
-  m->len = (uint32_t)n;
+  m->body = (uint8_t *)natsMsg_GetData(msg);
+  m->len = (uint32_t)natsMsg_GetDataLength(msg);
+  m->ptr = msg;
   m->rnode = from;
   bs__cl_inbox_push(cl, to, m);
 }
+
+void bs__nats_msg_done(void *msg) { natsMsg_Destroy(msg); }
 
 static void on_mail(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure) {
   (void)nc;
@@ -183,8 +191,8 @@ static void on_mail(natsConnection *nc, natsSubscription *sub, natsMsg *msg, voi
   int rc = bs__wire_frame(p, n, &f, &c);
   if (rc < 0) {
     /* Shard 0 reports it, on a shard thread where the hook may run. */
-    to_shard(cl, BS__NODE_MAIL, 0, 0, p, n);
-    goto out;
+    to_shard(cl, BS__NODE_MAIL, 0, 0, msg);
+    return;
   }
   if (f.kind == BS__FR_ACK) {
     if (f.dboot == cl->boot) acks_in(cl, &f, &c);
@@ -203,7 +211,8 @@ static void on_mail(natsConnection *nc, natsSubscription *sub, natsMsg *msg, voi
   }
   link_in(cl, x, &f);
   uint32_t to = f.dshard < cl->engine->nshards ? f.dshard : 0;
-  to_shard(cl, BS__NODE_MAIL, to, from, p, n);
+  to_shard(cl, BS__NODE_MAIL, to, from, msg);
+  return;
 out:
   natsMsg_Destroy(msg);
 }
@@ -228,7 +237,8 @@ static void on_stream(natsConnection *nc, natsSubscription *sub, natsMsg *msg, v
     uint32_t len;
     if (bs__wire_frame(p, n, &f, &c) == 0 && bs__wire_elem(&c, &id, &id_len, &body, &len) == 1)
       to = bs__shard_in(bs__hash_id(id, id_len), cl->engine->nshards);
-    to_shard(cl, BS__NODE_STREAM, to, 0, p, n);
+    to_shard(cl, BS__NODE_STREAM, to, 0, msg);
+    return;
   }
   natsMsg_Destroy(msg);
 }
@@ -383,6 +393,11 @@ static void sender_main(void *arg) {
       next_ack = now_ms() + ACK_EVERY_MS;
     }
     if (stopping(cl) && !bs__inbox_busy(&cl->outq)) break;
+    /* A moment of polling before sleeping: an answer usually follows a
+     * request within microseconds, and a wake-up costs more. */
+    uint64_t spin_until = uv_hrtime() + SENDER_SPIN_NS;
+    while (!bs__inbox_busy(&cl->outq) && uv_hrtime() < spin_until) bs__cpu_relax();
+    if (bs__inbox_busy(&cl->outq)) continue;
     uv_mutex_lock(&nt->wake_lock);
     if (bs__inbox_sleep(&cl->outq) && !stopping(cl))
       uv_cond_timedwait(&nt->wake_cond, &nt->wake_lock, ACK_EVERY_MS * 1000000ull);
@@ -534,7 +549,7 @@ static void lease_main(void *arg) {
       nt->member_rev = 0;
       if (BS__LOAD(&cl->lease_until, ACQUIRE)) fence(nt);
     }
-    while (!stopping(cl) && now_ms() < t0 + hb) uv_sleep(10);
+    while (!stopping(cl) && now_ms() < t0 + hb) uv_sleep(hb < 50 ? 10 : 50);
   }
   nats_ReleaseThreadMemory();
 }
@@ -940,13 +955,13 @@ static void watch_start(bs__nats *nt) {
   if (kvStore_Watch(&nt->wnodes, nt->kv_nodes, "n.*", &o) != NATS_OK) nt->wnodes = NULL;
 }
 
-/* Applies what the watches have, for up to `ms`. */
+/* Applies what the watches have: waits up to `ms` for the partition
+ * table's first change, then takes what else is there without waiting. */
 static void watch_poll(bs__nats *nt, int64_t ms, changes *ch) {
-  uint64_t until = now_ms() + (uint64_t)ms;
-  for (int round = 0; !stopping(nt->cl); round++) {
+  for (int round = 0; !stopping(nt->cl) && round < 4096; round++) {
     bool got = false;
     kvEntry *e = NULL;
-    if (nt->wparts && kvWatcher_Next(&e, nt->wparts, round ? 1 : ms / 2) == NATS_OK && e) {
+    if (nt->wparts && kvWatcher_Next(&e, nt->wparts, round ? 1 : ms) == NATS_OK && e) {
       part_entry(nt, e, ch);
       kvEntry_Destroy(e);
       got = true;
@@ -957,9 +972,9 @@ static void watch_poll(bs__nats *nt, int64_t ms, changes *ch) {
       kvEntry_Destroy(e);
       got = true;
     }
-    if (!got && now_ms() >= until) break;
-    if (!got) uv_sleep(1);
+    if (!got) break;
   }
+  if (!nt->wparts && !stopping(nt->cl)) uv_sleep((unsigned)ms);
 }
 
 /* After changes: shards retry parked mail, and deinitialise the actors of

@@ -743,13 +743,14 @@ void bs__cl_arrive(bs__shard *s, bs__msg *m) {
     break;
   }
   case BS__NODE_MAIL:
-    if (live) mail_arrived(s, m->data, m->len, m->rnode);
+    if (live) mail_arrived(s, m->body, m->len, m->rnode);
     break;
   case BS__NODE_STREAM:
-    if (live) bs__stream_arrived(s, m->data, m->len);
+    if (live) bs__stream_arrived(s, m->body, m->len);
     break;
   default: break;
   }
+  if (m->ptr && cl->nats) bs__nats_msg_done(m->ptr); /* the NATS message it points into */
   bs__cl_node_msg_free(cl, m);
   if (live) bs__cl_flush(s);
 }
