@@ -93,7 +93,7 @@ cmd_test() {
   # them long.
   configure build-fuzz -DCMAKE_C_COMPILER=clang-14 -DBACKSTAGE_FUZZ=ON \
     -DBACKSTAGE_BUILD_TESTS=OFF -DBACKSTAGE_BUILD_EXAMPLES=OFF -DBACKSTAGE_BUILD_BENCH=OFF
-  cmake --build build-fuzz -j "$JOBS" --target fuzz_codec fuzz_dispatch fuzz_gen
+  cmake --build build-fuzz -j "$JOBS" --target fuzz_codec fuzz_dispatch fuzz_gen fuzz_remote
   run_ctest build-fuzz "fuzz (libFuzzer, ASan+UBSan, 20 s per target)" -L fuzz
   echo
   echo "all: $PASSED passed, $FAILED failed, $SKIPPED skipped"

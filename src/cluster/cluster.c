@@ -237,8 +237,136 @@ void bs__cl_inbox_push(bs__cluster *cl, uint32_t to, bs__msg *m) {
 }
 
 void bs__cl_outq_push(bs__cluster *cl, bs__msg *b) {
+  if (!cl->nats) { /* offline: nobody to send to; counted as sent */
+    BS__CL_ADD(cl, batches_out, 1);
+    BS__CL_ADD(cl, bytes_out, b->len);
+    bs__cl_out_done(cl, b);
+    return;
+  }
   BS__ADD(&cl->outq_bytes, b->len, RELAXED);
-  if (bs__inbox_push(&cl->outq, b, b) && cl->nats) bs__nats_wake(cl);
+  if (bs__inbox_push(&cl->outq, b, b)) bs__nats_wake(cl);
+}
+
+void bs__cl_out_done(bs__cluster *cl, bs__msg *b) {
+  if (b->home == UINT16_MAX) bs__cl_node_msg_free(cl, b);
+  else bs__pool_remote_put(&cl->engine->shards[b->home]->pool, b, b);
+}
+
+/* An offline frame: its size, then its bytes. */
+static void free_frame(bs__cluster *cl, void *keep) {
+  size_t n;
+  memcpy(&n, keep, sizeof n);
+  bs__free(&cl->engine->heap, keep, sizeof n + n);
+}
+
+void bs__cl_offline_frame(bs_engine *e, bool stream, const uint8_t *p, size_t n) {
+  bs__cluster *cl = e->cluster;
+  /* A copy the shard owns, as it would own a NATS message. */
+  uint8_t *copy = bs__alloc(&e->heap, sizeof n + n);
+  if (!copy) return;
+  memcpy(copy, &n, sizeof n);
+  if (n) memcpy(copy + sizeof n, p, n);
+  bs__cl_frame_in(cl, stream, copy + sizeof n, n, copy);
+}
+
+/* ---- Frames from other nodes ------------------------------------------------------ */
+
+/* Link accounting: where the frame from `from`'s shard `sshard` starts
+ * against what we expected; a gap is envelopes NATS dropped. */
+static void link_in(bs__cluster *cl, bs__node *from, const bs__frame *f) {
+  if (f->sshard >= BS__LINK_SHARDS) return;
+  if (!from->rpos) {
+    uint64_t *r = bs__calloc(&cl->engine->heap, BS__LINK_SHARDS * sizeof *r);
+    uint64_t *a = bs__calloc(&cl->engine->heap, BS__LINK_SHARDS * sizeof *a);
+    if (!r || !a) {
+      if (r) bs__free(&cl->engine->heap, r, BS__LINK_SHARDS * sizeof *r);
+      if (a) bs__free(&cl->engine->heap, a, BS__LINK_SHARDS * sizeof *a);
+      return;
+    }
+    from->racked = a;
+    BS__STORE(&from->rpos, r, RELEASE);
+  }
+  uint64_t want = BS__LOAD(&from->rpos[f->sshard], RELAXED);
+  if (f->pos > want) BS__CL_ADD(cl, lost, f->pos - want);
+  BS__STORE(&from->rpos[f->sshard], f->pos + f->count, RELAXED);
+  BS__STORE(&from->rdirty, 1, RELEASE);
+}
+
+static void acks_in(bs__cluster *cl, const bs__frame *f, bs__wire_cur *c) {
+  uint16_t from = bs__node_lookup(cl, f->sname, f->sname_len, f->sboot, f->sgen);
+  bs__node *x = bs__node_at(cl, from);
+  uint16_t shard;
+  uint64_t pos;
+  while (x && bs__wire_ack(c, &shard, &pos) == 1) {
+    if (shard >= cl->engine->nshards) continue;
+    uint64_t cur = BS__LOAD(&x->acked[shard], RELAXED);
+    if (pos > cur && pos <= BS__LOAD(&x->sent[shard], ACQUIRE))
+      BS__STORE(&x->acked[shard], pos, RELAXED);
+  }
+}
+
+/* Hands frame p[0..n), owned by `keep`, to shard `to` in a NODE message,
+ * without copying it: the shard gives `keep` back (cl->frame_done). */
+static void to_shard(bs__cluster *cl, uint8_t op, uint32_t to, uint16_t from, const uint8_t *p,
+                     size_t n, void *keep) {
+  bs__msg *m = bs__cl_node_msg(cl, op, 0);
+  if (!m) {
+    BS__CL_ADD(cl, lost, 1);
+    cl->frame_done(cl, keep);
+    return;
+  }
+  m->body = (uint8_t *)p;
+  m->len = (uint32_t)n;
+  m->ptr = keep;
+  m->rnode = from;
+  bs__cl_inbox_push(cl, to, m);
+}
+
+void bs__cl_frame_in(bs__cluster *cl, bool stream, const uint8_t *p, size_t n, void *keep) {
+  if (BS__LOAD(&cl->stopping, ACQUIRE)) goto drop;
+  BS__CL_ADD(cl, batches_in, 1);
+  BS__CL_ADD(cl, bytes_in, n);
+  bs__frame f;
+  bs__wire_cur c;
+  int rc = bs__wire_frame(p, n, &f, &c);
+  if (stream) {
+    /* The shard the stream's first element names (a frame has one
+     * stream); a bad frame goes to shard 0, which reports it. */
+    uint32_t to = 0;
+    const char *id;
+    uint8_t id_len;
+    const uint8_t *body;
+    uint32_t len;
+    if (rc == 0 && bs__wire_elem(&c, &id, &id_len, &body, &len) == 1)
+      to = bs__shard_in(bs__hash_id(id, id_len), cl->engine->nshards);
+    to_shard(cl, BS__NODE_STREAM, to, 0, p, n, keep);
+    return;
+  }
+  if (rc < 0) { /* shard 0 reports it, on a thread where the hook may run */
+    to_shard(cl, BS__NODE_MAIL, 0, 0, p, n, keep);
+    return;
+  }
+  if (f.kind == BS__FR_ACK) {
+    if (f.dboot == cl->boot) acks_in(cl, &f, &c);
+    goto drop;
+  }
+  if (f.kind != BS__FR_MAIL || f.dboot != cl->boot) {
+    /* For an earlier process of this name (or nonsense): not ours. */
+    BS__CL_ADD(cl, stale, f.count);
+    goto drop;
+  }
+  uint16_t from = bs__node_add(cl, f.sname, f.sname_len, f.sboot, f.sgen, false);
+  bs__node *x = bs__node_at(cl, from);
+  if (!x) { /* too many senders we never saw as members */
+    BS__CL_ADD(cl, stale, f.count);
+    goto drop;
+  }
+  link_in(cl, x, &f);
+  uint32_t to = f.dshard < cl->engine->nshards ? f.dshard : 0;
+  to_shard(cl, BS__NODE_MAIL, to, from, p, n, keep);
+  return;
+drop:
+  cl->frame_done(cl, keep);
 }
 
 /* Waiting for calls on the shards. The block is shared by the waiter and
@@ -334,6 +462,7 @@ static int cluster_new(bs_engine *e, const bs_cluster_options *o, bs__cluster **
   if (!cl->parts || !cl->outq_stub) return BS_ENOMEM;
   bs__inbox_init(&cl->outq, cl->outq_stub);
   cl->outq_max = OUTQ_MAX;
+  cl->frame_done = free_frame;
   cl->nnodes = 1; /* index 0 is nobody */
   if (uv_random(NULL, NULL, &cl->boot, sizeof cl->boot, 0, NULL) != 0 || cl->boot == 0)
     cl->boot = (uv_hrtime() << 16) ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)cl;
@@ -419,14 +548,14 @@ void bs__cluster_free(bs_engine *e) {
   if (cl->nats) bs__nats_free(cl);
   /* Frames nobody sent: back to their pools (the shards are cleared, not
    * yet freed) or the heap. */
-  if (cl->outq_stub) {
+  if (cl->outq.stub) { /* initialised */
     bs__msg *m;
     while ((m = bs__inbox_pop(&cl->outq))) {
       if (m->home == UINT16_MAX) bs__cl_node_msg_free(cl, m);
       else bs__msg_put(&e->shards[m->home]->pool, m);
     }
-    bs__free(h, cl->outq_stub, sizeof(bs__msg));
   }
+  if (cl->outq_stub) bs__free(h, cl->outq_stub, sizeof(bs__msg));
   for (uint32_t i = 1; i < cl->nnodes; i++) node_free(cl, cl->nodes[i]);
   if (cl->parts) bs__free(h, cl->parts, (size_t)cl->nparts * sizeof *cl->parts);
   if (cl->strs) bs__free(h, cl->strs, cl->strs_len);
@@ -437,6 +566,7 @@ void bs__cluster_free(bs_engine *e) {
 
 uint64_t bs__cl_request_timeout(const bs_engine *e) { return e->cluster->o.request_timeout_ms; }
 uint64_t bs__cl_xsent(const bs_engine *e) { return BS__LOAD(&e->cluster->xsent, ACQUIRE); }
+uint64_t bs__cl_lost(const bs_engine *e) { return BS__GET(&e->cluster->st.lost); }
 
 /* ---- Figures ------------------------------------------------------------------------------ */
 

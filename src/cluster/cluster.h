@@ -242,7 +242,10 @@ typedef struct bs__cluster {
   uint64_t xsent;           /* atomic */
   uint32_t stopping;        /* atomic: leaving; callbacks drop input */
   bs__clstats st;
-  struct bs__nats *nats;    /* NULL: offline (tests, the fuzzer) */
+  bs__nats *nats;           /* NULL: offline (tests, the fuzzer) */
+  /* Gives back what a received frame lives in (a NATS message; offline, a
+   * heap copy). */
+  void (*frame_done)(struct bs__cluster *cl, void *keep);
 } bs__cluster;
 
 /* Per shard. */
@@ -313,8 +316,18 @@ static inline bool bs__cl_lease_ok(bs__cluster *cl) {
   return bs__cl_now_ns() < BS__LOAD(&cl->lease_until, ACQUIRE);
 }
 
-/* Hands a finished frame to the sender thread (any thread). */
+/* Hands a finished frame to the sender thread (any thread); offline, it
+ * is dropped (counted as sent). */
 void bs__cl_outq_push(bs__cluster *cl, bs__msg *b);
+/* Gives a frame or command the sender is done with back where it came from. */
+void bs__cl_out_done(bs__cluster *cl, bs__msg *b);
+/* A frame received on this node's subject (MAIL, ACK) or on a stream's
+ * (`stream`), from any thread: checks the header, counts the link, and
+ * hands it to its shard. `keep` owns the bytes p[0..n): cl->frame_done
+ * gives it back once the shard is through with it (or at once). */
+void bs__cl_frame_in(bs__cluster *cl, bool stream, const uint8_t *p, size_t n, void *keep);
+/* Offline: a copy of p[0..n) received as from NATS (the fuzzer, tests). */
+void bs__cl_offline_frame(bs_engine *e, bool stream, const uint8_t *p, size_t n);
 /* Pushes a NODE message into shard `to`'s inbox from a foreign thread. */
 void bs__cl_inbox_push(bs__cluster *cl, uint32_t to, bs__msg *m);
 /* A NODE message from the engine's heap: kind NODE, `op`, `cap` bytes. */
@@ -405,8 +418,6 @@ void bs__nats_stop(bs__cluster *cl);
 void bs__nats_free(bs__cluster *cl);
 /* Wakes the sender thread (queue went non-empty). */
 void bs__nats_wake(bs__cluster *cl);
-/* A NODE message's frame was a NATS message: destroyed now. */
-void bs__nats_msg_done(void *msg);
 /* Subject of a stream (for the sender thread's publish/subscribe). */
 void bs__nats_stream_subject(bs__cluster *cl, const char *id, size_t len, char *out,
                              size_t cap);

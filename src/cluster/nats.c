@@ -123,124 +123,23 @@ void bs__nats_stream_subject(bs__cluster *cl, const char *id, size_t len, char *
 
 /* ---- Receiving (libnats' delivery thread) -------------------------------------- */
 
-/* Link accounting: where the frame from `from`'s shard `sshard` starts
- * against what we expected; a gap is envelopes NATS dropped. */
-static void link_in(bs__cluster *cl, bs__node *from, const bs__frame *f) {
-  if (f->sshard >= BS__LINK_SHARDS) return;
-  if (!from->rpos) {
-    uint64_t *r = bs__calloc(&cl->engine->heap, BS__LINK_SHARDS * sizeof *r);
-    uint64_t *a = bs__calloc(&cl->engine->heap, BS__LINK_SHARDS * sizeof *a);
-    if (!r || !a) {
-      if (r) bs__free(&cl->engine->heap, r, BS__LINK_SHARDS * sizeof *r);
-      if (a) bs__free(&cl->engine->heap, a, BS__LINK_SHARDS * sizeof *a);
-      return;
-    }
-    from->racked = a;
-    BS__STORE(&from->rpos, r, RELEASE);
-  }
-  uint64_t want = BS__LOAD(&from->rpos[f->sshard], RELAXED);
-  if (f->pos > want) BS__CL_ADD(cl, lost, f->pos - want);
-  BS__STORE(&from->rpos[f->sshard], f->pos + f->count, RELAXED);
-  BS__STORE(&from->rdirty, 1, RELEASE);
+static void msg_done(bs__cluster *cl, void *keep) {
+  (void)cl;
+  natsMsg_Destroy(keep);
 }
-
-static void acks_in(bs__cluster *cl, const bs__frame *f, bs__wire_cur *c) {
-  uint16_t from = bs__node_lookup(cl, f->sname, f->sname_len, f->sboot, f->sgen);
-  bs__node *x = bs__node_at(cl, from);
-  uint16_t shard;
-  uint64_t pos;
-  int rc;
-  while (x && (rc = bs__wire_ack(c, &shard, &pos)) == 1) {
-    if (shard >= cl->engine->nshards) continue;
-    uint64_t cur = BS__LOAD(&x->acked[shard], RELAXED);
-    if (pos > cur && pos <= BS__LOAD(&x->sent[shard], ACQUIRE))
-      BS__STORE(&x->acked[shard], pos, RELAXED);
-  }
-}
-
-/* Hands NATS message `msg` (its frame) to shard `to` in a NODE message,
- * without copying it: the shard destroys it when done
- * (bs__nats_msg_done). */
-static void to_shard(bs__cluster *cl, uint8_t op, uint32_t to, uint16_t from, natsMsg *msg) {
-  bs__msg *m = bs__cl_node_msg(cl, op, 0);
-  if (!m) {
-    BS__CL_ADD(cl, lost, 1);
-    natsMsg_Destroy(msg);
-    return;
-  }
-  m->body = (uint8_t *)natsMsg_GetData(msg);
-  m->len = (uint32_t)natsMsg_GetDataLength(msg);
-  m->ptr = msg;
-  m->rnode = from;
-  bs__cl_inbox_push(cl, to, m);
-}
-
-void bs__nats_msg_done(void *msg) { natsMsg_Destroy(msg); }
 
 static void on_mail(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure) {
   (void)nc;
   (void)sub;
-  bs__cluster *cl = closure;
-  const uint8_t *p = (const uint8_t *)natsMsg_GetData(msg);
-  size_t n = (size_t)natsMsg_GetDataLength(msg);
-  if (stopping(cl)) goto out;
-  BS__CL_ADD(cl, batches_in, 1);
-  BS__CL_ADD(cl, bytes_in, n);
-  bs__frame f;
-  bs__wire_cur c;
-  int rc = bs__wire_frame(p, n, &f, &c);
-  if (rc < 0) {
-    /* Shard 0 reports it, on a shard thread where the hook may run. */
-    to_shard(cl, BS__NODE_MAIL, 0, 0, msg);
-    return;
-  }
-  if (f.kind == BS__FR_ACK) {
-    if (f.dboot == cl->boot) acks_in(cl, &f, &c);
-    goto out;
-  }
-  if (f.kind != BS__FR_MAIL || f.dboot != cl->boot) {
-    /* For an earlier process of this name (or nonsense): not ours. */
-    BS__CL_ADD(cl, stale, f.count);
-    goto out;
-  }
-  uint16_t from = bs__node_add(cl, f.sname, f.sname_len, f.sboot, f.sgen, false);
-  bs__node *x = bs__node_at(cl, from);
-  if (!x) { /* too many senders we never saw as members */
-    BS__CL_ADD(cl, stale, f.count);
-    goto out;
-  }
-  link_in(cl, x, &f);
-  uint32_t to = f.dshard < cl->engine->nshards ? f.dshard : 0;
-  to_shard(cl, BS__NODE_MAIL, to, from, msg);
-  return;
-out:
-  natsMsg_Destroy(msg);
+  bs__cl_frame_in(closure, false, (const uint8_t *)natsMsg_GetData(msg),
+                  (size_t)natsMsg_GetDataLength(msg), msg);
 }
 
 static void on_stream(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure) {
   (void)nc;
   (void)sub;
-  bs__cluster *cl = closure;
-  const uint8_t *p = (const uint8_t *)natsMsg_GetData(msg);
-  size_t n = (size_t)natsMsg_GetDataLength(msg);
-  if (!stopping(cl)) {
-    BS__CL_ADD(cl, batches_in, 1);
-    BS__CL_ADD(cl, bytes_in, n);
-    /* The shard the stream's first element names (a frame has one
-     * stream); a bad frame goes to shard 0, which reports it. */
-    bs__frame f;
-    bs__wire_cur c;
-    uint32_t to = 0;
-    const char *id;
-    uint8_t id_len;
-    const uint8_t *body;
-    uint32_t len;
-    if (bs__wire_frame(p, n, &f, &c) == 0 && bs__wire_elem(&c, &id, &id_len, &body, &len) == 1)
-      to = bs__shard_in(bs__hash_id(id, id_len), cl->engine->nshards);
-    to_shard(cl, BS__NODE_STREAM, to, 0, msg);
-    return;
-  }
-  natsMsg_Destroy(msg);
+  bs__cl_frame_in(closure, true, (const uint8_t *)natsMsg_GetData(msg),
+                  (size_t)natsMsg_GetDataLength(msg), msg);
 }
 
 static void sub_done(void *closure) {
@@ -306,12 +205,6 @@ static void stream_sub(bs__nats *nt, const bs__msg *m, bool on) {
     return;
   }
   nt->nssubs++;
-}
-
-/* Gives a block the sender is done with back to where it came from. */
-static void done_with(bs__cluster *cl, bs__msg *m) {
-  if (m->home == UINT16_MAX) bs__cl_node_msg_free(cl, m);
-  else bs__pool_remote_put(&cl->engine->shards[m->home]->pool, m, m);
 }
 
 static void publish(bs__nats *nt, bs__msg *m) {
@@ -386,7 +279,7 @@ static void sender_main(void *arg) {
     while ((m = bs__inbox_pop(&cl->outq))) {
       BS__SUB(&cl->outq_bytes, m->len, RELAXED);
       publish(nt, m);
-      done_with(cl, m);
+      bs__cl_out_done(cl, m);
     }
     if (now_ms() >= next_ack) {
       send_acks(nt);
@@ -1149,6 +1042,7 @@ int bs__nats_start(bs__cluster *cl) {
   if (!nt) return BS_ENOMEM;
   nt->cl = cl;
   cl->nats = nt;
+  cl->frame_done = msg_done;
   nt->recs = bs__calloc(&e->heap, (size_t)cl->nparts * sizeof *nt->recs);
   if (!nt->recs) return BS_ENOMEM;
   if (uv_mutex_init(&nt->wake_lock) != 0) return BS_EUV;

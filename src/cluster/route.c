@@ -750,7 +750,7 @@ void bs__cl_arrive(bs__shard *s, bs__msg *m) {
     break;
   default: break;
   }
-  if (m->ptr && cl->nats) bs__nats_msg_done(m->ptr); /* the NATS message it points into */
+  if (m->ptr) cl->frame_done(cl, m->ptr); /* what the frame lives in */
   bs__cl_node_msg_free(cl, m);
   if (live) bs__cl_flush(s);
 }

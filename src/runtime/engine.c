@@ -404,6 +404,14 @@ void bs_engine_stats_get(const bs_engine *e, bs_engine_stats *out) {
   if (!e || !out) return;
   memset(out, 0, sizeof *out);
   for (uint32_t i = 0; i < e->nshards; i++) add_shard(out, e->shards[i]);
+#ifdef BS_WITH_CLUSTER
+  /* Mail lost between nodes is counted in bulk, not by any shard. */
+  if (e->cluster) {
+    uint64_t lost = bs__cl_lost(e);
+    out->dead_letters += lost;
+    out->dead_by_reason[BS_DL_LOST] += lost;
+  }
+#endif
   out->alloc_calls += BS__GET(&e->heap.alloc_calls);
   out->free_calls += BS__GET(&e->heap.free_calls);
   out->alloc_failures += BS__GET(&e->heap.failures);

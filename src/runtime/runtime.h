@@ -371,6 +371,7 @@ void bs__cl_stream_interest(bs_engine *e, struct bs_stream *st, bool on);
 void bs__cl_shard_free(bs__shard *s);
 uint64_t bs__cl_request_timeout(const bs_engine *e);
 uint64_t bs__cl_xsent(const bs_engine *e);
+uint64_t bs__cl_lost(const bs_engine *e);
 #else
 #define BS__CLUSTERED(s) 0
 #endif

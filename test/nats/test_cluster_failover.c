@@ -127,6 +127,14 @@ Test(cluster_failover, kill_9_of_the_owner) {
   fprintf(stderr, "failover after kill -9: %.1f s\n", now_s() - t0);
   cl_run_ms(e, 1000);
   load_stop(&l);
+  /* What was sent to b and never acknowledged is counted lost, in the
+   * cluster's figures and the engine's dead letters alike. */
+  bs_cluster_stats cs;
+  bs_engine_stats es;
+  bs_cluster_stats_get(e, &cs);
+  bs_engine_stats_get(e, &es);
+  cr_assert_gt(cs.lost, 0);
+  cr_assert_eq(es.dead_by_reason[BS_DL_LOST], cs.lost);
   bs_engine_free(e);
   cl_stop(&a);
   check();
