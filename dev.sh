@@ -88,7 +88,7 @@ cmd_test() {
     run_ctest build-asan "ASan+UBSan" -LE 'install|valgrind|bench' -E 'insp_browser|insp_tui_tmux'
   build build-tsan -DBACKSTAGE_TSAN=ON -DBACKSTAGE_BUILD_GEN=OFF -DBACKSTAGE_INSPECTOR=ON \
     -DBACKSTAGE_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
-  TSAN_OPTIONS=halt_on_error=1 run_ctest build-tsan "TSan (threads, shards)" -R '^test_(threads|shards)$'
+  TSAN_OPTIONS=halt_on_error=1 run_ctest build-tsan "TSan (threads, shards, cluster)" -R '^test_(threads|shards|cluster_threads)$'
   # libFuzzer targets, briefly (20 s each, sanitized); scripts/fuzz.sh runs
   # them long.
   configure build-fuzz -DCMAKE_C_COMPILER=clang-14 -DBACKSTAGE_FUZZ=ON \

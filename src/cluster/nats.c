@@ -449,16 +449,17 @@ static void lease_main(void *arg) {
 
 /* ---- The placement thread ------------------------------------------------------------------- */
 
+/* Partitions per node, for the figures (read by other threads). */
 static void count_owned(bs__nats *nt) {
   bs__cluster *cl = nt->cl;
+  static _Thread_local uint32_t count[BS__NODES_MAX];
   uint32_t n = BS__LOAD(&cl->nnodes, ACQUIRE);
-  for (uint32_t i = 1; i < n; i++) cl->nodes[i]->owned = 0;
+  memset(count, 0, n * sizeof *count);
   for (uint32_t p = 0; p < cl->nparts; p++)
     if (nt->recs[p].state != BS__PART_NONE && nt->recs[p].owner < n)
-      cl->nodes[nt->recs[p].owner]->owned++;
-  BS__STORE(&cl->owned, cl->nodes[BS__LOAD(&cl->self, RELAXED)]->owned, RELAXED);
-  for (uint32_t i = 1; i < n; i++)
-    BS__STORE(&cl->nodes[i]->owned, cl->nodes[i]->owned, RELAXED);
+      count[nt->recs[p].owner]++;
+  for (uint32_t i = 1; i < n; i++) BS__STORE(&cl->nodes[i]->owned, count[i], RELAXED);
+  BS__STORE(&cl->owned, count[BS__LOAD(&cl->self, RELAXED)], RELAXED);
 }
 
 /* Publishes record `r` of partition `p` to the shards' table. The KV is
