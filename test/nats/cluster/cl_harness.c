@@ -109,7 +109,10 @@ int cl_spawn(cl_proc *p, const char *url, const char *name, char *why, size_t ca
   }
   close(fds[0]);
   buf[got] = '\0';
-  if (strncmp(buf, "READY", 5) == 0) return 0;
+  if (strncmp(buf, "READY", 5) == 0) {
+    if (why && cap) snprintf(why, cap, "%s", buf); /* the line, with its inspector URL */
+    return 0;
+  }
   if (why && cap) snprintf(why, cap, "%s", got ? buf : "no answer");
   kill(pid, SIGKILL);
   waitpid(pid, NULL, 0);

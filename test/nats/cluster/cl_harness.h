@@ -21,8 +21,9 @@ const char *cl_dir(void);
 void cl_path(char *out, size_t cap, const char *name);
 
 /* Starts cl_node --url url --node name --log <dir>/events.log plus `args`
- * (NULL-terminated) and waits (up to 30 s) for it to join. 0, or -1 with
- * p->pid 0 (a node that failed to join: its JOIN line in *why). */
+ * (NULL-terminated) and waits (up to 30 s) for it to join. 0 with its
+ * "READY <name> <inspector URL or ->" line in *why, or -1 with p->pid 0
+ * (a node that failed to join: its JOIN line in *why). */
 int cl_spawn(cl_proc *p, const char *url, const char *name, char *why, size_t cap, ...);
 void cl_signal(cl_proc *p, int sig);
 /* Stops it with SIGTERM (a graceful leave); its exit status, or -1. */

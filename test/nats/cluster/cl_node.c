@@ -90,8 +90,9 @@ int main(int argc, char **argv) {
   uv_signal_start(&sig, on_signal, SIGTERM);
   uv_unref((uv_handle_t *)&sig);
   if (ready_fd >= 0) {
-    char msg[96];
-    int n = snprintf(msg, sizeof msg, "READY %s\n", node);
+    char msg[160], insp[96] = "-";
+    bs_inspector_url(engine, insp, sizeof insp); /* if $BACKSTAGE_INSPECTOR started one */
+    int n = snprintf(msg, sizeof msg, "READY %s %s\n", node, insp);
     if (write(ready_fd, msg, (size_t)n) < 0) return 3;
     close(ready_fd);
   }
