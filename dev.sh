@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Backstage developer entry point.
 #
-#   ./dev.sh demo   install missing Debian packages, build, run the demo
+#   ./dev.sh demo [--cluster]
+#                   install missing Debian packages, build, run the demo
+#                   (--cluster: three nodes through a local nats-server, and
+#                   a failover)
 #   ./dev.sh test   install missing Debian packages, build and run the whole
 #                   test suite: plain (-Werror, with valgrind runs of the
 #                   examples), a Release -Werror build (built, not run),
@@ -103,9 +106,15 @@ cmd_test() {
 # The showcase (examples/showcase): a market simulation of ~2000 actors and
 # 42 streams, 3 s by default. Arguments go to it: --seconds N, --forever
 # (until Ctrl-C), --traders N, --quick.
+# With --cluster: examples/cluster/demo.sh - a nats-server on loopback,
+# three nodes, their inspector URLs, a failover (--quick, --keep-going).
 cmd_demo() {
   deps
   build build
+  if [ "${1:-}" = "--cluster" ]; then
+    shift
+    exec examples/cluster/demo.sh "$@" build/examples/cluster/cluster
+  fi
   ./build/examples/showcase/showcase "$@"
 }
 
