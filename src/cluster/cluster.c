@@ -462,6 +462,7 @@ static int cluster_new(bs_engine *e, const bs_cluster_options *o, bs__cluster **
   if (!cl->parts || !cl->outq_stub) return BS_ENOMEM;
   bs__inbox_init(&cl->outq, cl->outq_stub);
   cl->outq_max = OUTQ_MAX;
+  cl->max_frame = (uint64_t)1 << 20; /* NATS' default; the join asks */
   cl->frame_done = free_frame;
   cl->nnodes = 1; /* index 0 is nobody */
   if (uv_random(NULL, NULL, &cl->boot, sizeof cl->boot, 0, NULL) != 0 || cl->boot == 0)

@@ -238,6 +238,7 @@ typedef struct bs__cluster {
   bs__msg *outq_stub;
   uint64_t outq_bytes;      /* atomic */
   uint64_t outq_max;
+  uint64_t max_frame;       /* the NATS server's max_payload (join) */
   /* Foreign pushes into shard inboxes, for the termination count. */
   uint64_t xsent;           /* atomic */
   uint32_t stopping;        /* atomic: leaving; callbacks drop input */

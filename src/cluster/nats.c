@@ -1074,6 +1074,8 @@ int bs__nats_start(bs__cluster *cl) {
   if (rc < 0) return rc;
   char subj[200];
   snprintf(subj, sizeof subj, "%s", cl->nodes[cl->self]->subject);
+  int64_t maxp = natsConnection_GetMaxPayload(nt->data);
+  if (maxp > 0) cl->max_frame = (uint64_t)maxp;
   s = subscribe(nt, &nt->mail, subj, on_mail);
   if (s == NATS_OK) s = natsConnection_FlushTimeout(nt->data, 2000);
   if (s != NATS_OK) {

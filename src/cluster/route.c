@@ -230,7 +230,8 @@ static int put_env(bs__shard *s, uint16_t node, uint16_t dshard, const bs__env *
   bs__cluster *cl = s->engine->cluster;
   if (BS__UNLIKELY(BS__LOAD(&cl->outq_bytes, RELAXED) > cl->outq_max)) return BS_EUNREACHABLE;
   size_t need = bs__wire_env_size(env);
-  if (need > UINT32_MAX / 2) return BS_ETOOBIG;
+  /* One envelope must fit one NATS message, with the frame's header. */
+  if (need + bs__wire_frame_size(BS__NODE_NAME_MAX) > cl->max_frame) return BS_ETOOBIG;
   bs__clout *o = out_open(s, node, dshard, NULL, need);
   if (!o) return BS_ENOMEM;
   o->used += (uint32_t)bs__wire_put_env(o->b->data + o->used, env);
@@ -358,6 +359,14 @@ static void answer_to(bs__shard *s, uint16_t node, uint16_t shard, uint64_t req_
   e.body = body;
   e.body_len = len;
   int rc = put_env(s, node, shard, &e);
+  if (rc == BS_ETOOBIG && status == 0) {
+    /* The value does not fit a NATS message: the caller learns why. */
+    bs__cl_report(s, "(answer)", BS_DL_REPLY_UNENCODABLE, rc);
+    e.status = BS_ETOOBIG;
+    e.body = NULL;
+    e.body_len = 0;
+    rc = put_env(s, node, shard, &e);
+  }
   if (rc < 0) bs__cl_report(s, "(answer)", rc == BS_ENOMEM ? BS_DL_NO_MEMORY : BS_DL_UNREACHABLE, rc);
 }
 
@@ -777,7 +786,12 @@ void bs__cl_stream_out(bs__shard *s, struct bs_stream *st, const bs__msg *body) 
     bs__cl_report(s, id, BS_DL_UNREACHABLE, BS_EUNREACHABLE);
     return;
   }
-  bs__clout *o = out_open(s, 0, 0, st, bs__wire_elem_size(id_len, len));
+  size_t need = bs__wire_elem_size(id_len, len);
+  if (need + bs__wire_frame_size(BS__NODE_NAME_MAX) > cl->max_frame) {
+    bs__cl_report(s, id, BS_DL_UNREACHABLE, BS_ETOOBIG);
+    return;
+  }
+  bs__clout *o = out_open(s, 0, 0, st, need);
   if (!o) {
     bs__cl_report(s, id, BS_DL_NO_MEMORY, BS_ENOMEM);
     return;

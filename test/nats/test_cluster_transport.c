@@ -173,3 +173,35 @@ Test(cluster_transport, a_node_name_in_use_is_refused) {
   cr_assert_eq(cl_engine(&e, natsd.url, "a", 1, quick_join), BS_EBUSY);
   cl_stop(&a);
 }
+
+/* Messages too large for one NATS message (its max_payload, 1 MiB here):
+ * refused with BS_ETOOBIG, a request and an answer alike, never lost in
+ * silence. */
+Test(cluster_transport, what_does_not_fit_a_nats_message_is_refused_clearly) {
+  cl_proc a;
+  bs_engine *e;
+  two_nodes(&a, &e, "a", NULL);
+  char id[32];
+  id_on(e, "a", id, sizeof id);
+  CounterProxy c;
+  cr_assert_eq(CounterProxy_get(e, id, &c), 0);
+  size_t big = (size_t)2 << 20;
+  uint8_t *p = calloc(1, big);
+  uint64_t n = 0;
+  cr_assert_eq(CounterProxy_measure_await_timeout(c, (bs_bytes){p, big}, &n, 5000), BS_ETOOBIG);
+  cr_assert_eq(CounterProxy_measure_await_timeout(c, (bs_bytes){p, 1000}, &n, 5000), 0);
+  cr_assert_eq(n, 1000);
+  bs_arena arena;
+  bs_arena_init(&arena, (bs_allocator){NULL, NULL});
+  bs_bytes out;
+  cr_assert_eq(CounterProxy_blob_await_timeout(c, (uint32_t)big, &arena, &out, 5000), BS_ETOOBIG);
+  cr_assert_eq(CounterProxy_blob_await_timeout(c, 100000, &arena, &out, 5000), 0);
+  cr_assert_eq(out.len, 100000);
+  bs_arena_free(&arena);
+  bs_engine_stats st;
+  bs_engine_stats_get(e, &st);
+  cr_assert_geq(st.dead_by_reason[BS_DL_UNREACHABLE], 1);
+  free(p);
+  bs_engine_free(e);
+  cl_stop(&a);
+}

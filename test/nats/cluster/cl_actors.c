@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,7 +50,22 @@ int Counter_init(Counter *self, bs_context *ctx) {
   return 0;
 }
 
-void Counter_deinit(Counter *self) { event("DEACT", bs_context_id(self->ctx), NULL, 0); }
+void Counter_deinit(Counter *self) {
+  free(self->blob);
+  event("DEACT", bs_context_id(self->ctx), NULL, 0);
+}
+
+uint64_t Counter_measure(Counter *self, bs_bytes blob) {
+  (void)self;
+  return blob.len;
+}
+
+bs_bytes Counter_blob(Counter *self, uint32_t n) {
+  free(self->blob);
+  self->blob = calloc(1, n ? n : 1);
+  bs_bytes b = {self->blob, self->blob ? n : 0};
+  return b;
+}
 
 void Counter_add(Counter *self, int64_t v) {
   self->total += v;

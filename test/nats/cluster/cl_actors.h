@@ -19,6 +19,7 @@ typedef struct Counter {
   bs_context *ctx;
   int64_t total;
   uint64_t msgs;
+  uint8_t *blob;
 } Counter;
 
 int Counter_init(Counter *self, bs_context *ctx);
@@ -31,6 +32,9 @@ const char *Counter_where(Counter *self);
 void Counter_seq(Counter *self, const char *from, uint64_t n);
 /* Answers after sleeping `ms` (a slow callee, for deadlines). */
 int64_t Counter_slow(Counter *self, uint32_t ms);
+/* The size of what it was given; `n` bytes back (large messages). */
+uint64_t Counter_measure(Counter *self, bs_bytes blob);
+bs_bytes Counter_blob(Counter *self, uint32_t n);
 
 /* Node-local (never registered with the cluster): stream subscribers. */
 // @generate-proxy
