@@ -15,6 +15,9 @@
 #                   install missing packages (CAF, Erlang too), build in
 #                   Release (build-bench/), run every benchmark next to its
 #                   CAF and Erlang peers and print the table (bench/run.sh)
+#   ./dev.sh bench --cluster [--quick]
+#                   two cluster nodes through a nats-server next to raw
+#                   libnats and Erlang distribution (bench/cluster.sh)
 #
 # Build trees: build/ (plain), build-release/, build-asan/, build-tsan/,
 # build-fuzz/. Set JOBS to limit parallelism (default: number of cores).
@@ -120,6 +123,10 @@ cmd_demo() {
 
 cmd_bench() {
   scripts/deps.sh libcaf-dev erlang-base
+  if [ "${1:-}" = "--cluster" ]; then
+    shift
+    exec bench/cluster.sh "$@"
+  fi
   bench/run.sh "$@"
 }
 
