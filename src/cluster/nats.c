@@ -124,7 +124,7 @@ void bs__nats_stream_subject(bs__cluster *cl, const char *id, size_t len, char *
 /* ---- Receiving (libnats' delivery thread) -------------------------------------- */
 
 static void msg_done(bs__cluster *cl, void *keep) {
-  (void)cl;
+  (void)cl; /* the NATS message owns its bytes */
   natsMsg_Destroy(keep);
 }
 

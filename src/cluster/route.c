@@ -468,28 +468,37 @@ void bs__cl_unserve(bs__shard *s, bs_cell *c, bs__msg *m) {
   while ((x = bs__mb_pop(&held))) leave_cell(s, c, x);
 }
 
+static bool released(const uint8_t *bits, const bs_cell *c) {
+  return (c->flags & BS__CELL_PLACED) && (bits[c->part / 8] & (1u << (c->part % 8)));
+}
+
 void bs__cl_release(bs__shard *s, const void *arg) {
   const uint8_t *bits = arg;
-  bs__cluster *cl = s->engine->cluster;
   bs__registry *r = &s->reg;
-  for (size_t i = 0; i < r->cap; i++) {
-    bs_cell *c = r->slots[i];
-    if (!c || !(c->flags & BS__CELL_PLACED) || !(bits[c->part / 8] & (1u << (c->part % 8))))
-      continue;
-    if (c->state || c->mb.len) bs__cl_unserve(s, c, NULL);
-  }
-  /* Collect the emptied cells; a removal may shift a later entry into
-   * slot i, so it is looked at again. */
-  for (size_t i = 0; i < r->cap;) {
-    bs_cell *c = r->slots[i];
-    if (c && (c->flags & BS__CELL_PLACED) && (bits[c->part / 8] & (1u << (c->part % 8))) &&
-        !c->state && !c->mb.len && !c->nreq && !(c->flags & BS__CELL_IN_RUNQ)) {
-      bs__collect(s, c);
-      if (r->slots[i] != c) continue;
+  /* The cells first, then their deinit: it runs the user's code, which may
+   * send, and so grow or shrink the registry under a scan. */
+  size_t n = 0, cap = BS__LOAD(&r->count, RELAXED);
+  bs_cell **cells = cap ? bs__alloc(&s->heap, cap * sizeof *cells) : NULL;
+  if (cells) {
+    for (size_t i = 0; i < r->cap && n < cap; i++)
+      if (r->slots[i] && released(bits, r->slots[i])) cells[n++] = r->slots[i];
+    /* Nothing here frees a cell: sends only queue. */
+    for (size_t k = 0; k < n; k++)
+      if (cells[k]->state || cells[k]->mb.len) bs__cl_unserve(s, cells[k], NULL);
+    for (size_t k = 0; k < n; k++) bs__collect(s, cells[k]);
+    bs__free(&s->heap, cells, cap * sizeof *cells);
+  } else {
+    /* Out of memory: one cell at a time, scanning again after each
+     * (their empty cells are collected by later turns). */
+    for (;;) {
+      bs_cell *c = NULL;
+      for (size_t i = 0; i < r->cap && !c; i++)
+        if (r->slots[i] && released(bits, r->slots[i]) && (r->slots[i]->state || r->slots[i]->mb.len))
+          c = r->slots[i];
+      if (!c) break;
+      bs__cl_unserve(s, c, NULL);
     }
-    i++;
   }
-  (void)cl;
   bs__cl_flush(s);
 }
 

@@ -280,3 +280,81 @@ Test(cluster_served, a_join_fails_cleanly_at_every_allocation, .init = up, .fini
   }
   cr_assert_gt(failures, 10);
 }
+
+/* ---- Hand-overs whose deinit sends ------------------------------------------------------ */
+
+#include "cluster/cluster.h"
+
+/* Quiet: node-local, one method. Noisy: placed; its deinit sends to 40
+ * Quiet actors, which makes cells - and grows the registry - while a
+ * hand-over is deinitialising Noisy actors. */
+static int quiet_note(void *self, bs_call *call) {
+  (void)self;
+  (void)call;
+  return 0;
+}
+static const bs_method quiet_methods[] = {{"note", 1, 0, quiet_note}};
+static const bs_actor_type quiet_type = {"Quiet", 8, 0, NULL, NULL, quiet_methods, 1, NULL};
+
+typedef struct noisy {
+  bs_context *ctx;
+} noisy;
+static int noisy_init(void *self, bs_context *ctx) {
+  ((noisy *)self)->ctx = ctx;
+  return 0;
+}
+static int deinits;
+static void noisy_deinit(void *self) {
+  bs_engine *e = bs_context_engine(((noisy *)self)->ctx);
+  for (int i = 0; i < 40; i++) {
+    char id[32];
+    snprintf(id, sizeof id, "q-%d-%d", deinits, i);
+    bs_ref q;
+    bs_actor_get(e, &quiet_type, id, &q);
+    bs_writer w;
+    bs_send_begin(&q, &quiet_methods[0], &w);
+    bs_send_end(&w);
+  }
+  deinits++;
+}
+static const bs_method noisy_methods[] = {{"note", 1, 0, quiet_note}};
+static const bs_actor_type noisy_type = {"Noisy", sizeof(noisy), 0, noisy_init, noisy_deinit,
+                                         noisy_methods, 1, NULL};
+
+Test(cluster_options, a_hand_over_deinitialises_every_actor_even_when_deinit_sends) {
+  bs_engine *e;
+  cr_assert_eq(bs_engine_new(&e, NULL), 0);
+  static const bs_actor_type *const types[] = {&noisy_type};
+  bs_cluster_options co = defaults("nats://offline");
+  co.types = types;
+  co.ntypes = 1;
+  cr_assert_eq(bs__cluster_offline(e, &co), 0);
+  enum { N = 300 };
+  for (int i = 0; i < N; i++) {
+    char id[16];
+    snprintf(id, sizeof id, "n-%d", i);
+    bs_ref r;
+    cr_assert_eq(bs_actor_get(e, &noisy_type, id, &r), 0);
+    bs_writer w;
+    bs_send_begin(&r, &noisy_methods[0], &w);
+    cr_assert_eq(bs_send_end(&w), 0);
+  }
+  bs_engine_run(e, BS_RUN_NOWAIT);
+  bs_engine_stats st;
+  bs_engine_stats_get(e, &st);
+  cr_assert_eq(st.active, N);
+  /* Every partition handed to nobody (as a leader's "give" would): the
+   * release must reach all 300 while their deinits add 12000 cells. */
+  bs__cluster *cl = e->cluster;
+  size_t len = (cl->nparts + 7) / 8;
+  uint8_t *all = malloc(len);
+  memset(all, 0xff, len);
+  for (uint32_t p = 0; p < cl->nparts; p++)
+    cl->parts[p] = bs__part_pack(2, (uint16_t)cl->self, BS__PART_GIVE);
+  bs__cl_release(e->shards[0], all);
+  free(all);
+  cr_assert_eq(deinits, N);
+  bs_engine_stats_get(e, &st);
+  cr_assert_eq(st.active, 0, "%llu placed actors still active", (unsigned long long)st.active);
+  bs_engine_free(e);
+}
