@@ -286,8 +286,8 @@ static void sender_main(void *arg) {
       next_ack = now_ms() + ACK_EVERY_MS;
     }
     if (stopping(cl) && !bs__inbox_busy(&cl->outq)) break;
-    /* A moment of polling before sleeping: an answer usually follows a
-     * request within microseconds, and a wake-up costs more. */
+    /* A moment of polling before sleeping: under load the next batch
+     * comes within microseconds, and waking a sleeping thread costs more. */
     uint64_t spin_until = uv_hrtime() + SENDER_SPIN_NS;
     while (!bs__inbox_busy(&cl->outq) && uv_hrtime() < spin_until) bs__cpu_relax();
     if (bs__inbox_busy(&cl->outq)) continue;
