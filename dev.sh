@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Backstage developer entry point.
 #
-#   ./dev.sh demo   install missing Debian packages, build, run the demo
+#   ./dev.sh demo [--cluster]
+#                   install missing Debian packages, build, run the demo
+#                   (--cluster: three nodes through a local nats-server, and
+#                   a failover)
 #   ./dev.sh test   install missing Debian packages, build and run the whole
 #                   test suite: plain (-Werror, with valgrind runs of the
 #                   examples), a Release -Werror build (built, not run),
@@ -12,6 +15,9 @@
 #                   install missing packages (CAF, Erlang too), build in
 #                   Release (build-bench/), run every benchmark next to its
 #                   CAF and Erlang peers and print the table (bench/run.sh)
+#   ./dev.sh bench --cluster [--quick]
+#                   two cluster nodes through a nats-server next to raw
+#                   libnats and Erlang distribution (bench/cluster.sh)
 #
 # Build trees: build/ (plain), build-release/, build-asan/, build-tsan/,
 # build-fuzz/. Set JOBS to limit parallelism (default: number of cores).
@@ -88,12 +94,13 @@ cmd_test() {
     run_ctest build-asan "ASan+UBSan" -LE 'install|valgrind|bench' -E 'insp_browser|insp_tui_tmux'
   build build-tsan -DBACKSTAGE_TSAN=ON -DBACKSTAGE_BUILD_GEN=OFF -DBACKSTAGE_INSPECTOR=ON \
     -DBACKSTAGE_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
-  TSAN_OPTIONS=halt_on_error=1 run_ctest build-tsan "TSan (threads, shards)" -R '^test_(threads|shards|persist_mt)$'
+  TSAN_OPTIONS=halt_on_error=1 run_ctest build-tsan "TSan (threads, shards, persistence, cluster)" \
+    -R '^test_(threads|shards|persist_mt|cluster_threads)$'
   # libFuzzer targets, briefly (20 s each, sanitized); scripts/fuzz.sh runs
   # them long.
   configure build-fuzz -DCMAKE_C_COMPILER=clang-14 -DBACKSTAGE_FUZZ=ON \
     -DBACKSTAGE_BUILD_TESTS=OFF -DBACKSTAGE_BUILD_EXAMPLES=OFF -DBACKSTAGE_BUILD_BENCH=OFF
-  cmake --build build-fuzz -j "$JOBS" --target fuzz_codec fuzz_dispatch fuzz_gen fuzz_state
+  cmake --build build-fuzz -j "$JOBS" --target fuzz_codec fuzz_dispatch fuzz_gen fuzz_state fuzz_remote
   run_ctest build-fuzz "fuzz (libFuzzer, ASan+UBSan, 20 s per target)" -L fuzz
   echo
   echo "all: $PASSED passed, $FAILED failed, $SKIPPED skipped"
@@ -103,14 +110,24 @@ cmd_test() {
 # The showcase (examples/showcase): a market simulation of ~2000 actors and
 # 42 streams, 3 s by default. Arguments go to it: --seconds N, --forever
 # (until Ctrl-C), --traders N, --quick.
+# With --cluster: examples/cluster/demo.sh - a nats-server on loopback,
+# three nodes, their inspector URLs, a failover (--quick, --keep-going).
 cmd_demo() {
   deps
   build build
+  if [ "${1:-}" = "--cluster" ]; then
+    shift
+    exec examples/cluster/demo.sh "$@" build/examples/cluster/cluster
+  fi
   ./build/examples/showcase/showcase "$@"
 }
 
 cmd_bench() {
   scripts/deps.sh libcaf-dev erlang-base
+  if [ "${1:-}" = "--cluster" ]; then
+    shift
+    exec bench/cluster.sh "$@"
+  fi
   bench/run.sh "$@"
 }
 

@@ -19,6 +19,7 @@
 #include "backstage/gen.h"
 #include "backstage/stream.h"
 #include "backstage/inspector.h"
+#include "backstage/cluster.h"
 
 /* bs_get_actor(engine_or_ctx, Type, "id", &proxy): the generated
  * TypeProxy_get, from outside or inside an actor. */

@@ -2,7 +2,7 @@
 # Runs the libFuzzer targets (fuzz/), sanitized (ASan + UBSan), each for
 # SECONDS (default 60), and prints executions and findings per target.
 #
-#   scripts/fuzz.sh            # 60 s each: fuzz_codec, fuzz_dispatch, fuzz_gen, fuzz_state
+#   scripts/fuzz.sh            # 60 s each: fuzz_codec, fuzz_dispatch, fuzz_gen, fuzz_state, fuzz_remote
 #   scripts/fuzz.sh 3600       # an hour each
 #   FUZZ_TARGETS="fuzz_codec" scripts/fuzz.sh 600
 #
@@ -21,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SECONDS_PER=${1:-60}
-TARGETS=${FUZZ_TARGETS:-fuzz_codec fuzz_dispatch fuzz_gen fuzz_state}
+TARGETS=${FUZZ_TARGETS:-fuzz_codec fuzz_dispatch fuzz_gen fuzz_state fuzz_remote}
 BUILD=${FUZZ_BUILD:-build-fuzz}
 CC_FUZZ=${CC_FUZZ:-clang-14}
 

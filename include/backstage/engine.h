@@ -47,7 +47,13 @@ struct uv_loop_s;
   XX(REPLY_UNENCODABLE, "return value could not be encoded")                   \
   XX(MAILBOX_FULL, "mailbox full") /* reserved */                              \
   XX(NO_MEMORY, "out of memory while dispatching")                            \
-  XX(STORE, "state store failed (load or durable write)")
+  XX(STORE, "state store failed (load or durable write)")                     \
+  XX(UNREACHABLE, "no node could take it (owner gone, no owner in time)")     \
+  XX(MOVED, "its actor moved too often to be reached")                        \
+  XX(NOT_REGISTERED, "actor type not registered with the cluster here")       \
+  XX(EXPIRED, "remote request whose deadline passed before it ran")           \
+  XX(LOST, "lost between nodes (counted in bulk, see docs/cluster.md)")       \
+  XX(UNDECODABLE_REMOTE, "a message from another node was malformed")
 
 typedef enum bs_dead_letter_reason {
 #define BS__DL_ENUM(name, desc) BS_DL_##name,
@@ -178,6 +184,14 @@ typedef struct bs_engine_options {
    * every record that did not decode; may send messages. */
   bs_store_error_fn on_store_error;
   void *store_error_ud;
+  /* Cluster (backstage/cluster.h, docs/cluster.md): join the cluster these
+   * options describe; bs_engine_new fails with the join's error. NULL: the
+   * environment variable BACKSTAGE_CLUSTER (NATS URLs) decides, with
+   * BACKSTAGE_CLUSTER_NAME and BACKSTAGE_NODE; unset, the engine is
+   * standalone. BS_ENOTSUP when the cluster is compiled out
+   * (-DBACKSTAGE_CLUSTER=OFF). A clustered engine's BS_RUN_UNTIL_DONE runs
+   * until bs_engine_stop. Not with test mode (virtual_time, schedule_seed). */
+  const struct bs_cluster_options *cluster;
 } bs_engine_options;
 
 #define BS_MAX_DECODE_BYTES_DEFAULT ((size_t)64 << 20) /* 64 MiB */

@@ -32,16 +32,20 @@ extern "C" {
   XX(ENOTFOUND, -17, "not found")                                              \
   XX(EMETHOD, -18, "actor method returned an error")                           \
   XX(ENOTSUP, -19, "not supported by this build")                              \
-  XX(EWRONGTHREAD, -20, "called from a thread that may not call it")         \
+  XX(EWRONGTHREAD, -20, "called from a thread that may not call it")          \
   XX(ESTORE, -21, "state store failed")                                       \
   XX(ECONFLICT, -22, "stored state changed by another writer")                \
-  XX(ECORRUPT, -23, "stored state could not be decoded")
+  XX(ECORRUPT, -23, "stored state could not be decoded")                      \
+  XX(EUNREACHABLE, -24, "node unreachable, gone, or no owner for the actor")  \
+  XX(EVERSION, -25, "incompatible cluster wire format or settings")           \
+  XX(EMOVED, -26, "actor moved too often to be reached")                      \
+  XX(ENOTREGISTERED, -27, "actor type not registered with the cluster")
 
 typedef enum bs_errno {
 #define BS__ERR_ENUM(name, value, msg) BS_##name = value,
   BS_ERRNO_MAP(BS__ERR_ENUM)
 #undef BS__ERR_ENUM
-  BS__ERR_LAST = -24
+  BS__ERR_LAST = -28
 } bs_errno;
 
 /* A static, human-readable message for `code` ("success" for 0, "unknown

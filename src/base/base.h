@@ -119,6 +119,8 @@ int bs__arena_defer(bs_arena *a, void (*fn)(const void *arg), const void *arg);
 /* ---- Ids -------------------------------------------------------------------- */
 
 uint32_t bs__hash_id(const char *id, size_t len);
+/* FNV-1a, 32 bits: method ids and the cluster's type ids hash names so. */
+uint32_t bs__fnv1a32(const char *s, size_t n);
 
 /* Whether the `len` bytes at a and b are equal: eight bytes at a time, the
  * last word overlapping, reading nothing past either end. Inline, since

@@ -42,3 +42,9 @@ uint32_t bs__hash_id(const char *id, size_t len) {
   h ^= h >> 32;
   return (uint32_t)h;
 }
+
+uint32_t bs__fnv1a32(const char *s, size_t n) {
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 16777619u;
+  return h;
+}

@@ -243,6 +243,9 @@ typedef struct bs__inspector {
   /* engine totals */
   uint64_t delivered_prev;
   double rate, avg1, avg10, avg60;
+  /* cluster: envelopes to and from other nodes per second (last sample) */
+  uint64_t cl_out_prev, cl_in_prev;
+  double cl_out_rate, cl_in_rate;
   float history[BS__INSP_HISTORY];
   uint32_t hist_len;
   uint32_t hist_next;

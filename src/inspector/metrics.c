@@ -105,6 +105,56 @@ static void store_metrics(bs__sb *b, const bs_engine_stats *s) {
   one(b, "backstage_store_pending", "gauge", "Loads and writes queued or running.", s->store_pending);
 }
 
+/* The cluster: this node's figures, and partitions and traffic per
+ * member (few: one label value per node). */
+static void cluster_metrics(bs__sb *b, bs__inspector *in) {
+  bs_cluster_stats c;
+  if (bs_cluster_stats_get(in->e, &c) < 0) return;
+  one(b, "backstage_cluster_nodes", "gauge", "Live members of the cluster, this node included.", c.nodes);
+  one(b, "backstage_cluster_partitions", "gauge", "Partitions of the cluster.", c.partitions);
+  one(b, "backstage_cluster_partitions_owned", "gauge", "Partitions this node serves.", c.owned);
+  one(b, "backstage_cluster_leader", "gauge", "1 while this node assigns partitions.", c.leader);
+  one(b, "backstage_cluster_serving", "gauge", "1 while this node's lease is valid (0: fenced).", c.serving);
+  one(b, "backstage_cluster_generation", "gauge", "Incarnation of this node (fencings + 1).", c.generation);
+  one(b, "backstage_cluster_messages_out_total", "counter", "Envelopes sent to other nodes.", c.msgs_out);
+  one(b, "backstage_cluster_messages_in_total", "counter", "Envelopes received from other nodes.", c.msgs_in);
+  family(b, "backstage_cluster_messages_per_second", "gauge",
+         "Envelopes to (out) and from (in) other nodes per second, last sample interval.");
+  sample_f(b, "backstage_cluster_messages_per_second", "direction", "out", in->cl_out_rate);
+  sample_f(b, "backstage_cluster_messages_per_second", "direction", "in", in->cl_in_rate);
+  one(b, "backstage_cluster_batches_out_total", "counter", "NATS messages published.", c.batches_out);
+  one(b, "backstage_cluster_batches_in_total", "counter", "NATS messages received.", c.batches_in);
+  one(b, "backstage_cluster_bytes_out_total", "counter", "Bytes published.", c.bytes_out);
+  one(b, "backstage_cluster_bytes_in_total", "counter", "Bytes received.", c.bytes_in);
+  one(b, "backstage_cluster_moved_out_total", "counter", "Mail answered \"moved\" to its sender.", c.moved_out);
+  one(b, "backstage_cluster_moved_in_total", "counter", "\"Moved\" answers received and routed again.", c.moved_in);
+  one(b, "backstage_cluster_parked_total", "counter", "Mail held while its partition had no serving owner.", c.parked);
+  one(b, "backstage_cluster_unreachable_total", "counter", "Dead letters UNREACHABLE.", c.unreachable);
+  one(b, "backstage_cluster_lost_total", "counter", "Envelopes lost between nodes.", c.lost);
+  one(b, "backstage_cluster_undecodable_total", "counter", "Remote messages refused as malformed.", c.undecodable);
+  one(b, "backstage_cluster_stale_total", "counter", "Envelopes for an earlier process of this name.", c.stale);
+  one(b, "backstage_cluster_handoffs_total", "counter", "Partitions this node handed to another.", c.handoffs);
+  one(b, "backstage_cluster_fenced_total", "counter", "Times this node stopped serving (lease lost).", c.fenced);
+  one(b, "backstage_cluster_stream_out_total", "counter", "Stream elements published to other nodes.", c.stream_out);
+  one(b, "backstage_cluster_stream_in_total", "counter", "Stream elements received from other nodes.", c.stream_in);
+  bs_cluster_node nodes[64];
+  int n = bs_cluster_nodes(in->e, nodes, 64);
+  if (n > 64) n = 64;
+  family(b, "backstage_cluster_node_partitions", "gauge", "Partitions each member owns.");
+  for (int i = 0; i < n; i++)
+    if (nodes[i].alive)
+      sample_u(b, "backstage_cluster_node_partitions", "node", nodes[i].name, strlen(nodes[i].name),
+               nodes[i].partitions);
+  family(b, "backstage_cluster_node_messages_out_total", "counter", "Envelopes sent to each member.");
+  for (int i = 0; i < n; i++)
+    sample_u(b, "backstage_cluster_node_messages_out_total", "node", nodes[i].name,
+             strlen(nodes[i].name), nodes[i].msgs_out);
+  family(b, "backstage_cluster_node_messages_in_total", "counter", "Envelopes received from each member.");
+  for (int i = 0; i < n; i++)
+    sample_u(b, "backstage_cluster_node_messages_in_total", "node", nodes[i].name,
+             strlen(nodes[i].name), nodes[i].msgs_in);
+}
+
 static void engine_metrics(bs__sb *b, bs__inspector *in) {
   bs_engine_stats s;
   bs_engine_stats_get(in->e, &s);
@@ -132,6 +182,7 @@ static void engine_metrics(bs__sb *b, bs__inspector *in) {
   sample_f(b, m, w, "10s", in->avg10);
   sample_f(b, m, w, "60s", in->avg60);
   shard_metrics(b, in->e);
+  cluster_metrics(b, in);
 }
 
 static void type_family(bs__sb *b, const bs__insp_snap *s, const char *name,
@@ -207,7 +258,7 @@ bool bs__insp_metrics_step(bs__insp_metrics *m, bs__inspector *in, bs__sb *b,
   while (m->part != PART_DONE && *budget > 0) {
     if (m->part == PART_ENGINE) {
       engine_metrics(b, in);
-      spend(budget, 80);
+      spend(budget, 120);
       m->part++;
     } else if (m->part == PART_TYPES) {
       type_metrics(b, m->snap);

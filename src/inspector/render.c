@@ -94,6 +94,62 @@ static void render_shards(bs__sb *b, bs__inspector *in) {
   bs__sb_puts(b, "],");
 }
 
+/* The cluster, when the engine is in one: this node, its figures, and
+ * every member it knows (live first). */
+static void render_cluster(bs__sb *b, bs__inspector *in) {
+  bs_cluster_stats c;
+  if (bs_cluster_stats_get(in->e, &c) < 0) return;
+  bs__sb_puts(b, "\"cluster\":{");
+  kv_str(b, "node", c.node, true);
+  kv_u64(b, "nodes", c.nodes, true);
+  kv_u64(b, "partitions", c.partitions, true);
+  kv_u64(b, "owned", c.owned, true);
+  key(b, "leader");
+  bs__sb_puts(b, c.leader ? "true," : "false,");
+  key(b, "serving");
+  bs__sb_puts(b, c.serving ? "true," : "false,");
+  kv_u64(b, "generation", c.generation, true);
+  kv_u64(b, "msgs_out", c.msgs_out, true);
+  kv_u64(b, "msgs_in", c.msgs_in, true);
+  kv_num(b, "msgs_out_per_s", in->cl_out_rate, true);
+  kv_num(b, "msgs_in_per_s", in->cl_in_rate, true);
+  kv_u64(b, "batches_out", c.batches_out, true);
+  kv_u64(b, "batches_in", c.batches_in, true);
+  kv_u64(b, "bytes_out", c.bytes_out, true);
+  kv_u64(b, "bytes_in", c.bytes_in, true);
+  kv_u64(b, "moved_out", c.moved_out, true);
+  kv_u64(b, "moved_in", c.moved_in, true);
+  kv_u64(b, "parked", c.parked, true);
+  kv_u64(b, "unreachable", c.unreachable, true);
+  kv_u64(b, "lost", c.lost, true);
+  kv_u64(b, "undecodable", c.undecodable, true);
+  kv_u64(b, "stale", c.stale, true);
+  kv_u64(b, "handoffs", c.handoffs, true);
+  kv_u64(b, "fenced", c.fenced, true);
+  kv_u64(b, "stream_out", c.stream_out, true);
+  kv_u64(b, "stream_in", c.stream_in, true);
+  bs__sb_puts(b, "\"members\":[");
+  bs_cluster_node nodes[64];
+  int n = bs_cluster_nodes(in->e, nodes, 64);
+  for (int i = 0; i < n && i < 64; i++) {
+    const bs_cluster_node *x = &nodes[i];
+    bs__sb_puts(b, i ? ",{" : "{");
+    kv_str(b, "name", x->name, true);
+    key(b, "alive");
+    bs__sb_puts(b, x->alive ? "true," : "false,");
+    key(b, "self");
+    bs__sb_puts(b, x->self ? "true," : "false,");
+    kv_u64(b, "generation", x->generation, true);
+    kv_u64(b, "shards", x->shards, true);
+    kv_u64(b, "partitions", x->partitions, true);
+    kv_u64(b, "msgs_out", x->msgs_out, true);
+    kv_u64(b, "msgs_in", x->msgs_in, true);
+    kv_str(b, "advertise", x->advertise, false);
+    bs__sb_put(b, "}", 1);
+  }
+  bs__sb_puts(b, "]},");
+}
+
 void bs__insp_render_head(bs__sb *b, bs__inspector *in) {
   uint64_t now = bs__now(in->e->shards[0]);
   bs__sb_printf(b, "{\"version\":\"%d.%d.%d\",", BACKSTAGE_VERSION_MAJOR,
@@ -105,6 +161,7 @@ void bs__insp_render_head(bs__sb *b, bs__inspector *in) {
   kv_u64(b, "clients", in->srv ? bs__insp_server_clients(in->srv) : 0, true);
   render_engine(b, in);
   render_shards(b, in);
+  render_cluster(b, in);
 }
 
 /* ---- Summary (per sample) ---------------------------------------------------------- */

@@ -198,6 +198,13 @@ static void sample_engine(bs__inspector *in, uint64_t now) {
   in->avg1 = bs__insp_ewma(in->avg1, rate, dt, 1000.0);
   in->avg10 = bs__insp_ewma(in->avg10, rate, dt, 10000.0);
   in->avg60 = bs__insp_ewma(in->avg60, rate, dt, 60000.0);
+  bs_cluster_stats cs;
+  if (bs_cluster_stats_get(in->e, &cs) == 0) {
+    in->cl_out_rate = dt > 0 ? (double)(cs.msgs_out - in->cl_out_prev) * 1000.0 / dt : 0;
+    in->cl_in_rate = dt > 0 ? (double)(cs.msgs_in - in->cl_in_prev) * 1000.0 / dt : 0;
+    in->cl_out_prev = cs.msgs_out;
+    in->cl_in_prev = cs.msgs_in;
+  }
   in->history[in->hist_next] = (float)rate;
   in->hist_next = (in->hist_next + 1) % BS__INSP_HISTORY;
   if (in->hist_len < BS__INSP_HISTORY) in->hist_len++;

@@ -28,8 +28,11 @@ typedef enum bs__msg_kind {
   BS__MSG_FANOUT, /* a stream element for each subscriber on the
                      receiving shard: ptr = stream, req_id = publish seq */
   BS__MSG_CTRL,   /* shard control (bs__ctrl_op in `ctrl`) */
-  BS__MSG_STORE   /* a persistent actor's load or write, to the storage
+  BS__MSG_STORE,  /* a persistent actor's load or write, to the storage
                      thread and back (store/store.h) */
+  BS__MSG_NODE    /* from the cluster's threads (src/cluster): a batch of
+                     envelopes from another node, or work for the shard;
+                     allocated from the engine's heap, not a pool */
 } bs__msg_kind;
 
 typedef struct bs__msg bs__msg;
@@ -49,6 +52,13 @@ struct bs__msg {
                                  blocks (caller's shard only): holders */
   int32_t status;             /* VALUE, REPLY: the request's outcome */
   uint32_t thash;             /* target id hash */
+  /* Cluster (src/cluster): set on mail that crossed nodes, zero otherwise. */
+  uint32_t epoch;             /* partition epoch the sender routed by */
+  uint16_t rnode;             /* the node it came from (directory index):
+                                 where a request's answer or a "moved"
+                                 goes; VALUE: the node to answer to */
+  uint8_t hops;               /* times it was answered "moved" */
+  uint8_t rflags;             /* BS__RF_* */
   struct bs_cell *target;     /* the receiving cell, once on its shard */
   const bs_actor_type *ttype; /* target type */
   const bs_method *method;    /* CALL: the sender's method (a lookup hint);
@@ -60,10 +70,18 @@ struct bs__msg {
                                  FANOUT: publish sequence */
   uint64_t deadline;          /* CALL request: caller's deadline (engine
                                  ms, 0: none); carried for transports */
-  void *ptr;                  /* FANOUT: the stream; CTRL: operand */
+  void *ptr;                  /* FANOUT: the stream; CTRL: operand;
+                                 NODE: the batch; parked mail: since when
+                                 (engine ms, cast) */
   bs__msg *blobs;             /* blob references the body holds (blob.c),
                                  or NULL */
   alignas(16) uint8_t data[];
+};
+
+/* rflags */
+enum {
+  BS__RF_DEADLINE = 1u << 0 /* a remote request: skipped once `deadline`
+                               has passed (its caller gave up) */
 };
 
 /* ---- Blob references (blob.c) ---------------------------------------------
@@ -126,6 +144,11 @@ static inline void bs__msg_clear(bs__msg *m) {
   m->req_id = 0;
   m->deadline = 0;
   m->blobs = NULL;
+  m->ptr = NULL;
+  m->epoch = 0;
+  m->rnode = 0;
+  m->hops = 0;
+  m->rflags = 0;
 }
 
 /* Copies the envelope (not the data, nor the blob references) of `src` to
@@ -144,6 +167,10 @@ static inline void bs__msg_copy_env(bs__msg *dst, const bs__msg *src) {
   dst->req_id = src->req_id;
   dst->deadline = src->deadline;
   dst->ptr = src->ptr;
+  dst->epoch = src->epoch;
+  dst->rnode = src->rnode;
+  dst->hops = src->hops;
+  dst->rflags = src->rflags;
 }
 
 /* A block with at least `cap` bytes of data. Inline for the common case: a

@@ -33,6 +33,10 @@ void bs__deliver_local(bs__shard *s, bs__msg *m) {
     bs__dead_letter(s, NULL, m, BS_DL_ENGINE_FREED, BS_ECANCELED);
     return;
   }
+#ifdef BS_WITH_CLUSTER
+  /* A placed actor this node does not serve (any more): elsewhere. */
+  if (BS__CLUSTERED(s) && !bs__cl_accept(s, m)) return;
+#endif
   const char *id = bs__msg_key(m);
   bs_cell *c;
   if (m->kind == BS__MSG_STOP) {
@@ -155,6 +159,13 @@ static int overflow(bs__shard *s, bs_cell *c, bs__msg *m) {
 /* Sends a finished CALL: to its cell here, to a cell made here, or to
  * another shard. Returns 0, BS_EFULL (rejected) or BS_ENOMEM (no cell). */
 static int route(bs__shard *s, bs__msg *m) {
+#ifdef BS_WITH_CLUSTER
+  /* A placed actor owned by another node, or by none right now. */
+  if (BS__CLUSTERED(s) && bs__cl_route(s, m)) {
+    BS__STAT(s, sent);
+    return 0;
+  }
+#endif
   bs_cell *c = m->target;
   if (BS__LIKELY(c != NULL)) {
     if (BS__UNLIKELY(bs__full(s->engine, c))) return overflow(s, c, m);
@@ -206,8 +217,12 @@ static int request(bs_writer *w, bs_reply_fn thunk, bs_fnptr fn, void *ud,
   if (m->target && bs__full(e, m->target) && e->opts.mailbox_full == BS_FULL_REJECT)
     return overflow(s, m->target, m);
   bs__msg *r;
-  rc = bs__request_new(s, thunk, fn, ud, refs,
-                       min_timeout(timeout_ms, e->opts.request_timeout_ms), &r);
+  uint64_t timeout = min_timeout(timeout_ms, e->opts.request_timeout_ms);
+#ifdef BS_WITH_CLUSTER
+  /* Among nodes a request must end even if its answer never comes. */
+  if (!timeout && BS__CLUSTERED(s)) timeout = bs__cl_request_timeout(e);
+#endif
+  rc = bs__request_new(s, thunk, fn, ud, refs, timeout, &r);
   if (rc < 0) {
     bs__give_back(s, m);
     return rc;
@@ -327,14 +342,26 @@ int bs_stop(const bs_ref *r) {
   if (!s) return rc;
   if (bs__freeing(s->engine)) return BS_ECANCELED;
   uint32_t at = bs__shard_of(s->engine, r->hash);
+  bool placed = false;
+#ifdef BS_WITH_CLUSTER
+  uint32_t tid;
+  placed = BS__CLUSTERED(s) && bs__cl_placed(s, r->type, &tid);
+#endif
   bs_cell *c = NULL;
   if (at == s->index) {
     c = bs__cell_find(s, r->type, r->id, r->len, r->hash);
-    if (!c || (!c->state && c->mb.len == 0)) return 0;
+    if (!placed && (!c || (!c->state && c->mb.len == 0))) return 0;
   }
   bs__msg *m = block_for(s, r, BS__MSG_STOP, c);
   if (!m) return BS_ENOMEM;
-  if (c) bs__mailbox_put(s, c, m); /* control: not counted as sent */
+#ifdef BS_WITH_CLUSTER
+  if (placed && bs__cl_route(s, m)) return 0;
+  if (placed && !m->target && at == s->index) { /* served here, no cell: */
+    bs__give_back(s, m);                        /* nothing to stop */
+    return 0;
+  }
+#endif
+  if (m->target) bs__mailbox_put(s, m->target, m); /* control: not counted as sent */
   else bs__push(s, at, m);
   return 0;
 }

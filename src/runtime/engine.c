@@ -86,6 +86,11 @@ typedef struct wave {
 static wave read_wave(bs_engine *e, uint64_t *sig) {
   wave w = {0, 0, true};
   uint64_t h = 0;
+#ifdef BS_WITH_CLUSTER
+  /* Batches from other nodes, pushed by the cluster's threads. */
+  if (e->cluster) w.sent = bs__cl_xsent(e);
+  h = w.sent;
+#endif
   for (uint32_t i = 0; i < e->nshards; i++) {
     bs__shard *s = e->shards[i];
     uint64_t sent = BS__LOAD(&s->xsent, ACQUIRE);
@@ -166,11 +171,17 @@ static int engine_start(bs_engine *e, uv_loop_t *loop) {
     int rc = bs__shard_new(e, (uint16_t)i, l, &e->shards[i]);
     if (rc < 0) return rc;
   }
+  /* The cluster's state exists before the shards' threads start (they
+   * read it without locks); joining needs them running. */
+  int rc = bs__cluster_prepare(e); /* opts.cluster, $BACKSTAGE_CLUSTER */
+  if (rc < 0) return rc;
   for (uint32_t i = 1; i < e->nshards; i++) {
-    int rc = bs__shard_start(e->shards[i]);
+    rc = bs__shard_start(e->shards[i]);
     if (rc < 0) return rc;
   }
-  return bs__insp_engine_start(e); /* opts.inspector_addr, $BACKSTAGE_INSPECTOR */
+  rc = bs__insp_engine_start(e); /* opts.inspector_addr, $BACKSTAGE_INSPECTOR */
+  if (rc < 0) return rc;
+  return bs__cluster_join(e);
 }
 
 static int engine_new(bs_engine **out, uv_loop_t *loop, const bs_engine_options *opts) {
@@ -257,6 +268,9 @@ void bs_engine_free(bs_engine *e) {
   BS__API_CHECK_VOID(!home || !own_loop_busy(e), "bs_engine_free",
                      "the engine's loop is running or still has handles of yours "
                      "(close them, and free the engine outside uv_run)");
+  /* Leave the cluster first: placed actors stop while this node still
+   * serves them, then no thread of the cluster's pushes any more. */
+  bs__cluster_stop(e);
   BS__STORE(&e->freeing, 1, SEQ_CST);
   if (tls_home == e) tls_home = NULL;
   if (e->shards) {
@@ -269,6 +283,7 @@ void bs_engine_free(bs_engine *e) {
       if (e->shards[i]) bs__shard_close(e->shards[i]);
     for (uint32_t i = 0; i < e->nshards; i++)
       if (e->shards[i]) bs__shard_clear(e->shards[i]);
+    bs__cluster_free(e); /* after the inboxes were swept, before the pools */
     bs__streams_free(e);
     if (home) bs__post_flush(e, false);
     for (uint32_t i = 0; i < e->nshards; i++)
@@ -276,7 +291,9 @@ void bs_engine_free(bs_engine *e) {
     bs__free(&e->heap, e->shards, e->nshards * sizeof *e->shards);
   }
   if (e->storage) bs__storage_free(e);
+  if (!e->shards) bs__cluster_free(e);
   bs__policies_free(e);
+  bs__types_free(e);
   uv_cond_destroy(&e->quit_cond);
   uv_mutex_destroy(&e->quit_lock);
   uv_mutex_destroy(&e->streams_lock);
@@ -418,6 +435,14 @@ void bs_engine_stats_get(const bs_engine *e, bs_engine_stats *out) {
   if (!e || !out) return;
   memset(out, 0, sizeof *out);
   for (uint32_t i = 0; i < e->nshards; i++) add_shard(out, e->shards[i]);
+#ifdef BS_WITH_CLUSTER
+  /* Mail lost between nodes is counted in bulk, not by any shard. */
+  if (e->cluster) {
+    uint64_t lost = bs__cl_lost(e);
+    out->dead_letters += lost;
+    out->dead_by_reason[BS_DL_LOST] += lost;
+  }
+#endif
   out->alloc_calls += BS__GET(&e->heap.alloc_calls);
   out->free_calls += BS__GET(&e->heap.free_calls);
   out->alloc_failures += BS__GET(&e->heap.failures);

@@ -21,6 +21,18 @@ typedef struct bs__policies {
   bs__policy items[];
 } bs__policies;
 
+/* A type registered with the cluster and its wire id (types.c). */
+typedef struct bs__ctype {
+  const bs_actor_type *type;
+  uint32_t id;              /* FNV-1a hash of its name */
+} bs__ctype;
+
+typedef struct bs__types {
+  struct bs__types *older;
+  size_t n;
+  bs__ctype items[];        /* sorted by id */
+} bs__types;
+
 struct bs_engine {
   bs_engine_options opts;
   bs__heap heap;              /* shared: engine-wide objects */
@@ -56,6 +68,8 @@ struct bs_engine {
   void *trace_ud;
   struct bs__inspector *inspector; /* NULL unless started */
   struct bs__storage *storage;     /* persistent state: NULL without a store */
+  bs__types *types;           /* atomic pointer: registered types */
+  struct bs__cluster *cluster; /* NULL unless joined (src/cluster) */
   /* Shutdown (engine.c): shards acknowledge each phase. */
   uv_mutex_t quit_lock;
   uv_cond_t quit_cond;
@@ -251,6 +265,10 @@ void bs__deadlines_fire(bs__shard *s, uint64_t now);
 void bs__request_complete(bs__shard *s, bs__msg *req, int status, bs__msg *value);
 void bs__deliver_reply(bs__shard *s, bs_cell *c, bs__msg *r);
 void bs__request_unref(bs__shard *s, bs__msg *r);
+/* Cluster: request `id` of this shard now waits on node `node`; every
+ * pending request waiting on `node` completes with `status`. */
+void bs__request_set_node(bs__shard *s, uint64_t id, uint16_t node);
+void bs__requests_fail_node(bs__shard *s, uint16_t node, int status);
 void bs__requests_free(bs__shard *s);
 
 /* A writer over pooled message `m` of shard `s`, growing into larger
@@ -280,6 +298,12 @@ static inline bs__msg *bs__writer_finish(bs_writer *w) {
 }
 
 /* ---- Blob references (msg/blob.c) --------------------------------------------- */
+
+/* Whether m's body names blobs (a stream element's: its shared body's). */
+static inline bool bs__msg_has_blobs(const bs__msg *m) {
+  const bs__msg *h = m->kind == BS__MSG_ELEM || m->kind == BS__MSG_FANOUT ? m->shared : m;
+  return h && h->blobs;
+}
 
 /* What a reader of m's body resolves blob references with: the shard's
  * empty set, or m's (a stream element's: its shared body's) described in
@@ -348,6 +372,17 @@ void bs__streams_free(bs_engine *e);
 /* A FANOUT hand-off arrived on `s`: one ELEM per local subscriber. */
 void bs__fanout_arrived(bs__shard *s, bs__msg *m);
 void bs__stream_caches_free(bs__shard *s);
+/* A STREAM frame from another node (cluster): each element delivered to
+ * this node's subscribers of its stream. */
+void bs__stream_arrived(bs__shard *s, const uint8_t *p, size_t n);
+
+/* ---- Registered types (types.c) ------------------------------------------------ */
+
+const bs__ctype *bs__type_by_ptr(const bs_engine *e, const bs_actor_type *t);
+const bs__ctype *bs__type_by_id(const bs_engine *e, uint32_t id);
+/* Registers without the thread check (the cluster's options). */
+int bs__types_add(bs_engine *e, const bs_actor_type *t);
+void bs__types_free(bs_engine *e);
 
 /* ---- Persistent state (store/persist.c) ----------------------------------------
  * Every hook is called only for cells with c->persist (persistent types),
@@ -392,5 +427,34 @@ void bs__probes_free(bs__shard *s);
 void bs__insp_dispatched(bs__shard *s, bs_cell *c, const bs__msg *m);
 void bs__insp_cell_freed(bs__shard *s, bs_cell *c);
 #endif
+
+/* ---- Cluster hooks (src/cluster; cluster.h explains them) ------------------------- */
+
+#ifdef BS_WITH_CLUSTER
+/* Whether shard `s` belongs to a clustered engine. */
+#define BS__CLUSTERED(s) BS__UNLIKELY((s)->cl != NULL)
+int bs__cl_route(bs__shard *s, bs__msg *m);
+bool bs__cl_serving(bs__shard *s, const bs_cell *c);
+void bs__cl_unserve(bs__shard *s, bs_cell *c, bs__msg *m);
+int bs__cl_accept(bs__shard *s, bs__msg *m);
+void bs__cl_answer(bs__shard *s, bs__msg *v);
+void bs__cl_arrive(bs__shard *s, bs__msg *m);
+void bs__cl_flush(bs__shard *s);
+void bs__cl_cell_made(bs__shard *s, bs_cell *c);
+bool bs__cl_placed(bs__shard *s, const bs_actor_type *t, uint32_t *type_id);
+void bs__cl_stream_out(bs__shard *s, struct bs_stream *st, const bs__msg *body);
+void bs__cl_stream_interest(bs_engine *e, struct bs_stream *st, bool on);
+void bs__cl_shard_free(bs__shard *s);
+uint64_t bs__cl_request_timeout(const bs_engine *e);
+uint64_t bs__cl_xsent(const bs_engine *e);
+uint64_t bs__cl_lost(const bs_engine *e);
+#else
+#define BS__CLUSTERED(s) 0
+#endif
+/* Life (cluster.c, or off.c when compiled out). */
+int bs__cluster_prepare(bs_engine *e);
+int bs__cluster_join(bs_engine *e);
+void bs__cluster_stop(bs_engine *e);
+void bs__cluster_free(bs_engine *e);
 
 #endif

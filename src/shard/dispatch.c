@@ -276,6 +276,8 @@ static void answer(bs__shard *s, bs_cell *c, bs__msg *m, bs_writer *rw) {
   }
   v->kind = BS__MSG_VALUE;
   v->req_id = m->req_id;
+  v->reply_shard = m->reply_shard;
+  v->rnode = m->rnode;
   /* A persistent actor's answer waits for the write of what it answered. */
   if (BS__UNLIKELY(c->persist != NULL) && bs__store_hold(s, c, v, m->reply_shard)) {
     bs__release(s, m);
@@ -374,10 +376,25 @@ static void dispatch_stop(bs__shard *s, bs_cell *c, bs__msg *m) {
 enum { TURN_END, TURN_ON, TURN_PARKED };
 
 /* Dispatches `m` to `c`: TURN_ON, or TURN_END when the turn must end (the
- * actor stopped or failed to start), or TURN_PARKED when the instance
- * waits for its stored state: `m` is back at the head of the mailbox,
- * not handled. */
+ * actor stopped or failed to start, or this node no longer serves it), or
+ * TURN_PARKED when the instance waits for its stored state: `m` is back at
+ * the head of the mailbox, not handled. */
 static int dispatch(bs__shard *s, bs_cell *c, bs__msg *m) {
+#ifdef BS_WITH_CLUSTER
+  /* Fencing: a placed actor runs only while this node serves its
+   * partition, checked against the clock on every message, so a node that
+   * lost its lease (or was stalled past it) never runs one more. */
+  if (BS__UNLIKELY(c->flags & BS__CELL_PLACED) && !bs__cl_serving(s, c)) {
+    bs__cl_unserve(s, c, m);
+    return TURN_END;
+  }
+#endif
+  if (BS__UNLIKELY(m->rflags & BS__RF_DEADLINE) && bs__now(s) > m->deadline) {
+    /* A request from another node whose caller has given up: not run. */
+    BS__OBS_DISPATCH(s, c, m);
+    bs__dead_letter(s, c, m, BS_DL_EXPIRED, BS_ETIMEDOUT);
+    return TURN_ON;
+  }
   int rc = 0;
   if (BS__UNLIKELY(!c->state) && m->kind != BS__MSG_REPLY && m->kind != BS__MSG_STOP) {
     rc = activate(s, c);

@@ -252,6 +252,9 @@ int bs__cell_get(bs__shard *s, const bs_actor_type *t, const char *id,
   memcpy(c->id, id, len);
   c->id[len] = '\0';
   bs__registry_insert(&s->reg, c);
+#ifdef BS_WITH_CLUSTER
+  if (BS__CLUSTERED(s)) bs__cl_cell_made(s, c);
+#endif
   *out = c;
   return 0;
 }

@@ -176,6 +176,12 @@ void bs__answer(bs__shard *s, uint32_t to, bs__msg *v) {
     bs__give_back(s, v);
     return;
   }
+#ifdef BS_WITH_CLUSTER
+  if (BS__UNLIKELY(v->rnode)) { /* the caller is on another node */
+    bs__cl_answer(s, v);
+    return;
+  }
+#endif
   if (to == s->index) bs__answer_arrived(s, v);
   else bs__push(s, to, v);
 }
@@ -238,6 +244,22 @@ void bs__request_abandon(bs__shard *s, bs__msg *r) {
   BS__STAT_DEC(s, requests_pending);
   finish(s, r);
   bs__request_unref(s, r);
+}
+
+void bs__request_set_node(bs__shard *s, uint64_t id, uint16_t node) {
+  bs__msg *r = slot_find(s, id);
+  if (r) bs__req(r)->node = node;
+}
+
+/* A node is gone: what waits on it will never come. The table is walked
+ * (a rare event); completing a request frees its slot, never moves one. */
+void bs__requests_fail_node(bs__shard *s, uint16_t node, int status) {
+  bs__reqtab *t = &s->reqs;
+  for (uint32_t i = 0; i < t->cap; i++) {
+    bs__msg *r = t->slots[i].req;
+    if (r && bs__req(r)->state == BS__REQ_PENDING && bs__req(r)->node == node)
+      bs__request_complete(s, r, status, NULL);
+  }
 }
 
 void bs__deadlines_fire(bs__shard *s, uint64_t now) {

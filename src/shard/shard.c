@@ -30,8 +30,9 @@ void bs__hold_update(bs_engine *e) {
   bs__shard *home = e->shards[0];
   if (!home->h) return;
   /* A store job out keeps it too: its completion comes through the async
-   * handle (an engine whose only shard runs on the home loop). */
-  if (e->holds > 0 || home->watching || home->store_pending)
+   * handle (an engine whose only shard runs on the home loop); so does
+   * membership of a cluster (mail from other nodes may come at any time). */
+  if (e->holds > 0 || home->watching || home->store_pending || e->cluster)
     uv_ref((uv_handle_t *)&home->h->async);
   else uv_unref((uv_handle_t *)&home->h->async);
 }
@@ -137,6 +138,9 @@ void bs__arrive(bs__shard *s, bs__msg *m) {
   case BS__MSG_FANOUT: bs__fanout_arrived(s, m); break;
   case BS__MSG_CTRL: do_ctrl(s, m); break;
   case BS__MSG_STORE: bs__store_arrived(s, m); break;
+#ifdef BS_WITH_CLUSTER
+  case BS__MSG_NODE: bs__cl_arrive(s, m); break;
+#endif
   default: bs__deliver_local(s, m); break;
   }
 }
@@ -209,6 +213,9 @@ void bs__drain(bs__shard *s) {
     budget -= bs__turn_next(s, budget < e->opts.batch ? budget : e->opts.batch);
   s->in_drain = false;
   bs__flush(s);
+#ifdef BS_WITH_CLUSTER
+  if (BS__CLUSTERED(s)) bs__cl_flush(s); /* batches for other nodes */
+#endif
   if (!s->rq_head && s->drain_active) go_idle(s);
 }
 
@@ -228,7 +235,7 @@ static void watch_cb(uv_prepare_t *p) {
   if (!home->watching || home->drain_active) return;
   BS__STORE(&e->waiting, 1, SEQ_CST);
   if (bs__quiescent(e) && !bs__post_pending(e)) {
-    if (e->holds == 0) uv_unref((uv_handle_t *)&home->h->async);
+    if (e->holds == 0 && !e->cluster) uv_unref((uv_handle_t *)&home->h->async);
   } else {
     uv_ref((uv_handle_t *)&home->h->async);
   }
@@ -523,6 +530,9 @@ void bs__shard_clear(bs__shard *s) {
   bs__cell_cache_free(s);
   for (int i = 0; i < 2; i++)
     if (s->ctrl[i]) bs__msg_put(&s->pool, s->ctrl[i]);
+#ifdef BS_WITH_CLUSTER
+  bs__cl_shard_free(s);
+#endif
   if (s->rfree) bs__flush(s);
   bs__leave(prev);
 }

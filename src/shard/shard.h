@@ -28,8 +28,11 @@ enum {
   BS__CELL_SLACK = 1u << 2,    /* block has alignment slack for the state */
   BS__CELL_EXTERNAL = 1u << 3, /* the shard's box for replies outside actors */
   BS__CELL_IN_LRU = 1u << 4,   /* on its type's idle list (collect.c) */
-  BS__CELL_PARKED = 1u << 5    /* waits for its state to load: not scheduled,
+  BS__CELL_PARKED = 1u << 5,   /* waits for its state to load: not scheduled,
                                   its mail kept (store/persist.c) */
+  BS__CELL_PLACED = 1u << 6    /* its type is placed across a cluster: it
+                                  may run only while this node serves its
+                                  partition (src/cluster) */
 };
 
 /* A cell exists while its actor is active, has mail, is probed or waits for
@@ -53,6 +56,7 @@ struct bs_cell {
                                  replies (store/persist.c); else NULL */
   uint8_t flags;
   uint8_t id_len;
+  uint16_t part;              /* PLACED: its cluster partition */
   BS__OBS_CELL_FIELDS         /* observer counters (inspector), if any */
   char id[];                  /* NUL-terminated */
 };
@@ -153,6 +157,7 @@ typedef struct bs__request {
   uint64_t id;
   uint32_t caller_epoch;  /* caller's activation the continuation belongs to */
   int32_t result;         /* thunk's return, for await */
+  uint16_t node;          /* cluster: the node it waits on (0: this one) */
   uint8_t state;          /* bs__req_state */
 } bs__request;
 
@@ -274,6 +279,7 @@ struct bs__shard {
   struct bs_cell **scratch;   /* publishing: the cells of many subscribers */
   uint32_t nscratch;
   bool scratch_busy;          /* in use by a publish (one may nest in a hook) */
+  struct bs__clshard *cl;     /* cluster state (src/cluster), or NULL */
   /* Read by other threads: */
   uint64_t xsent;             /* inbox pushes made by this shard */
   uint64_t xrecv;             /* inbox messages taken by this shard */

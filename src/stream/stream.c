@@ -15,6 +15,9 @@
  * when it was published, even when the hand-off arrives after later
  * subscribe or unsubscribe calls. */
 #include "internal.h"
+#ifdef BS_WITH_CLUSTER
+#include "cluster/cluster.h"
+#endif
 
 typedef struct bs__sub {
   const bs_actor_type *type;
@@ -165,6 +168,15 @@ void bs_stream_stats_get(const bs_stream *s, bs_stream_stats *out) {
 
 /* ---- Subscriptions ------------------------------------------------------------ */
 
+#ifdef BS_WITH_CLUSTER
+/* Subscriptions of `st` on all shards (under st->lock). */
+static uint32_t subs_total(const bs_engine *e, const bs_stream *st) {
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < e->nshards; i++) n += st->count[i];
+  return n;
+}
+#endif
+
 static bool method_of(const bs_actor_type *t, const bs_method *m) {
   return t && m && t->methods && m >= t->methods &&
          m < t->methods + t->method_count && m->argc == 1;
@@ -225,6 +237,10 @@ int bs_stream_add_subscriber(bs_stream *st, const bs_actor_type *type,
     if (rc == 0) {
       BS__STORE(&st->version[k], st->version[k] + 1, RELEASE);
       BS__STORE(&st->count[k], st->count[k] + 1, SEQ_CST);
+#ifdef BS_WITH_CLUSTER
+      /* The node's first subscriber: the stream's subject, from now on. */
+      if (e->cluster && subs_total(e, st) == 1) bs__cl_stream_interest(e, st, true);
+#endif
     }
   }
   uv_mutex_unlock(&st->lock);
@@ -248,6 +264,9 @@ int bs_stream_remove_subscriber(bs_stream *st, const bs_actor_type *type,
     l->n--;
     BS__STORE(&st->version[k], st->version[k] + 1, RELEASE);
     BS__STORE(&st->count[k], st->count[k] - 1, SEQ_CST);
+#ifdef BS_WITH_CLUSTER
+    if (e->cluster && subs_total(e, st) == 0) bs__cl_stream_interest(e, st, false);
+#endif
   }
   uv_mutex_unlock(&st->lock);
   return rc;
@@ -431,29 +450,28 @@ static void cells_done(bs__shard *s, uint32_t n, bs_cell **cells, bs_cell **stac
   else if (cells != stack) bs__free(&s->heap, cells, n * sizeof *cells);
 }
 
-int bs_stream_publish(bs_stream *st, const void *value) {
-  if (!st || !value) return BS_EINVAL;
-  bs_engine *e = st->engine;
-  bs__shard *s = bs__here(e);
-  BS__API_CHECK(s != NULL, "bs_stream_publish",
-                "called from a thread that runs none of the engine's shards", BS_EWRONGTHREAD);
-  if (bs__freeing(e)) return BS_ECANCELED;
-  uint32_t remote = 0, total = 0;
+/* Subscriptions on shards other than `s`'s, and in all. */
+static void count_subs(bs_engine *e, bs_stream *st, uint32_t self, uint32_t *remote,
+                       uint32_t *total) {
+  *remote = *total = 0;
   for (uint32_t i = 0; i < e->nshards; i++) {
     uint32_t c = BS__LOAD(&st->count[i], SEQ_CST);
-    total += c;
-    if (c && i != s->index) remote++;
+    *total += c;
+    if (c && i != self) (*remote)++;
   }
-  uint64_t seq = BS__ADD(&st->seq, 1, ACQ_REL) - 1;
-  if (total == 0) {
-    BS__ADD(&st->published, 1, RELAXED);
-    return 0;
-  }
+}
+
+/* Delivers encoded element `body` (seq `seq`) to this node's subscribers:
+ * those of this shard directly, the other shards' through one FANOUT
+ * hand-off each. Consumes `body`. Returns the messages queued and handed
+ * off, or BS_ENOMEM (then nothing was queued). */
+static int deliver(bs__shard *s, bs_stream *st, uint64_t seq, bs__msg *body, uint32_t remote) {
+  bs_engine *e = st->engine;
   const bs__sublist *l = local_subs(s, st);
-  if (!l) return BS_ENOMEM;
-  int rc = 0;
-  bs__msg *body = encode(s, st, value, &rc);
-  if (!body) return rc;
+  if (!l) {
+    bs__give_back(s, body);
+    return BS_ENOMEM;
+  }
   bs_cell *stack[CELLS_ON_STACK];
   bs_cell **cells = cells_for(s, l->n, stack);
   uint32_t nlocal = 0;
@@ -470,7 +488,6 @@ int bs_stream_publish(bs_stream *st, const void *value) {
   if (nlocal + remote == 0) { /* subscribed after this element */
     cells_done(s, l->n, cells, stack);
     bs__give_back(s, body);
-    BS__ADD(&st->published, 1, RELAXED);
     return 0;
   }
   BS__STORE(&body->refs, nlocal + remote, RELEASE);
@@ -496,9 +513,90 @@ int bs_stream_publish(bs_stream *st, const void *value) {
   put_chain(s, chain);
   if (left && BS__SUB(&body->refs, left, ACQ_REL) == 0) bs__give_back(s, body);
   BS__ADD(&st->deliveries, queued, RELAXED);
-  BS__ADD(&st->published, 1, RELAXED);
   return (int)(queued + handed);
 }
+
+int bs_stream_publish(bs_stream *st, const void *value) {
+  if (!st || !value) return BS_EINVAL;
+  bs_engine *e = st->engine;
+  bs__shard *s = bs__here(e);
+  BS__API_CHECK(s != NULL, "bs_stream_publish",
+                "called from a thread that runs none of the engine's shards", BS_EWRONGTHREAD);
+  if (bs__freeing(e)) return BS_ECANCELED;
+  uint32_t remote, total;
+  count_subs(e, st, s->index, &remote, &total);
+  uint64_t seq = BS__ADD(&st->seq, 1, ACQ_REL) - 1;
+  /* With no subscriber anywhere nothing is encoded; in a cluster other
+   * nodes may have some, and NATS knows which. */
+  if (total == 0 && !BS__CLUSTERED(s)) {
+    BS__ADD(&st->published, 1, RELAXED);
+    return 0;
+  }
+  int rc = 0;
+  bs__msg *body = encode(s, st, value, &rc);
+  if (!body) return rc;
+#ifdef BS_WITH_CLUSTER
+  /* The same encoded bytes, once per publish, for every other node. */
+  if (BS__CLUSTERED(s)) bs__cl_stream_out(s, st, body);
+#endif
+  if (total == 0) {
+    bs__give_back(s, body);
+    BS__ADD(&st->published, 1, RELAXED);
+    return 0;
+  }
+  rc = deliver(s, st, seq, body, remote);
+  if (rc >= 0) BS__ADD(&st->published, 1, RELAXED);
+  return rc;
+}
+
+#ifdef BS_WITH_CLUSTER
+/* The stream `id`, if this node has it. */
+static bs_stream *stream_named(bs_engine *e, const char *id, size_t len) {
+  uint32_t hash = bs__hash_id(id, len);
+  uv_mutex_lock(&e->streams_lock);
+  bs_stream *st = table_find(e, id, len, hash);
+  uv_mutex_unlock(&e->streams_lock);
+  return st;
+}
+
+void bs__stream_arrived(bs__shard *s, const uint8_t *p, size_t n) {
+  bs_engine *e = s->engine;
+  bs__frame f;
+  bs__wire_cur c;
+  if (bs__wire_frame(p, n, &f, &c) < 0 || f.kind != BS__FR_STREAM) {
+    BS__CL_ADD(e->cluster, undecodable, 1);
+    bs__cl_report(s, "(remote stream frame)", BS_DL_UNDECODABLE_REMOTE, BS_EDECODE);
+    return;
+  }
+  const char *id;
+  uint8_t id_len;
+  const uint8_t *bytes;
+  uint32_t len;
+  int rc;
+  while ((rc = bs__wire_elem(&c, &id, &id_len, &bytes, &len)) == 1) {
+    BS__CL_ADD(e->cluster, stream_in, 1);
+    bs_stream *st = stream_named(e, id, id_len);
+    uint32_t remote, total;
+    if (!st) continue; /* no subscriber here any more: not a loss */
+    count_subs(e, st, s->index, &remote, &total);
+    uint64_t seq = BS__ADD(&st->seq, 1, ACQ_REL) - 1;
+    if (total == 0) continue;
+    bs__msg *body = bs__msg_get(&s->pool, len);
+    if (body) {
+      memcpy(body->data, bytes, len);
+      body->len = len;
+    }
+    if (!body || deliver(s, st, seq, body, remote) < 0) {
+      /* Lost to this node's subscribers, and counted. */
+      bs__cl_report(s, st->id, BS_DL_NO_MEMORY, BS_ENOMEM);
+    }
+  }
+  if (rc < 0) {
+    BS__CL_ADD(e->cluster, undecodable, 1);
+    bs__cl_report(s, "(remote stream element)", BS_DL_UNDECODABLE_REMOTE, BS_EDECODE);
+  }
+}
+#endif
 
 void bs__fanout_arrived(bs__shard *s, bs__msg *fm) {
   bs_stream *st = fm->ptr;
