@@ -76,9 +76,11 @@ struct bs__nats {
   /* Placement thread. */
   bs__prec *recs;
   kvWatcher *wparts, *wnodes;
+  bool wparts_broken, wnodes_broken; /* failed: to be replaced */
   uint64_t leader_rev;
   uint32_t reconnected;     /* atomic: reload after a reconnect */
   uint64_t next_reload;
+  uint64_t next_fix;        /* next attempt at a missing or failed watch */
   bool sync_made;           /* wake_lock and wake_cond exist */
 };
 
@@ -839,14 +841,38 @@ static void reload_members(bs__nats *nt) {
   kvWatcher_Destroy(w);
 }
 
+/* Starts the watches that are not running: at join, and again for one
+ * that failed. A running watch is never replaced: libnats resets its
+ * ordered consumer by itself after a reconnect, on a thread of its own,
+ * and destroying the watcher meanwhile races with that reset inside
+ * libnats 3.4 (a use after free found by ASan in nats_server_restart).
+ * What a watch missed while the server was away, reload() reads. */
 static void watch_start(bs__nats *nt) {
   kvWatchOptions o;
   kvWatchOptions_Init(&o);
-  if (nt->wparts) kvWatcher_Destroy(nt->wparts);
-  if (nt->wnodes) kvWatcher_Destroy(nt->wnodes);
-  nt->wparts = nt->wnodes = NULL;
-  if (kvStore_Watch(&nt->wparts, nt->kv_parts, "p.*", &o) != NATS_OK) nt->wparts = NULL;
-  if (kvStore_Watch(&nt->wnodes, nt->kv_nodes, "n.*", &o) != NATS_OK) nt->wnodes = NULL;
+  if (nt->wparts && nt->wparts_broken) {
+    kvWatcher_Destroy(nt->wparts);
+    nt->wparts = NULL;
+  }
+  if (nt->wnodes && nt->wnodes_broken) {
+    kvWatcher_Destroy(nt->wnodes);
+    nt->wnodes = NULL;
+  }
+  nt->wparts_broken = nt->wnodes_broken = false;
+  if (!nt->wparts && kvStore_Watch(&nt->wparts, nt->kv_parts, "p.*", &o) != NATS_OK)
+    nt->wparts = NULL;
+  if (!nt->wnodes && kvStore_Watch(&nt->wnodes, nt->kv_nodes, "n.*", &o) != NATS_OK)
+    nt->wnodes = NULL;
+}
+
+/* The next entry of watch `w`, if one came within `ms`. A status other
+ * than a timeout marks the watch for replacement (watch_start). */
+static kvEntry *watch_next(kvWatcher *w, int64_t ms, bool *broken) {
+  kvEntry *e = NULL;
+  natsStatus s = kvWatcher_Next(&e, w, ms);
+  if (s == NATS_OK) return e;
+  if (s != NATS_TIMEOUT) *broken = true;
+  return NULL;
 }
 
 /* Applies what the watches have: waits up to `ms` for the partition
@@ -854,21 +880,20 @@ static void watch_start(bs__nats *nt) {
 static void watch_poll(bs__nats *nt, int64_t ms, changes *ch) {
   for (int round = 0; !stopping(nt->cl) && round < 4096; round++) {
     bool got = false;
-    kvEntry *e = NULL;
-    if (nt->wparts && kvWatcher_Next(&e, nt->wparts, round ? 1 : ms) == NATS_OK && e) {
+    kvEntry *e;
+    if (nt->wparts && (e = watch_next(nt->wparts, round ? 1 : ms, &nt->wparts_broken))) {
       part_entry(nt, e, ch);
       kvEntry_Destroy(e);
       got = true;
     }
-    e = NULL;
-    if (nt->wnodes && kvWatcher_Next(&e, nt->wnodes, 1) == NATS_OK && e) {
+    if (nt->wnodes && (e = watch_next(nt->wnodes, 1, &nt->wnodes_broken))) {
       node_entry(nt, e);
       kvEntry_Destroy(e);
       got = true;
     }
     if (!got) break;
   }
-  if (!nt->wparts && !stopping(nt->cl)) uv_sleep((unsigned)ms);
+  if ((!nt->wparts || nt->wparts_broken) && !stopping(nt->cl)) uv_sleep((unsigned)ms);
 }
 
 /* After changes: shards retry parked mail, and deinitialise the actors of
@@ -897,7 +922,10 @@ static void place_main(void *arg) {
     watch_poll(nt, POLL_MS, &ch);
     after(nt, &ch);
     uint64_t now = now_ms();
-    if (BS__XCHG(&nt->reconnected, 0, ACQ_REL) || now >= nt->next_reload) {
+    bool fix = !nt->wparts || !nt->wnodes || nt->wparts_broken || nt->wnodes_broken;
+    if (fix) fix = now >= nt->next_fix;
+    if (BS__XCHG(&nt->reconnected, 0, ACQ_REL) || now >= nt->next_reload || fix) {
+      if (fix) nt->next_fix = now + 1000; /* a watch that cannot start: once a second */
       watch_start(nt);
       reload(nt, &ch);
       nt->next_reload = now + RELOAD_EVERY_MS;
