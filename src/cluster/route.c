@@ -142,6 +142,11 @@ static bs__msg *with_key(bs__shard *s, bs__msg *m, const bs_cell *c) {
     m->target = NULL;
     return m;
   }
+  /* The whole key, hash included: it picks the partition and the shard,
+   * and a stream element (queued straight to its subscriber's cell) never
+   * had one - its block's was left from an earlier use. */
+  m->thash = c->hash;
+  m->ttype = c->type;
   size_t klen = c->id_len;
   if (m->kind == BS__MSG_ELEM || m->kind == BS__MSG_STOP) {
     /* The body is elsewhere (ELEM) or empty (STOP): data holds the key. */

@@ -131,8 +131,13 @@ void bs__pool_reclaim(bs__pool *p);
 /* Gives the chain first..last (linked by next) back to `home`. */
 void bs__pool_remote_put(bs__pool *home, bs__msg *first, bs__msg *last);
 
+/* A block fresh from a pool is a plain body (kind CALL until its user says
+ * otherwise): a kind left from its previous use (ELEM, FANOUT) would send
+ * bs__msg_has_blobs and bs__msg_flatten looking for its blob references in
+ * `shared` - a published stream body left for another node unflattened. */
 static inline void bs__msg_clear(bs__msg *m) {
   m->next = NULL;
+  m->kind = BS__MSG_CALL;
   m->body = m->data;
   m->len = 0;
   m->klen = 0;

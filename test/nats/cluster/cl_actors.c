@@ -52,6 +52,7 @@ int Counter_init(Counter *self, bs_context *ctx) {
 
 void Counter_deinit(Counter *self) {
   free(self->blob);
+  bs_blob_release(self->made);
   event("DEACT", bs_context_id(self->ctx), NULL, 0);
 }
 
@@ -65,6 +66,87 @@ bs_bytes Counter_blob(Counter *self, uint32_t n) {
   self->blob = calloc(1, n ? n : 1);
   bs_bytes b = {self->blob, self->blob ? n : 0};
   return b;
+}
+
+/* ---- Blobs ------------------------------------------------------------------------ */
+
+/* xorshift64 seeded by the size: different sizes, different bytes. */
+void cl_fill(unsigned char *p, size_t n) {
+  uint64_t x = (uint64_t)n * 0x9e3779b97f4a7c15ull + 1;
+  for (size_t i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    p[i] = (unsigned char)(x >> 24);
+  }
+}
+
+bool cl_filled(const bs_blob *b) {
+  size_t n = bs_blob_size(b);
+  unsigned char *want = malloc(n ? n : 1);
+  if (!b || !want) {
+    free(want);
+    return false;
+  }
+  cl_fill(want, n);
+  bool same = memcmp(want, bs_blob_data(b), n) == 0;
+  free(want);
+  return same;
+}
+
+uint64_t cl_fnv1a(const bs_blob *b) {
+  const unsigned char *p = bs_blob_data(b);
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < bs_blob_size(b); i++) h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
+}
+
+void cl_digest(const bs_blob *b, char *out, size_t cap) {
+  if (!b) snprintf(out, cap, "null");
+  else snprintf(out, cap, "%zu:%016llx", bs_blob_size(b), (unsigned long long)cl_fnv1a(b));
+}
+
+void Counter_take(Counter *self, Parcel p) {
+  if (p.data && bs_blob_size(p.data) == p.size && cl_fnv1a(p.data) == p.fnv) self->blobs_ok++;
+  else self->blobs_bad++;
+}
+
+void Counter_eat(Counter *self, const bs_blob *b) {
+  if (!b) return; /* a test's warm-up */
+  if (cl_filled(b)) self->blobs_ok++;
+  else self->blobs_bad++;
+}
+
+const char *Counter_tally(Counter *self) {
+  snprintf(self->digest, sizeof self->digest, "ok %llu bad %llu",
+           (unsigned long long)self->blobs_ok, (unsigned long long)self->blobs_bad);
+  return self->digest;
+}
+
+const char *Counter_digest(Counter *self, const bs_blob *b) {
+  cl_digest(b, self->digest, sizeof self->digest);
+  return self->digest;
+}
+
+const char *Counter_digests(Counter *self, const bs_blob *const *items, size_t count) {
+  size_t used = 0;
+  self->digest[0] = '\0';
+  for (size_t i = 0; i < count; i++) {
+    char one[40];
+    cl_digest(items[i], one, sizeof one);
+    int n = snprintf(self->digest + used, sizeof self->digest - used, "%s%s", i ? " " : "", one);
+    if (n < 0 || (size_t)n >= sizeof self->digest - used) break; /* truncated: a mismatch */
+    used += (size_t)n;
+  }
+  return self->digest;
+}
+
+const bs_blob *Counter_make(Counter *self, uint32_t n) {
+  void *p;
+  bs_blob_release(self->made);
+  self->made = bs_blob_new(n, &p);
+  if (self->made) cl_fill(p, n);
+  return self->made;
 }
 
 void Counter_add(Counter *self, int64_t v) {
@@ -99,6 +181,12 @@ void Sink_tick(Sink *self, int64_t v) {
   self->sum += v;
   self->n++;
   event("ELEM", bs_context_id(self->ctx), NULL, (unsigned long long)v);
+}
+
+void Sink_blob(Sink *self, const bs_blob *b) {
+  self->n++;
+  const char *what = !b ? "NOBLOB" : cl_filled(b) ? "BLOB" : "BADBLOB";
+  event(what, bs_context_id(self->ctx), NULL, bs_blob_size(b));
 }
 
 uint64_t Sink_count(Sink *self) { return self->n; }

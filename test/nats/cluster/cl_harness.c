@@ -265,6 +265,18 @@ unsigned long cl_count(const char *what, const char *node, const char *id) {
   return k;
 }
 
+unsigned long cl_count_seq(const char *what, const char *node, unsigned long long seq) {
+  ev *evs;
+  size_t n;
+  read_log(&evs, &n);
+  unsigned long k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(evs[i].what, what) && (!node || !strcmp(evs[i].node, node)) && evs[i].seq == seq)
+      k++;
+  free(evs);
+  return k;
+}
+
 typedef struct inst {      /* one live instance of the actor being checked */
   char node[32];
   long pid;

@@ -59,5 +59,8 @@ int cl_check_log(char *why, size_t cap, cl_log_stats *st, bool order);
 /* Events of kind `what` (ACT, MSG, ELEM...) by node `node` (NULL: any)
  * for actor `id` (NULL: any). */
 unsigned long cl_count(const char *what, const char *node, const char *id);
+/* Events of kind `what` by node `node` (NULL: any) with sequence number
+ * `seq` (a blob sink logs the size it got there). */
+unsigned long cl_count_seq(const char *what, const char *node, unsigned long long seq);
 
 #endif

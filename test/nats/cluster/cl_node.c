@@ -4,7 +4,10 @@
  *
  *   cl_node --url nats://127.0.0.1:P --node n1 [--cluster C] [--shards N]
  *           [--log FILE] [--lease MS] [--heartbeat MS] [--park MS]
- *           [--partitions P] [--sink STREAM] [--ready-fd FD] */
+ *           [--partitions P] [--sink STREAM] [--blob-sink STREAM] [--ready-fd FD]
+ *
+ * --sink subscribes Sink "sink-<node>" to an i64 stream, --blob-sink Sink
+ * "blobs-<node>" to a blob stream. */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
 #include <stdio.h>
@@ -24,8 +27,18 @@ static void on_signal(uv_signal_t *s, int signum) {
   bs_engine_stop(engine);
 }
 
+/* Dead letters go to the node's output (<dir>/<node>.out, kept with
+ * CL_KEEP=1): what a failing test looks at first. */
+static void on_dead(void *ud, const bs_dead_letter *dl) {
+  (void)ud;
+  fprintf(stderr, "DEAD %s %s %s %s\n", dl->target_id ? dl->target_id : "-",
+          bs_dead_letter_reason_name(dl->reason), dl->method_name ? dl->method_name : "-",
+          bs_errname(dl->code));
+}
+
 int main(int argc, char **argv) {
   const char *url = NULL, *node = NULL, *cluster = "bst", *log = NULL, *sink = NULL;
+  const char *blob_sink = NULL;
   uint32_t shards = 1, lease = 0, hb = 0, park = 0, parts = 0;
   int ready_fd = -1;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -35,6 +48,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(k, "--cluster")) cluster = v;
     else if (!strcmp(k, "--log")) log = v;
     else if (!strcmp(k, "--sink")) sink = v;
+    else if (!strcmp(k, "--blob-sink")) blob_sink = v;
     else if (!strcmp(k, "--shards")) shards = (uint32_t)atoi(v);
     else if (!strcmp(k, "--lease")) lease = (uint32_t)atoi(v);
     else if (!strcmp(k, "--heartbeat")) hb = (uint32_t)atoi(v);
@@ -68,6 +82,7 @@ int main(int argc, char **argv) {
   bs_engine_options_init(&o);
   o.shards = shards;
   o.cluster = &co;
+  o.on_dead_letter = on_dead;
   int rc = bs_engine_new(&engine, &o);
   if (rc < 0) {
     char msg[64];
@@ -82,6 +97,16 @@ int main(int argc, char **argv) {
     if (bs_stream_i64_get(engine, sink, &s) < 0 ||
         bs_stream_subscribe(s, bs_subscriber(id, SinkProxy_tick)) < 0) {
       fprintf(stderr, "cl_node: cannot subscribe to %s\n", sink);
+      return 2;
+    }
+  }
+  if (blob_sink) {
+    bs_stream_blob s;
+    char id[96];
+    snprintf(id, sizeof id, "blobs-%s", node);
+    if (bs_stream_blob_get(engine, blob_sink, &s) < 0 ||
+        bs_stream_subscribe(s, bs_subscriber(id, SinkProxy_blob)) < 0) {
+      fprintf(stderr, "cl_node: cannot subscribe to %s\n", blob_sink);
       return 2;
     }
   }
