@@ -276,6 +276,8 @@ typedef struct bs__clshard {
   const bs_actor_type *last_type;
   uint32_t last_type_id;
   bool last_placed;
+  /* bs__cl_store_check's answer (atomic: read by the thread that asked). */
+  uint32_t store_busy;
 } bs__clshard;
 
 /* ---- Life (cluster.c) ------------------------------------------------------------ */
@@ -405,6 +407,11 @@ void bs__cl_node_gone(bs__shard *s, const void *arg);
 /* Partitions released (bitmap `arg`, nparts bits): placed cells in them
  * are deactivated and their mail routed elsewhere. */
 void bs__cl_release(bs__shard *s, const void *arg);
+/* Partitions released (bitmap `arg`): how many placed persistent cells in
+ * them still have a load or a write of their state out or due, into
+ * s->cl->store_busy. A partition is handed over only once this is 0 on
+ * every shard, so the new owner loads the last state written. */
+void bs__cl_store_check(bs__shard *s, const void *arg);
 /* Retries parked mail (a table change). */
 void bs__cl_retry(bs__shard *s, const void *arg);
 

@@ -81,6 +81,9 @@ struct bs__nats {
   uint32_t reconnected;     /* atomic: reload after a reconnect */
   uint64_t next_reload;
   uint64_t next_fix;        /* next attempt at a missing or failed watch */
+  /* Hand-offs released whose persistent actors' last writes are still
+   * out: finish_handoffs runs again every poll slice until they commit. */
+  bool settling;
   bool sync_made;           /* wake_lock and wake_cond exist */
 };
 
@@ -648,8 +651,27 @@ static bool write_part(bs__nats *nt, uint32_t p, bs__prec *r, changes *ch) {
   return false;
 }
 
+/* Placed persistent cells of the partitions in `bits` with a load or a
+ * write still out or due, over all shards (0 without a store); -1 if a
+ * shard did not answer (the cluster is stopping). */
+static int64_t store_busy(bs__cluster *cl, const uint8_t *bits, size_t len) {
+  bs_engine *e = cl->engine;
+  if (!e->storage) return 0;
+  if (bs__cl_each_shard(cl, bs__cl_store_check, bits, len, true) < 0) return -1;
+  int64_t busy = 0;
+  for (uint32_t i = 0; i < e->nshards; i++)
+    busy += BS__LOAD(&e->shards[i]->cl->store_busy, ACQUIRE);
+  return busy;
+}
+
 /* Finishes our own hand-offs: shards deinitialise the partitions' actors,
- * then each record becomes OWN(target). */
+ * then, once the writes those actors had out or due have committed (and
+ * their answers have gone out), each record becomes OWN(target). Before
+ * that, the new owner could load an older state: it would answer from it,
+ * and its writes would be refused as stale. A store slower than a poll
+ * slice sets nt->settling, and the next slice asks again (releasing is
+ * idempotent; mail for the partitions waits parked meanwhile): the thread
+ * never waits for the store, so the table stays current. */
 static void finish_handoffs(bs__nats *nt, changes *ch) {
   bs__cluster *cl = nt->cl;
   uint16_t self = (uint16_t)BS__LOAD(&cl->self, RELAXED);
@@ -662,7 +684,11 @@ static void finish_handoffs(bs__nats *nt, changes *ch) {
       set_bit(bits, p);
       n++;
     }
-  if (n && bs__cl_each_shard(cl, bs__cl_release, bits, len, true) == 0) {
+  int64_t busy = -1;
+  if (n && bs__cl_each_shard(cl, bs__cl_release, bits, len, true) == 0)
+    busy = store_busy(cl, bits, len);
+  nt->settling = busy > 0;
+  if (busy == 0) {
     for (uint32_t p = 0; p < cl->nparts && !stopping(cl); p++) {
       if (!(bits[p / 8] & (1u << (p % 8)))) continue;
       bs__prec r = nt->recs[p];
@@ -931,6 +957,10 @@ static void place_main(void *arg) {
       nt->next_reload = now + RELOAD_EVERY_MS;
       after(nt, &ch);
     }
+    if (nt->settling && now < next_round) {
+      finish_handoffs(nt, &ch);
+      after(nt, &ch);
+    }
     if (now < next_round) continue;
     next_round = now + cl->o.heartbeat_ms;
     check_members(nt);
@@ -1128,19 +1158,52 @@ int bs__nats_start(bs__cluster *cl) {
 /* ---- Leaving ----------------------------------------------------------------------------------------------- */
 
 static void release_here(bs__shard *s, void *arg) { bs__cl_release(s, arg); }
+static void store_check_here(bs__shard *s, void *arg) { bs__cl_store_check(s, arg); }
+/* A shard's completions (and whatever else arrived: queued, not run),
+ * then what they released: writes, answers, batches for other nodes. */
+static void completions_here(bs__shard *s, void *arg) {
+  (void)arg;
+  while (bs__take_inbox(s, UINT32_MAX)) {}
+  bs__flush(s);
+  bs__cl_flush(s);
+}
+
+/* Leaving, after the release: the placed persistent actors' last writes
+ * commit before the name is given back (the leader reassigns at once), for
+ * the reason finish_handoffs gives, and their held answers go out while the
+ * sender still runs. The home thread takes the completions of the shards
+ * without a thread of their own (nobody runs their loop now). Bounded by
+ * park_ms: mail for these partitions waits no longer anyway. */
+static void leave_settle(bs__cluster *cl, void *all) {
+  bs_engine *e = cl->engine;
+  if (!e->storage) return;
+  uint64_t until = now_ms() + cl->o.park_ms;
+  for (;;) {
+    uint32_t busy = 0;
+    for (uint32_t i = 0; i < e->nshards; i++)
+      if (bs__shard_call(e, i, store_check_here, all) == 0)
+        busy += BS__LOAD(&e->shards[i]->cl->store_busy, ACQUIRE);
+    if (!busy || now_ms() >= until) return;
+    uv_sleep(1);
+    for (uint32_t i = 0; i < e->nshards; i++)
+      if (!e->shards[i]->threaded) bs__shard_call(e, i, completions_here, NULL);
+  }
+}
 
 void bs__nats_leave(bs__cluster *cl) {
   bs__nats *nt = nats_of(cl);
   bs_engine *e = cl->engine;
   if (!nt->kv_nodes_lease || !nt->member_rev) return;
   /* Stop serving, deinitialise placed actors (each on its shard, waited
-   * for), then give the name back: the leader reassigns at once. */
+   * for), let their last writes commit, then give the name back: the
+   * leader reassigns at once. */
   BS__STORE(&cl->lease_until, 0, RELEASE);
   size_t len = (cl->nparts + 7) / 8;
   uint8_t *all = bs__alloc(&e->heap, len);
   if (all) {
     memset(all, 0xff, len);
     for (uint32_t i = 0; i < e->nshards; i++) bs__shard_call(e, i, release_here, all);
+    leave_settle(cl, all);
     bs__free(&e->heap, all, len);
   }
   if (BS__LOAD(&cl->leader, RELAXED)) kvStore_Delete(nt->kv_nodes, "leader");

@@ -545,6 +545,18 @@ void bs__cl_release(bs__shard *s, const void *arg) {
   bs__cl_flush(s);
 }
 
+void bs__cl_store_check(bs__shard *s, const void *arg) {
+  const uint8_t *bits = arg;
+  bs__registry *r = &s->reg;
+  uint32_t busy = 0;
+  if (s->engine->storage)
+    for (size_t i = 0; i < r->cap; i++) {
+      bs_cell *c = r->slots[i];
+      if (c && c->persist && released(bits, c) && bs__store_busy(c)) busy++;
+    }
+  BS__STORE(&s->cl->store_busy, busy, RELEASE);
+}
+
 /* ---- Parking ---------------------------------------------------------------------------------- */
 
 static void park_tick(bs_timer *t);

@@ -270,12 +270,20 @@ static void loaded(bs__shard *s, bs_cell *c, int rc, bs__loaded *rec, uint64_t v
     rc = 0;
     version = 0;
   }
-  if (rc == 0 && !bs__freeing(e)) {
+  bool here = !bs__freeing(e);
+#ifdef BS_WITH_CLUSTER
+  /* Its partition was handed over (or this node fenced) while it loaded:
+   * no instance here, where nothing routes to it any more (and which could
+   * serve it again later from this stale state). Its mail, if any, is
+   * routed on by dispatch. */
+  if (here && (c->flags & BS__CELL_PLACED) && !bs__cl_serving(s, c)) here = false;
+#endif
+  if (rc == 0 && here) {
     BS__STAT(s, store_loads);
     rc = instance_from(s, c, rec, version);
     if (rc < 0) bs__fail_activation(s, c, NULL, rc);
     else bs__store_turn_end(s, c); /* init may have persisted */
-  } else if (rc < 0 && !bs__freeing(e)) {
+  } else if (rc < 0 && here) {
     report(s, c, BS_STORE_LOAD, rc);
     bs__fail_activation(s, c, NULL, rc);
   }
