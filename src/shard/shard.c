@@ -187,36 +187,56 @@ static bool spin(bs__shard *s) {
   return false;
 }
 
-static void go_idle(bs__shard *s) {
+/* The run queue is empty: returns true when mail came into the inbox
+ * (at once or while spinning), else stops the drain handle (the shard
+ * sleeps until a push or a handle of the loop wakes it). */
+static bool go_idle(bs__shard *s) {
   if (s->inbox.stub) {
-    if (bs__inbox_busy(&s->inbox) || spin(s)) return;
-    if (!bs__inbox_sleep(&s->inbox)) return; /* something arrived */
+    if (bs__inbox_busy(&s->inbox) || spin(s)) return true;
+    if (!bs__inbox_sleep(&s->inbox)) return true; /* something arrived */
   }
   s->drain_active = false;
   uv_idle_stop(&s->h->drain);
   bs__update_idle(s);
+  return false;
 }
+
+/* How long one drain may go on taking mail that arrives while it spins,
+ * before the loop gets its iteration (timers, I/O, posts). */
+#define DRAIN_ROUNDS_NS 500000u
 
 /* The drain handle's callback: turns in run-queue order until the queue is
  * empty or the per-iteration budget is spent, so I/O and timers still get
- * their share of the loop. An actor with mail left goes to the back. */
+ * their share of the loop. An actor with mail left goes to the back. Mail
+ * from other shards that arrives as the queue empties is taken in another
+ * round of the same call, within the budget and DRAIN_ROUNDS_NS: a round
+ * trip between shards costs no loop iteration (an epoll_wait) per hop. */
 void bs__drain(bs__shard *s) {
   bs_engine *e = s->engine;
   uint32_t budget = e->opts.drain_budget;
-  if (s->inbox.stub) {
-    uint32_t spent = bs__take_inbox(s, budget / 2);
-    budget -= spent < budget ? spent : budget - 1;
-  }
-  if (BS__UNLIKELY(s->stopping)) return; /* told to exit: handles closing */
-  s->in_drain = true;
-  while (s->rq_head && budget > 0)
-    budget -= bs__turn_next(s, budget < e->opts.batch ? budget : e->opts.batch);
-  s->in_drain = false;
-  bs__flush(s);
+  uint64_t until = 0;
+  for (;;) {
+    if (s->inbox.stub) {
+      uint32_t spent = bs__take_inbox(s, budget / 2 ? budget / 2 : 1);
+      budget -= spent < budget ? spent : budget - 1;
+    }
+    if (BS__UNLIKELY(s->stopping)) return; /* told to exit: handles closing */
+    s->in_drain = true;
+    while (s->rq_head && budget > 0)
+      budget -= bs__turn_next(s, budget < e->opts.batch ? budget : e->opts.batch);
+    s->in_drain = false;
+    bs__flush(s);
 #ifdef BS_WITH_CLUSTER
-  if (BS__CLUSTERED(s)) bs__cl_flush(s); /* batches for other nodes */
+    if (BS__CLUSTERED(s)) bs__cl_flush(s); /* batches for other nodes */
 #endif
-  if (!s->rq_head && s->drain_active) go_idle(s);
+    if (s->rq_head || !s->drain_active) return; /* the budget is spent */
+    if (!go_idle(s)) return;                    /* asleep */
+    /* Mail arrived: another round, unless the loop is due. */
+    if (budget <= 1 || !s->inbox.stub) return;
+    uint64_t now = uv_hrtime();
+    if (!until) until = now + DRAIN_ROUNDS_NS;
+    else if (now >= until) return;
+  }
 }
 
 uint64_t bs__shard_handled(const bs__shard *s) { return s->handled; }
