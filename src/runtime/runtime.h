@@ -145,6 +145,8 @@ uint64_t bs__shard_handled(const bs__shard *s);
 uint64_t bs__shard_queued(const bs__shard *s);
 /* Sends the batched cross-shard mail and returned blocks. */
 void bs__flush(bs__shard *s);
+/* Only the mail for other shards (not the blocks given back). */
+void bs__flush_mail(bs__shard *s);
 /* Hands `m` to shard `to`'s inbox (batched inside a drain). */
 void bs__push(bs__shard *s, uint32_t to, bs__msg *m);
 

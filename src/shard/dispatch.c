@@ -474,6 +474,6 @@ uint32_t bs__turn_next(bs__shard *s, uint32_t limit) {
   if (c->state) bs__idle_touch(s, c);
   if (c->mb.len) bs__schedule(s, c);
   else if (!c->state && !(c->flags & BS__CELL_EXTERNAL)) bs__collect(s, c);
-  if (s->nout) bs__flush(s);
+  if (s->nout) bs__flush_mail(s);
   return n;
 }

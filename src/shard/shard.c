@@ -111,7 +111,8 @@ void bs__push(bs__shard *s, uint32_t to, bs__msg *m) {
   s->nout++;
 }
 
-void bs__flush(bs__shard *s) {
+/* Pushes the mail queued for other shards (and the store's jobs). */
+void bs__flush_mail(bs__shard *s) {
   bs_engine *e = s->engine;
   if (BS__UNLIKELY(s->store_out.n)) bs__store_flush(s);
   for (uint32_t i = 0; s->nout && i < e->nshards; i++) {
@@ -121,6 +122,12 @@ void bs__flush(bs__shard *s) {
     s->nout -= c->n;
     memset(c, 0, sizeof *c);
   }
+}
+
+/* bs__flush_mail, and the blocks of other shards' pools given back. */
+void bs__flush(bs__shard *s) {
+  bs_engine *e = s->engine;
+  bs__flush_mail(s);
   for (uint32_t i = 0; s->nrfree && i < e->nshards; i++) {
     bs__chain *c = &s->rfree[i];
     if (!c->n) continue;
@@ -193,6 +200,7 @@ static bool spin(bs__shard *s) {
 static bool go_idle(bs__shard *s) {
   if (s->inbox.stub) {
     if (bs__inbox_busy(&s->inbox) || spin(s)) return true;
+    if (s->nrfree) bs__flush(s); /* other pools' blocks, before sleeping */
     if (!bs__inbox_sleep(&s->inbox)) return true; /* something arrived */
   }
   s->drain_active = false;
@@ -225,18 +233,21 @@ void bs__drain(bs__shard *s) {
     while (s->rq_head && budget > 0)
       budget -= bs__turn_next(s, budget < e->opts.batch ? budget : e->opts.batch);
     s->in_drain = false;
-    bs__flush(s);
+    /* Blocks of other pools go back when the drain ends (or 256 at a
+     * time): not one atomic push per round of a ping-pong. */
+    bs__flush_mail(s);
 #ifdef BS_WITH_CLUSTER
     if (BS__CLUSTERED(s)) bs__cl_flush(s); /* batches for other nodes */
 #endif
-    if (s->rq_head || !s->drain_active) return; /* the budget is spent */
-    if (!go_idle(s)) return;                    /* asleep */
+    if (s->rq_head || !s->drain_active) break; /* the budget is spent */
+    if (!go_idle(s)) break;                    /* asleep */
     /* Mail arrived: another round, unless the loop is due. */
-    if (budget <= 1 || !s->inbox.stub) return;
+    if (budget <= 1 || !s->inbox.stub) break;
     uint64_t now = uv_hrtime();
     if (!until) until = now + DRAIN_ROUNDS_NS;
-    else if (now >= until) return;
+    else if (now >= until) break;
   }
+  if (s->nrfree) bs__flush(s);
 }
 
 uint64_t bs__shard_handled(const bs__shard *s) { return s->handled; }
