@@ -11,6 +11,7 @@
 #include <wchar.h>
 
 #include "insp_test.h"
+#include "model.h"
 #include "text.h"
 
 /* Display width of s[0..n) in a UTF-8 locale. */
@@ -107,6 +108,7 @@ Test(insp_tui, once_escapes_ids_and_aligns_columns_by_display_width, .timeout = 
   cr_assert_eq(o.status, 0, "%s", o.out);
   cr_assert_not(has_controls(o.out), "raw control characters in:\n%s", o.out);
   cr_assert(strstr(o.out, "esc-\\x1b[31m-red"), "%s", o.out);
+  cr_assert(strstr(o.out, " STORED\n"), "no STORED column:\n%s", o.out);
   int rows = 0;
   for (char *line = o.out, *nl; (nl = strchr(line, '\n')); line = nl + 1) {
     *nl = '\0';
@@ -114,7 +116,33 @@ Test(insp_tui, once_escapes_ids_and_aligns_columns_by_display_width, .timeout = 
     if (!type) continue;
     rows++;
     cr_assert_eq(width_of(line, (size_t)(type - line)), 28, "misaligned: '%s'", line);
+    size_t n = strlen(line);
+    cr_assert(n > 2 && !strcmp(line + n - 2, " -"), "not persistent, STORED '-': '%s'", line);
   }
   cr_assert_eq(rows, (int)(sizeof ids / sizeof ids[0]), "%s", o.out);
   it_free(e);
+}
+
+/* The STORED column: a persistent actor's stored version from the
+ * snapshot's `persisted` object, "!" when its last load or write failed,
+ * "-" for the others (and for anything malformed). */
+Test(insp_tui, stored_column_shows_version_and_store_failures) {
+  static const char json[] =
+      "{\"engine\":{\"rate\":1},\"actors\":{\"total\":4,\"items\":["
+      "{\"id\":\"plain\",\"type\":\"W\",\"persisted\":null},"
+      "{\"id\":\"ok\",\"type\":\"V\",\"persisted\":{\"version\":7,\"saved_at\":5,"
+      "\"errors\":0,\"last_error\":null}},"
+      "{\"id\":\"bad\",\"type\":\"V\",\"persisted\":{\"version\":3,\"saved_at\":5,"
+      "\"errors\":2,\"last_error\":\"ESTORE\"}},"
+      "{\"id\":\"odd\",\"type\":\"V\",\"persisted\":\"yes\"}]}}";
+  bsi_model m = {0};
+  cr_assert_eq(bsi_model_parse(&m, json, sizeof json - 1), 0);
+  cr_assert_eq(m.nrows, 4);
+  static const char *want[] = {"-", "7", "3!", "-"};
+  for (size_t i = 0; i < 4; i++) {
+    char v[32];
+    bsi_stored(m.rows[i].persistent, m.rows[i].version, m.rows[i].store_failed, v, sizeof v);
+    cr_assert_str_eq(v, want[i], "row %zu (%s)", i, m.rows[i].id);
+  }
+  bsi_model_free(&m);
 }

@@ -106,15 +106,16 @@ static int print_once(const opts *o, bsi_ui *ui) {
     return 1;
   }
   printf("msg/s %.1f  delivered %.0f  actors %.0f\n", m.rate, m.delivered, m.actors);
-  printf("%-28s %-16s %9s %9s %9s %9s %8s %5s\n", "ID", "TYPE", "MSG/S", "1S", "10S", "60S",
-         "MAILBOX", "SHARD");
+  printf("%-28s %-16s %9s %9s %9s %9s %8s %5s %8s\n", "ID", "TYPE", "MSG/S", "1S", "10S", "60S",
+         "MAILBOX", "SHARD", "STORED");
   for (size_t i = 0; i < m.nrows; i++) {
     const bsi_row *r = &m.rows[i];
-    char id[4 * 28 + 16], type[4 * 16 + 16];
+    char id[4 * 28 + 16], type[4 * 16 + 16], v[32];
     bsi_fit(r->id, 28, id, sizeof id);
     bsi_fit(r->type, 16, type, sizeof type);
-    printf("%s %s %9.1f %9.1f %9.1f %9.1f %8.0f %5.0f\n", id, type, r->rate, r->avg1, r->avg10,
-           r->avg60, r->mailbox, r->shard);
+    bsi_stored(r->persistent, r->version, r->store_failed, v, sizeof v);
+    printf("%s %s %9.1f %9.1f %9.1f %9.1f %8.0f %5.0f %8s\n", id, type, r->rate, r->avg1,
+           r->avg10, r->avg60, r->mailbox, r->shard, v);
   }
   bsi_model_free(&m);
   return 0;

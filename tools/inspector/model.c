@@ -26,6 +26,12 @@ static void row(bsi_row *r, const cJSON *o) {
   r->mailbox = num(o, "mailbox");
   r->processed = num(o, "processed");
   r->shard = num(o, "shard");
+  const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "persisted");
+  r->persistent = cJSON_IsObject(p);
+  if (r->persistent) {
+    r->version = num(p, "version");
+    r->store_failed = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(p, "last_error"));
+  }
 }
 
 static int rows(bsi_model *m, const cJSON *actors) {

@@ -13,6 +13,11 @@ typedef struct bsi_row {
   double rate, avg1, avg10, avg60;
   double mailbox, processed;
   double shard;
+  /* Persistent actors (docs/persistence.md): the stored version, and
+   * whether the last load or write failed. */
+  bool persistent;
+  double version;
+  bool store_failed;
 } bsi_row;
 
 typedef struct bsi_model {

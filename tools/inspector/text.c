@@ -78,3 +78,9 @@ void bsi_fit(const char *s, int width, char *out, size_t cap) {
   while (cols < width && o + 1 < cap) out[o++] = ' ', cols++;
   out[o] = '\0';
 }
+
+void bsi_stored(bool persistent, double version, bool failed, char *out, size_t cap) {
+  if (!cap) return;
+  if (!persistent) snprintf(out, cap, "-");
+  else snprintf(out, cap, "%.0f%s", version < 0 ? 0 : version, failed ? "!" : "");
+}

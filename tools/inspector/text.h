@@ -3,6 +3,7 @@
 #ifndef BSI_TEXT_H
 #define BSI_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Writes s into out as exactly `width` display columns: control characters
@@ -12,5 +13,10 @@
  * last whole character that fits and padded with spaces. out is always
  * NUL-terminated; cap of 4 * width + 16 bytes is always enough. */
 void bsi_fit(const char *s, int width, char *out, size_t cap);
+
+/* The STORED column: "-" for an actor that is not persistent, else its
+ * stored version, with a "!" after it when its last load or write failed
+ * (the dashboard and /api/actor say which error). */
+void bsi_stored(bool persistent, double version, bool failed, char *out, size_t cap);
 
 #endif

@@ -82,17 +82,19 @@ static void table(const bsi_ui *ui, const bsi_model *m) {
   column(76, "60S", NULL, ui->sort, true, 9);
   column(86, "MAILBOX", "mailbox", ui->sort, true, 8);
   column(95, "SHARD", NULL, ui->sort, true, 5);
+  column(101, "STORED", NULL, ui->sort, true, 8);
   attroff(A_BOLD);
   int rows = bsi_view_rows();
   for (int i = 0; i < rows && (size_t)i < m->nrows; i++) {
     const bsi_row *r = &m->rows[i];
-    char a[32], b[32], c[32], d[32], e[32], id[4 * 28 + 16], type[4 * 16 + 16];
+    char a[32], b[32], c[32], d[32], e[32], v[32], id[4 * 28 + 16], type[4 * 16 + 16];
     bsi_fit(r->id, 28, id, sizeof id);
     bsi_fit(r->type, 16, type, sizeof type);
-    mvprintw(HEAD_ROWS + i, 0, "%s %s %9s %9s %9s %9s %8s %5.0f", id, type,
+    bsi_stored(r->persistent, r->version, r->store_failed, v, sizeof v);
+    mvprintw(HEAD_ROWS + i, 0, "%s %s %9s %9s %9s %9s %8s %5.0f %8s", id, type,
              human(r->rate, a, sizeof a), human(r->avg1, b, sizeof b),
              human(r->avg10, c, sizeof c), human(r->avg60, d, sizeof d),
-             human(r->mailbox, e, sizeof e), r->shard);
+             human(r->mailbox, e, sizeof e), r->shard, v);
   }
 }
 
