@@ -123,6 +123,28 @@ Test(insp_tui, once_escapes_ids_and_aligns_columns_by_display_width, .timeout = 
   it_free(e);
 }
 
+/* A cluster node's line: the snapshot's `cluster` object, escaped. */
+Test(insp_tui, cluster_line_from_the_snapshot) {
+  static const char json[] =
+      "{\"engine\":{},\"actors\":{\"items\":[]},\"cluster\":{\"node\":\"n\\u001b[31m\","
+      "\"nodes\":3,\"partitions\":1024,\"owned\":342,\"leader\":true,\"serving\":false,"
+      "\"msgs_out_per_s\":1312,\"msgs_in_per_s\":651.5,\"moved_out\":3,\"moved_in\":12,"
+      "\"unreachable\":4,\"lost\":37}}";
+  bsi_model m = {0};
+  cr_assert_eq(bsi_model_parse(&m, json, sizeof json - 1), 0);
+  cr_assert(m.cluster.on);
+  char line[512];
+  bsi_cluster_line(&m.cluster, line, sizeof line);
+  cr_assert_str_eq(line, "cluster: node n\\x1b[31m (leader, FENCED)  nodes 3  owns 342 of 1024 "
+                         "partitions  msgs/s out 1312.0 in 651.5  moved 3/12  unreachable 4  "
+                         "lost 37");
+  bsi_model_free(&m);
+  static const char plain[] = "{\"engine\":{},\"actors\":{\"items\":[]}}";
+  cr_assert_eq(bsi_model_parse(&m, plain, sizeof plain - 1), 0);
+  cr_assert_not(m.cluster.on, "no cluster in a standalone engine's snapshot");
+  bsi_model_free(&m);
+}
+
 /* The STORED column: a persistent actor's stored version from the
  * snapshot's `persisted` object, "!" when its last load or write failed,
  * "-" for the others (and for anything malformed). */

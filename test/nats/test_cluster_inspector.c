@@ -100,6 +100,19 @@ Test(cluster_inspector, a_node_shows_the_cluster) {
   cr_assert_not_null(strstr(m, "backstage_cluster_messages_per_second{direction=\"in\"}"));
   cr_assert_not_null(strstr(m, "backstage_cluster_lost_total 0"));
   free(m);
+#ifdef BSI_EXE
+  /* The terminal UI's one-shot table has the cluster's line. */
+  char cmd[512], out[4096];
+  snprintf(cmd, sizeof cmd, "%s 127.0.0.1:%d --once", BSI_EXE, port);
+  FILE *p = popen(cmd, "r");
+  cr_assert_not_null(p);
+  size_t n = fread(out, 1, sizeof out - 1, p);
+  out[n] = '\0';
+  cr_assert_eq(pclose(p), 0, "%s", out);
+  cr_assert_not_null(strstr(out, "cluster: node a ("), "%s", out);
+  cr_assert_not_null(strstr(out, "serving)  nodes 2  owns "), "%s", out);
+  cr_assert_not_null(strstr(out, " of 1024 partitions"), "%s", out);
+#endif
   bs_engine_free(e);
   cr_assert_eq(cl_stop(&a), 0);
 }

@@ -106,6 +106,11 @@ static int print_once(const opts *o, bsi_ui *ui) {
     return 1;
   }
   printf("msg/s %.1f  delivered %.0f  actors %.0f\n", m.rate, m.delivered, m.actors);
+  if (m.cluster.on) {
+    char line[512];
+    bsi_cluster_line(&m.cluster, line, sizeof line);
+    printf("%s\n", line);
+  }
   printf("%-28s %-16s %9s %9s %9s %9s %8s %5s %8s\n", "ID", "TYPE", "MSG/S", "1S", "10S", "60S",
          "MAILBOX", "SHARD", "STORED");
   for (size_t i = 0; i < m.nrows; i++) {

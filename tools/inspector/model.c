@@ -34,6 +34,27 @@ static void row(bsi_row *r, const cJSON *o) {
   }
 }
 
+static bool flag(const cJSON *o, const char *k) {
+  return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, k));
+}
+
+static void cluster(bsi_cluster *c, const cJSON *o) {
+  c->on = cJSON_IsObject(o);
+  if (!c->on) return;
+  str(o, "node", c->node, sizeof c->node);
+  c->leader = flag(o, "leader");
+  c->serving = flag(o, "serving");
+  c->nodes = num(o, "nodes");
+  c->partitions = num(o, "partitions");
+  c->owned = num(o, "owned");
+  c->out_per_s = num(o, "msgs_out_per_s");
+  c->in_per_s = num(o, "msgs_in_per_s");
+  c->moved_out = num(o, "moved_out");
+  c->moved_in = num(o, "moved_in");
+  c->unreachable = num(o, "unreachable");
+  c->lost = num(o, "lost");
+}
+
 static int rows(bsi_model *m, const cJSON *actors) {
   const cJSON *items = cJSON_GetObjectItemCaseSensitive(actors, "items");
   int n = cJSON_IsArray(items) ? cJSON_GetArraySize(items) : 0;
@@ -69,6 +90,7 @@ int bsi_model_parse(bsi_model *m, const char *json, size_t len) {
   n.total = num(actors, "total");
   n.offset = num(actors, "offset");
   str(actors, "sort", n.sort, sizeof n.sort);
+  cluster(&n.cluster, cJSON_GetObjectItemCaseSensitive(root, "cluster"));
   int rc = rows(&n, actors);
   cJSON_Delete(root);
   if (rc < 0) return -1;

@@ -20,6 +20,16 @@ typedef struct bsi_row {
   bool store_failed;
 } bsi_row;
 
+/* A cluster node's figures (the snapshot's `cluster`, docs/inspector.md). */
+typedef struct bsi_cluster {
+  bool on;             /* the engine is a member of a cluster */
+  char node[64];
+  bool leader, serving;
+  double nodes, partitions, owned;
+  double out_per_s, in_per_s;
+  double moved_out, moved_in, unreachable, lost;
+} bsi_cluster;
+
 typedef struct bsi_model {
   double rate, avg1, avg10, avg60;
   double delivered, actors, active, dead_letters, uptime_ms;
@@ -28,6 +38,7 @@ typedef struct bsi_model {
   char sort[16];
   bsi_row *rows;
   size_t nrows;
+  bsi_cluster cluster;
 } bsi_model;
 
 /* Replaces *m with the snapshot in json[0..len). Returns 0, or -1 (m is

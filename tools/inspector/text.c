@@ -4,6 +4,8 @@
 #endif
 #include "text.h"
 
+#include "model.h"
+
 #include <langinfo.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -83,4 +85,17 @@ void bsi_stored(bool persistent, double version, bool failed, char *out, size_t 
   if (!cap) return;
   if (!persistent) snprintf(out, cap, "-");
   else snprintf(out, cap, "%.0f%s", version < 0 ? 0 : version, failed ? "!" : "");
+}
+
+void bsi_cluster_line(const bsi_cluster *c, char *out, size_t cap) {
+  char node[4 * 24 + 16];
+  bsi_fit(c->node, 24, node, sizeof node);
+  size_t n = strlen(node);
+  while (n > 0 && node[n - 1] == ' ') node[--n] = '\0';
+  snprintf(out, cap,
+           "cluster: node %s (%s%s)  nodes %.0f  owns %.0f of %.0f partitions  "
+           "msgs/s out %.1f in %.1f  moved %.0f/%.0f  unreachable %.0f  lost %.0f",
+           node, c->leader ? "leader, " : "", c->serving ? "serving" : "FENCED", c->nodes,
+           c->owned, c->partitions, c->out_per_s, c->in_per_s, c->moved_out, c->moved_in,
+           c->unreachable, c->lost);
 }

@@ -19,4 +19,10 @@ void bsi_fit(const char *s, int width, char *out, size_t cap);
  * (the dashboard and /api/actor say which error). */
 void bsi_stored(bool persistent, double version, bool failed, char *out, size_t cap);
 
+struct bsi_cluster;
+/* One line on a cluster node: its name (escaped), leader, serving or
+ * fenced, members, partitions owned, envelopes per second out and in,
+ * "moved" out/in, unreachable and lost. */
+void bsi_cluster_line(const struct bsi_cluster *c, char *out, size_t cap);
+
 #endif

@@ -7,7 +7,11 @@
 
 #include "text.h"
 
-enum { HEAD_ROWS = 4, FOOT_ROWS = 1 };
+enum { FOOT_ROWS = 1 };
+
+/* Rows above the table: title, rates, totals, the cluster's line on a
+ * cluster node, the column names. */
+static int head_rows = 4;
 
 void bsi_view_open(void) {
   initscr();
@@ -29,7 +33,7 @@ void bsi_view_open(void) {
 void bsi_view_close(void) { endwin(); }
 
 int bsi_view_rows(void) {
-  int n = LINES - HEAD_ROWS - FOOT_ROWS;
+  int n = LINES - head_rows - FOOT_ROWS;
   return n > 1 ? n : 1;
 }
 
@@ -68,7 +72,8 @@ static void header(const bsi_ui *ui, const bsi_model *m) {
 static void column(int x, const char *name, const char *key, const char *sort, bool right, int w) {
   bool on = key && !strcmp(key, sort);
   if (on) attron(A_REVERSE);
-  if (right) mvprintw(3, x, "%*s", w, name); else mvprintw(3, x, "%-*s", w, name);
+  int y = head_rows - 1;
+  if (right) mvprintw(y, x, "%*s", w, name); else mvprintw(y, x, "%-*s", w, name);
   if (on) attroff(A_REVERSE);
 }
 
@@ -91,7 +96,7 @@ static void table(const bsi_ui *ui, const bsi_model *m) {
     bsi_fit(r->id, 28, id, sizeof id);
     bsi_fit(r->type, 16, type, sizeof type);
     bsi_stored(r->persistent, r->version, r->store_failed, v, sizeof v);
-    mvprintw(HEAD_ROWS + i, 0, "%s %s %9s %9s %9s %9s %8s %5.0f %8s", id, type,
+    mvprintw(head_rows + i, 0, "%s %s %9s %9s %9s %9s %8s %5.0f %8s", id, type,
              human(r->rate, a, sizeof a), human(r->avg1, b, sizeof b),
              human(r->avg10, c, sizeof c), human(r->avg60, d, sizeof d),
              human(r->mailbox, e, sizeof e), r->shard, v);
@@ -116,7 +121,15 @@ static void footer(const bsi_ui *ui, const bsi_model *m) {
 
 void bsi_view_draw(const bsi_ui *ui, const bsi_model *m) {
   erase();
+  head_rows = m->cluster.on ? 5 : 4;
   header(ui, m);
+  if (m->cluster.on) {
+    char line[512];
+    bsi_cluster_line(&m->cluster, line, sizeof line);
+    if (!m->cluster.serving) attron(COLOR_PAIR(3));
+    mvprintw(3, 0, "%s", line);
+    if (!m->cluster.serving) attroff(COLOR_PAIR(3));
+  }
   table(ui, m);
   footer(ui, m);
   refresh();
