@@ -48,7 +48,8 @@ typedef struct bs_blob bs_blob; /* opaque */
 
 /* A new blob of `size` bytes (0 allowed), with one reference, the caller's.
  * *data receives the only writable pointer to its bytes, uninitialised:
- * fill them before the blob is shared. NULL when out of memory (or `size`
+ * fill them before the blob is shared (with `data` NULL the bytes are
+ * zeroed instead). NULL when out of memory (or `size`
  * too large). _new uses malloc; _alloc the allocator `a` ({NULL, NULL}:
  * malloc), which must be callable from any thread that may drop the last
  * reference. */
