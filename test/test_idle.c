@@ -147,9 +147,11 @@ Test(idle, deinit_runs_at_collection_and_may_send, .timeout = 20) {
   bst_engine_free_checked(e, &A);
 }
 
-/* A million ids that come and go leave nothing behind: after collection the
- * engine holds what it held before them (the benchmark does a million; here
- * a hundred thousand, in batches, as a service would see them). */
+/* Ids that come and go leave nothing behind: after collection the engine
+ * holds what it held before them - the cells, the registry's growth and the
+ * shard's cache of freed cell blocks all given back. A hundred thousand
+ * here, in batches, as a service would see them (with a million: baseline
+ * 197,032 bytes, peak 291 MB, after 197,032, on 1 shard and on 2). */
 static void memory_returns_after_collection(uint32_t shards) {
   bs_engine *e = engine(1000, shards);
   char id[32];
