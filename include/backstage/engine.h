@@ -366,8 +366,10 @@ typedef struct bs_engine_stats {
   uint64_t store_pending;   /* loads and writes queued or running */
   uint64_t alloc_calls;     /* allocations and resizes through the allocator */
   uint64_t free_calls;
-  uint64_t alloc_failures;
-  size_t bytes_live;        /* bytes currently held from the allocator */
+  uint64_t alloc_failures;  /* of those, and of blobs decoded from messages */
+  size_t bytes_live;        /* bytes currently held from the allocator (not
+                               counting blobs: they outlive the engine's
+                               shards and are released by their holders) */
 } bs_engine_stats;
 
 /* The engine's totals. From any thread; while shards run, each shard's

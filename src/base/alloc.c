@@ -40,6 +40,8 @@ void *bs__alloc(bs__heap *h, size_t n) {
   return p;
 }
 
+void bs__heap_failed(bs__heap *h) { count(h, &h->failures, 1); }
+
 void *bs__calloc(bs__heap *h, size_t n) {
   void *p = bs__alloc(h, n);
   if (p) memset(p, 0, n);

@@ -59,6 +59,9 @@ void *bs__alloc(bs__heap *h, size_t n);
 void *bs__calloc(bs__heap *h, size_t n);
 void *bs__realloc(bs__heap *h, void *p, size_t old_n, size_t new_n);
 void bs__free(bs__heap *h, void *p, size_t n);
+/* Counts a failed allocation made with h's allocator outside the heap (a
+ * blob's: blobs outlive shards, so they are not the heap's). */
+void bs__heap_failed(bs__heap *h);
 bs_allocator bs__heap_allocator(bs__heap *h);
 
 /* ---- AddressSanitizer hooks -------------------------------------------- */

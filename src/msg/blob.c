@@ -147,7 +147,10 @@ static int read_copy(bs_reader *r, const bs_blob **out) {
   if (bs_arena_over_limit(arena, len)) return r->err = BS_ETOOBIG;
   void *data;
   const bs_blob *b = bs_blob_alloc(r->refs ? r->refs->alloc : arena->alloc, len, &data);
-  if (!b) return r->err = BS_ENOMEM;
+  if (!b) {
+    if (r->refs && r->refs->heap) bs__heap_failed(r->refs->heap); /* in the engine's stats */
+    return r->err = BS_ENOMEM;
+  }
   if (len) memcpy(data, p, len);
   if (bs__arena_defer(arena, release_cb, b) < 0) {
     bs_blob_release(b);
@@ -246,7 +249,7 @@ int bs__msg_flatten(const bs__msg *m, bs_writer *w) {
   const bs__msg *h = holder(m);
   const bs__msg *t = h ? h->blobs : NULL;
   if (!t) return bs_write_raw(w, m->body, m->len);
-  bs__refs refs = {(const bs_blob *const *)(const void *)t->data, t->len, {NULL, NULL}};
+  bs__refs refs = {(const bs_blob *const *)(const void *)t->data, t->len, {NULL, NULL}, NULL};
   bs_reader r;
   bs_reader_init(&r, m->body, m->len, NULL);
   while (!bs_reader_at_end(&r) && !r.err && !w->err) flatten_item(&r, w, &refs, 0);

@@ -99,6 +99,7 @@ struct bs__refs {
   const struct bs_blob *const *items;
   size_t n;
   bs_allocator alloc;  /* for blobs decoded from byte strings */
+  struct bs__heap *heap; /* counts a failure of `alloc` (the shard's), or NULL */
 };
 
 #define BS__BLOB_TAG 0xb10bu /* CBOR tag of a reference: tag(index) */

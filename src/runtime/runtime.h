@@ -317,6 +317,7 @@ static inline const bs__refs *bs__refs_of(bs__shard *s, const bs__msg *m, bs__re
   buf->items = (const struct bs_blob *const *)(const void *)t->data;
   buf->n = t->len;
   buf->alloc = s->heap.a;
+  buf->heap = &s->heap;
   return buf;
 }
 /* m's body as self-contained CBOR into `w`: each blob reference written as

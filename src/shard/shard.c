@@ -476,6 +476,7 @@ int bs__shard_new(bs_engine *e, uint16_t index, uv_loop_t *loop, bs__shard **out
   bs_arena_init(&s->arena, bs__heap_allocator(&s->heap));
   s->arena.limit = e->opts.max_decode_bytes; /* per message: reset per dispatch */
   s->norefs.alloc = s->heap.a;
+  s->norefs.heap = &s->heap;
   *out = s; /* even half-made: bs__shard_free takes it apart */
   return shard_init(s, loop);
 }
