@@ -18,14 +18,10 @@
  *     last write committed). */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <uv.h>
@@ -51,51 +47,12 @@ TestSuite(cluster_persist, .init = up, .fini = down, .timeout = 150);
 /* Starts cl_tally_node as `name` and waits for its READY line. `slow`:
  * milliseconds before each batch of its writes (NULL: none). */
 static void spawn(cl_proc *p, const char *name, const char *shards, const char *slow) {
-  memset(p, 0, sizeof *p);
-  snprintf(p->name, sizeof p->name, "%s", name);
-  char out[300], fdarg[16], parts[16];
-  snprintf(out, sizeof out, "%s/%s.out", cl_dir(), name);
+  char parts[16], why[160];
   snprintf(parts, sizeof parts, "%d", PARTS);
-  int fds[2];
-  cr_assert_eq(pipe(fds), 0);
-  snprintf(fdarg, sizeof fdarg, "%d", fds[1]);
   const char *argv[] = {CL_TALLY_NODE_BIN, "--url", natsd.url, "--node", name, "--shards",
-                        shards, "--partitions", parts, "--ready-fd", fdarg,
-                        slow ? "--slow" : NULL, slow, NULL};
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  cr_assert_geq(pid, 0);
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);
-    close(fds[0]);
-    int fd = open(out, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-      close(fd);
-    }
-    execv(argv[0], (char *const *)argv);
-    _exit(127);
-  }
-  close(fds[1]);
-  p->pid = pid;
-  char buf[128] = "";
-  size_t got = 0;
-  struct pollfd pfd = {fds[0], POLLIN, 0};
-  while (got < sizeof buf - 1 && !memchr(buf, '\n', got) && poll(&pfd, 1, 30000) > 0) {
-    ssize_t r = read(fds[0], buf + got, sizeof buf - 1 - got);
-    if (r <= 0 && !(r < 0 && errno == EINTR)) break;
-    if (r > 0) got += (size_t)r;
-  }
-  close(fds[0]);
-  buf[got] = '\0';
-  if (strncmp(buf, "READY", 5) != 0) {
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    p->pid = 0;
-    cr_assert_fail("node %s did not join: %s", name, got ? buf : "no answer");
-  }
+                        shards, "--partitions", parts, slow ? "--slow" : NULL, slow, NULL};
+  cr_assert_eq(cl_spawn_argv(p, name, argv, why, sizeof why), 0, "node %s did not join: %s",
+               name, why);
 }
 
 static bool exited(bs_engine *e, void *ud) {

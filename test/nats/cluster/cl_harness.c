@@ -45,27 +45,18 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int cl_spawn(cl_proc *p, const char *url, const char *name, char *why, size_t cap, ...) {
+int cl_spawn_argv(cl_proc *p, const char *name, const char *const *args, char *why, size_t cap) {
   memset(p, 0, sizeof *p);
   snprintf(p->name, sizeof p->name, "%s", name);
   if (why && cap) why[0] = '\0';
-  char logpath[300], outpath[300], fdarg[16];
-  cl_path(logpath, sizeof logpath, "events.log");
+  char outpath[300], fdarg[16];
   snprintf(outpath, sizeof outpath, "%s/%s.out", cl_dir(), name);
   const char *argv[64];
   int n = 0;
-  argv[n++] = CL_NODE_BIN;
-  argv[n++] = "--url";
-  argv[n++] = url;
-  argv[n++] = "--node";
-  argv[n++] = name;
-  argv[n++] = "--log";
-  argv[n++] = logpath;
-  va_list ap;
-  va_start(ap, cap);
-  const char *a;
-  while ((a = va_arg(ap, const char *)) && n < 60) argv[n++] = a;
-  va_end(ap);
+  while (args[n] && n < 60) {
+    argv[n] = args[n];
+    n++;
+  }
   int fds[2];
   if (pipe(fds) != 0) return -1;
   snprintf(fdarg, sizeof fdarg, "%d", fds[1]);
@@ -74,7 +65,11 @@ int cl_spawn(cl_proc *p, const char *url, const char *name, char *why, size_t ca
   argv[n] = NULL;
   pid_t parent = getpid();
   pid_t pid = fork();
-  if (pid < 0) return -1;
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return -1;
+  }
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(127);
@@ -118,6 +113,27 @@ int cl_spawn(cl_proc *p, const char *url, const char *name, char *why, size_t ca
   waitpid(pid, NULL, 0);
   p->pid = 0;
   return -1;
+}
+
+int cl_spawn(cl_proc *p, const char *url, const char *name, char *why, size_t cap, ...) {
+  char logpath[300];
+  cl_path(logpath, sizeof logpath, "events.log");
+  const char *argv[64];
+  int n = 0;
+  argv[n++] = CL_NODE_BIN;
+  argv[n++] = "--url";
+  argv[n++] = url;
+  argv[n++] = "--node";
+  argv[n++] = name;
+  argv[n++] = "--log";
+  argv[n++] = logpath;
+  va_list ap;
+  va_start(ap, cap);
+  const char *a;
+  while ((a = va_arg(ap, const char *)) && n < 60) argv[n++] = a;
+  va_end(ap);
+  argv[n] = NULL;
+  return cl_spawn_argv(p, name, argv, why, cap);
 }
 
 void cl_signal(cl_proc *p, int sig) {

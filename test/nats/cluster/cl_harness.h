@@ -25,6 +25,10 @@ void cl_path(char *out, size_t cap, const char *name);
  * "READY <name> <inspector URL or ->" line in *why, or -1 with p->pid 0
  * (a node that failed to join: its JOIN line in *why). */
 int cl_spawn(cl_proc *p, const char *url, const char *name, char *why, size_t cap, ...);
+/* The same for any node program: `args` (program first, NULL-terminated;
+ * "--ready-fd N" is added) with its output in <dir>/<name>.out, waiting
+ * for the READY line it writes to that fd. */
+int cl_spawn_argv(cl_proc *p, const char *name, const char *const *args, char *why, size_t cap);
 void cl_signal(cl_proc *p, int sig);
 /* Stops it with SIGTERM (a graceful leave); its exit status, or -1. */
 int cl_stop(cl_proc *p);
