@@ -11,8 +11,14 @@ int bs_engine_post(bs_engine *e, bs_post *post, bs_post_fn fn) {
   uv_mutex_lock(&e->post_lock);
   if (e->post_tail) e->post_tail->next = post; else e->post_head = post;
   e->post_tail = post;
+  /* The wake-up under the lock too: once the post is linked, the home
+   * thread may run it, stop and close its handles; it clears them under
+   * this lock (close_handles), so the handle is never used after. With
+   * none, the post waits for bs_engine_free, which gives it back. */
+  bs__handles *h = e->shards[0]->h;
+  int rc = h ? uv_async_send(&h->async) : 0;
   uv_mutex_unlock(&e->post_lock);
-  return uv_async_send(&e->shards[0]->h->async) == 0 ? 0 : BS_EUV;
+  return rc == 0 ? 0 : BS_EUV;
 }
 
 /* Runs every queued post, including ones posted meanwhile. With `run`

@@ -408,7 +408,10 @@ static int open_handles(bs__shard *s) {
 static void close_handles(bs__shard *s) {
   bs__handles *h = s->h;
   if (!h) return;
+  /* bs_engine_post reads the home shard's handles under post_lock. */
+  if (s->index == 0) uv_mutex_lock(&s->engine->post_lock);
   s->h = NULL;
+  if (s->index == 0) uv_mutex_unlock(&s->engine->post_lock);
   /* The block leaves the shard's accounting now; the last close callback
    * frees it with a copy of the allocator. */
   h->a = s->heap.a;
