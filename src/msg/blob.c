@@ -240,13 +240,8 @@ static int flatten_item(bs_reader *r, bs_writer *w, const bs__refs *refs, int de
   }
 }
 
-/* The block whose references m's body names. */
-static const bs__msg *holder(const bs__msg *m) {
-  return m->kind == BS__MSG_ELEM || m->kind == BS__MSG_FANOUT ? m->shared : m;
-}
-
 int bs__msg_flatten(const bs__msg *m, bs_writer *w) {
-  const bs__msg *h = holder(m);
+  const bs__msg *h = bs__msg_holder(m);
   const bs__msg *t = h ? h->blobs : NULL;
   if (!t) return bs_write_raw(w, m->body, m->len);
   bs__refs refs = {(const bs_blob *const *)(const void *)t->data, t->len, {NULL, NULL}, NULL};

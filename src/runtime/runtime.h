@@ -301,9 +301,15 @@ static inline bs__msg *bs__writer_finish(bs_writer *w) {
 
 /* ---- Blob references (msg/blob.c) --------------------------------------------- */
 
-/* Whether m's body names blobs (a stream element's: its shared body's). */
+/* The block whose blob references m's body names: m itself, or a stream
+ * element's shared body. */
+static inline const bs__msg *bs__msg_holder(const bs__msg *m) {
+  return m->kind == BS__MSG_ELEM || m->kind == BS__MSG_FANOUT ? m->shared : m;
+}
+
+/* Whether m's body names blobs. */
 static inline bool bs__msg_has_blobs(const bs__msg *m) {
-  const bs__msg *h = m->kind == BS__MSG_ELEM || m->kind == BS__MSG_FANOUT ? m->shared : m;
+  const bs__msg *h = bs__msg_holder(m);
   return h && h->blobs;
 }
 
@@ -311,7 +317,7 @@ static inline bool bs__msg_has_blobs(const bs__msg *m) {
  * empty set, or m's (a stream element's: its shared body's) described in
  * *buf. Inline: every dispatch asks. */
 static inline const bs__refs *bs__refs_of(bs__shard *s, const bs__msg *m, bs__refs *buf) {
-  const bs__msg *h = m->kind == BS__MSG_ELEM || m->kind == BS__MSG_FANOUT ? m->shared : m;
+  const bs__msg *h = bs__msg_holder(m);
   const bs__msg *t = h ? h->blobs : NULL;
   if (BS__LIKELY(!t)) return &s->norefs;
   buf->items = (const struct bs_blob *const *)(const void *)t->data;
